@@ -1,0 +1,44 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+# They find a Python >= 3.12 (on the PATH, else under pyenv's versions folder), create .venv,
+# install the package with its test extras, and run.
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# First interpreter that really runs and is >= 3.12 (a pyenv shim for an unselected version
+# fails to run, so each candidate is executed, not just looked up).
+PYTHON ?= $(shell \
+	for p in python3.13 python3.12 python3 python \
+	         $$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
+	  if $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+	    command -v $$p || echo $$p; break; \
+	  fi; \
+	done)
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found on PATH or under pyenv" >&2; exit 2; }
+	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/inference-compare run coin_flip --out reports/coin_flip
+
+test: $(STAMP)
+	$(BIN)/python -m ruff check inference_compare tests models benchmarks
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check inference_compare tests models benchmarks
+	$(BIN)/python -m ruff format --check inference_compare tests models benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_compare.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

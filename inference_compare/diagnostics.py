@@ -1,0 +1,295 @@
+"""Diagnostics in plain words: what went wrong, what it means, what to do.
+
+Each check returns `Diagnostic` objects; `Comparison.diagnostics` lists them for all methods.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import numpy as np
+import xarray as xr
+
+__all__ = [
+    "Diagnostic",
+    "diagnostics_from_json",
+    "diagnostics_to_json",
+    "nuts_diagnostics",
+    "optimum_diagnostics",
+]
+
+Severity = Literal["error", "warning", "info"]
+
+#: R-hat above this means the chains disagree (Vehtari et al. 2021).
+RHAT_MAX = 1.01
+#: Bulk and tail ESS below this many draws per chain are too few for stable intervals.
+ESS_PER_CHAIN_MIN = 100
+#: A ray whose objective never falls more than this below the optimum is flat or rising.
+FLAT_TOL = 1e-6
+#: A rise above this along a ray means the objective is unbounded, not merely flat.
+UNBOUNDED_RISE = 1.0
+#: Ray lengths, in units of ``1 + max|x|`` of the unconstrained estimate.
+RAY_STEPS = (1.0, 10.0, 100.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One finding about one fit.
+
+    Attributes
+    ----------
+    method : str
+        ``"mle"``, ``"map"`` or ``"bayes"``.
+    code : str
+        Stable identifier, e.g. ``"mle_does_not_exist"``, ``"not_converged"``, ``"divergences"``.
+    severity : {"error", "warning", "info"}
+        ``error``: the method's numbers for the affected parameters are not to be used.
+    message : str
+        What was seen, what it means and what to do, in plain words.
+    parameters : tuple of str
+        The parameters concerned (empty when the finding is about the whole fit).
+    """
+
+    method: str
+    code: str
+    severity: Severity
+    message: str
+    parameters: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        """Return ``SEVERITY method code [parameters]: message``."""
+        where = f" [{', '.join(self.parameters)}]" if self.parameters else ""
+        return f"{self.severity.upper()} {self.method} {self.code}{where}: {self.message}"
+
+
+def diagnostics_to_json(items: list[Diagnostic]) -> str:
+    """Serialise diagnostics (for the attrs of a saved fit)."""
+    return json.dumps([asdict(d) for d in items])
+
+
+def diagnostics_from_json(text: str | None) -> list[Diagnostic]:
+    """Inverse of `diagnostics_to_json`."""
+    if not text:
+        return []
+    return [Diagnostic(**{**d, "parameters": tuple(d["parameters"])}) for d in json.loads(text)]
+
+
+def _changed(before: np.ndarray, after: np.ndarray, names: list[str]) -> tuple[str, ...]:
+    moved = ~np.isclose(before, after, rtol=1e-3, atol=1e-8)
+    return tuple(n for n, m in zip(names, moved, strict=True) if m)
+
+
+def _ray(functions, objective, x, v, labels):
+    """Follow ``x + t v``; return (rise per step, labels that moved, values converge)."""
+    scale = 1.0 + float(np.max(np.abs(x)))
+    f0 = objective(x)
+    rises, vals = [], []
+    with np.errstate(all="ignore"):
+        for t in RAY_STEPS:
+            xt = x + t * scale * v
+            rises.append(objective(xt) - f0)
+            vals.append(functions.values_only(xt)[: len(labels)])
+    base = functions.values_only(x)[: len(labels)]
+    moved = _changed(base, vals[-1], labels)
+    bounded = bool(np.all(np.isfinite(vals[-1])) and np.allclose(vals[-2], vals[-1], rtol=1e-4))
+    return np.asarray(rises), moved, bounded
+
+
+def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> list[Diagnostic]:
+    """Check an MLE or MAP optimum.
+
+    Follows rays from the estimate along the flattest direction of the Hessian (and along the
+    gradient when the optimiser did not converge). A ray on which the objective keeps rising
+    without bound means an unbounded likelihood (e.g. a variance collapsing to zero); one on
+    which it creeps up to a limit means the supremum is not attained: the estimate runs to
+    infinity (e.g. separated logistic data) or to the boundary of the support (e.g. 10 heads in
+    10 tosses). Otherwise a singular Hessian means unidentified parameters.
+
+    Parameters
+    ----------
+    functions : ModelFunctions
+    result : OptimizationResult
+    method : {"mle", "map"}
+    labels : list of str
+        Labels of the free parameters' elements, in the order of ``functions.values``.
+
+    Returns
+    -------
+    list of Diagnostic
+    """
+    from inference_compare.methods._optimize import _Objective
+
+    obj = _Objective(functions, include_prior=(method == "map"))
+    kind = "likelihood" if method == "mle" else "posterior density"
+
+    def objective(x):
+        return -obj.value_grad(x)[0]
+
+    out: list[Diagnostic] = []
+    if not np.isfinite(result.objective):
+        return [
+            Diagnostic(
+                method,
+                "objective_not_finite",
+                "error",
+                f"the {kind} is not finite at the end of the optimisation; check the data "
+                "and the model's support",
+            )
+        ]
+    h = result.hessian
+    diag = np.abs(np.diag(h))
+    d = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
+    eigval, eigvec = np.linalg.eigh(d[:, None] * h * d[None, :])
+    directions = [d * eigvec[:, 0]]
+    if not result.converged and np.all(np.isfinite(result.gradient)):
+        directions.append(result.gradient)
+    for v in directions:
+        norm = np.max(np.abs(v))
+        if not norm > 0:
+            continue
+        v = v / norm
+        for sign in (1.0, -1.0):
+            rises, moved, bounded = _ray(functions, objective, result.x, sign * v, labels)
+            if not np.all(rises > -FLAT_TOL):
+                continue
+            if rises[-1] > UNBOUNDED_RISE and rises[-1] > rises[-2] + UNBOUNDED_RISE:
+                return out + [
+                    Diagnostic(
+                        method,
+                        "unbounded",
+                        "error",
+                        f"the {kind} grows without bound as {', '.join(moved) or 'the parameters'}"
+                        " move on: there is no maximum (typically a scale or variance collapsing "
+                        "to zero on a single data point or a collapsed mixture component). "
+                        "Use more data, a prior that keeps the scale away from zero (the MAP), "
+                        "or full Bayes",
+                        moved,
+                    )
+                ]
+            if bounded:
+                return out + [
+                    Diagnostic(
+                        method,
+                        "on_boundary",
+                        "error" if method == "mle" else "warning",
+                        f"the {kind} is highest at the boundary of the support of "
+                        f"{', '.join(moved) or 'some parameters'} (e.g. a proportion of 0 or 1): "
+                        "the estimate is reported at the edge, and its standard error and Wald "
+                        "interval are not valid there. Prefer the MAP or the Bayes interval, or "
+                        "a profile-likelihood interval",
+                        moved,
+                    )
+                ]
+            return out + [
+                Diagnostic(
+                    method,
+                    "mle_does_not_exist" if method == "mle" else "map_does_not_exist",
+                    "error",
+                    f"the {kind} keeps increasing as {', '.join(moved) or 'the parameters'} run "
+                    "to infinity, so the estimate does not exist (typical of perfectly "
+                    "separated classes in logistic regression); the reported values are "
+                    "wherever the optimiser stopped. A prior (the MAP, or full Bayes) gives "
+                    "finite estimates",
+                    moved,
+                )
+            ]
+    if not result.min_eigenvalue > 1e-12:
+        out.append(
+            Diagnostic(
+                method,
+                "hessian_not_positive_definite",
+                "error",
+                f"the {kind} is flat in some direction at the estimate (its Hessian is not "
+                "positive definite), so some parameters are not identified by the data "
+                "(e.g. collinear predictors, or more parameters than observations): standard "
+                "errors and intervals are not available. Remove the redundancy or add a prior",
+            )
+        )
+    elif not result.converged:
+        out.append(
+            Diagnostic(
+                method,
+                "not_converged",
+                "error",
+                f"the optimiser did not reach the maximum of the {kind} (remaining gain "
+                f"{result.decrement:.2g} after {len(result.attempts)} attempts: "
+                f"{'; '.join(result.attempts)}). The estimate is not reliable; try rescaling "
+                "the predictors or better starting values",
+            )
+        )
+    return out
+
+
+def nuts_diagnostics(dt: xr.DataTree) -> list[Diagnostic]:
+    """Check a NUTS fit: divergences, R-hat, bulk and tail ESS.
+
+    Parameters
+    ----------
+    dt : xarray.DataTree
+        The Bayes fit, with ``posterior`` and ``sample_stats``.
+
+    Returns
+    -------
+    list of Diagnostic
+    """
+    import arviz_stats as azs
+
+    out: list[Diagnostic] = []
+    post = dt["posterior"].to_dataset()
+    n_chains, n_draws = post.sizes["chain"], post.sizes["draw"]
+    stats = dt["sample_stats"].to_dataset() if "sample_stats" in dt.children else None
+    if stats is not None and "diverging" in stats:
+        n_div = int(stats["diverging"].sum())
+        if n_div:
+            out.append(
+                Diagnostic(
+                    "bayes",
+                    "divergences",
+                    "warning",
+                    f"{n_div} of {n_chains * n_draws} NUTS transitions diverged: the sampler "
+                    "could not explore part of the posterior (often a funnel or a boundary), so "
+                    "the posterior summaries may be biased. Reparameterise (e.g. non-centred), "
+                    "or raise target_accept",
+                )
+            )
+    labels_of = _flat_labels
+    rhat = labels_of(azs.rhat(post))
+    bad = tuple(k for k, v in rhat.items() if not v <= RHAT_MAX)
+    if bad and n_chains > 1:
+        out.append(
+            Diagnostic(
+                "bayes",
+                "r_hat",
+                "warning",
+                f"R-hat above {RHAT_MAX} (max {max(rhat[k] for k in bad):.3f}): the chains do "
+                "not agree, so they have not converged to the same distribution. Run longer "
+                "(more tune and draws) or check for multimodality",
+                bad,
+            )
+        )
+    min_ess = ESS_PER_CHAIN_MIN * n_chains
+    for method in ("bulk", "tail"):
+        ess = labels_of(azs.ess(post, method=method))
+        low = tuple(k for k, v in ess.items() if not v >= min_ess)
+        if low:
+            out.append(
+                Diagnostic(
+                    "bayes",
+                    f"low_ess_{method}",
+                    "warning",
+                    f"{method} effective sample size below {min_ess} (min "
+                    f"{min(ess[k] for k in low):.0f}): too few independent draws for stable "
+                    f"{'means' if method == 'bulk' else 'interval endpoints'}. Draw more",
+                    low,
+                )
+            )
+    return out
+
+
+def _flat_labels(ds: xr.Dataset) -> dict[str, float]:
+    from arviz_base import dataset_to_dataframe
+
+    frame = dataset_to_dataframe(ds.expand_dims(_s=[0]), sample_dims=["_s"])
+    return {str(k): float(v) for k, v in frame.iloc[0].items()}

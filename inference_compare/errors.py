@@ -1,0 +1,44 @@
+"""Errors a user can cause, each with a message that says what is wrong and what to do."""
+
+from __future__ import annotations
+
+__all__ = [
+    "DataError",
+    "FitFailedError",
+    "InferenceCompareError",
+    "ModelError",
+    "UsageError",
+]
+
+
+class InferenceCompareError(Exception):
+    """Base class of every error that a user's input can cause."""
+
+
+class UsageError(InferenceCompareError, ValueError):
+    """An argument is out of range or of the wrong kind."""
+
+
+class ModelError(InferenceCompareError):
+    """A model or model file cannot be used as it is declared."""
+
+
+class DataError(InferenceCompareError):
+    """A data set is malformed: missing columns, non-numeric values, NaN, wrong shapes."""
+
+
+class FitFailedError(InferenceCompareError):
+    """A fitting method could not produce a result.
+
+    Parameters
+    ----------
+    method : str
+        The method that failed: ``"mle"``, ``"map"`` or ``"bayes"``.
+    reason : str
+        What went wrong and what to do, in plain words.
+    """
+
+    def __init__(self, method: str, reason: str) -> None:
+        self.method = method
+        self.reason = reason
+        super().__init__(f"{method}: {reason}")

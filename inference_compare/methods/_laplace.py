@@ -1,0 +1,223 @@
+"""Turn an optimum into a DataTree: the exact mode, Laplace draws, standard errors, intervals.
+
+At the mode ``x*`` in the unconstrained space the covariance is the inverse of the Hessian ``H``
+of the negative objective (for the MLE: the inverse observed information). On each parameter's
+own scale ``theta = g(x)``:
+
+* the standard error is the delta method ``sqrt(diag(J H^-1 J'))`` with ``J = dg/dx`` at ``x*``;
+  at an MLE this equals the textbook / statsmodels standard error whatever the transform;
+* for a free variable with an elementwise, monotone transform (none, log, logodds, interval) the
+  interval is the Wald interval ``x* +- z sd_x`` computed where the parameter is unconstrained
+  and mapped back, so it never leaves the support; for other variables (simplex, ordered,
+  deterministics) it is the equal-tailed interval of the Laplace draws;
+* the ``posterior`` group holds draws from ``N(x*, H^-1)`` mapped through the transforms, so that
+  ArviZ plots and summaries work on all methods alike.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import scipy.stats
+import xarray as xr
+from pymc.backends.arviz import find_observations
+
+from inference_compare.diagnostics import Diagnostic, diagnostics_to_json
+from inference_compare.methods._objective import ModelFunctions, _coordinate_labels
+from inference_compare.methods._optimize import OptimizationResult
+
+__all__ = ["element_labels", "optimum_to_datatree"]
+
+
+def element_labels(functions: ModelFunctions) -> list[str]:
+    """ArviZ-style labels of every element of ``functions.values``, in order."""
+    labels: list[str] = []
+    for v in functions.variables:
+        labels += _coordinate_labels(functions.model, v.name, v.shape)
+    return labels
+
+
+def _covariance(h: np.ndarray) -> np.ndarray | None:
+    """Inverse of a positive definite Hessian, computed equilibrated; None when not PD."""
+    diag = np.abs(np.diag(h))
+    if not (np.all(np.isfinite(h)) and np.all(diag > 0)):
+        return None
+    d = 1.0 / np.sqrt(diag)
+    try:
+        chol = np.linalg.cholesky(d[:, None] * h * d[None, :])
+    except np.linalg.LinAlgError:
+        return None
+    inv = np.linalg.inv(chol)
+    return d[:, None] * (inv.T @ inv) * d[None, :]
+
+
+def _is_elementwise(jac_block: np.ndarray) -> bool:
+    rows, cols = jac_block.shape
+    if rows != cols:
+        return False
+    off = jac_block - np.diag(np.diag(jac_block))
+    return bool(np.all(off == 0))
+
+
+def _dataset(functions: ModelFunctions, flat: np.ndarray, lead: dict[str, list]) -> xr.Dataset:
+    """Dataset of all variables from raveled values with leading dims ``lead``."""
+    model = functions.model
+    data, coords = {}, {k: v for k, v in lead.items()}
+    for var in functions.variables:
+        arr = flat[..., var.start : var.stop].reshape((*flat.shape[:-1], *var.shape))
+        dims = (
+            var.dims
+            if len(var.dims) == len(var.shape)
+            else tuple(f"{var.name}_dim_{i}" for i in range(len(var.shape)))
+        )
+        for dim, n in zip(dims, var.shape, strict=True):
+            coord = model.coords.get(dim)
+            coords[dim] = list(coord) if coord is not None and len(coord) == n else list(range(n))
+        data[var.name] = xr.DataArray(arr, dims=(*lead, *dims))
+    return xr.Dataset(data, coords=coords)
+
+
+def _observed(model: pm.Model) -> xr.Dataset:
+    data, coords = {}, {}
+    for name, value in find_observations(model).items():
+        value = np.asarray(value)
+        dims = tuple(model.named_vars_to_dims.get(name) or ())
+        if len(dims) != value.ndim:
+            dims = tuple(f"{name}_dim_{i}" for i in range(value.ndim))
+        for dim, n in zip(dims, value.shape, strict=True):
+            coord = model.coords.get(dim)
+            coords[dim] = list(coord) if coord is not None and len(coord) == n else list(range(n))
+        data[name] = xr.DataArray(value, dims=dims)
+    return xr.Dataset(data, coords=coords)
+
+
+def optimum_to_datatree(
+    functions: ModelFunctions,
+    result: OptimizationResult,
+    *,
+    method: str,
+    ci_prob: float,
+    draws: int,
+    rng: np.random.Generator,
+    diagnostics: list[Diagnostic],
+) -> xr.DataTree:
+    """Build the DataTree of an MLE or MAP fit.
+
+    Groups: ``posterior`` (Laplace draws, chain=1), ``point_estimate`` (the exact mode),
+    ``standard_error`` (delta method), ``interval`` (``ci_bound`` = lower, upper), ``fit``
+    (unconstrained ``mean_vector`` and ``covariance_matrix``), ``optimizer_result`` and
+    ``observed_data``. Attrs: ``method``, ``log_likelihood``, ``log_posterior``, ``converged``,
+    ``ci_prob``, ``interval_kind`` (per variable, JSON) and ``diagnostics`` (JSON).
+    """
+    x = result.x
+    values, jac = functions.values(x)
+    cov_x = _covariance(result.hessian)
+    n_free = sum(v.stop - v.start for v in functions.variables if v.free)
+    if cov_x is not None:
+        cov = jac @ cov_x @ jac.T
+        se = np.sqrt(np.clip(np.diag(cov), 0, None))
+        chol = np.linalg.cholesky(cov_x + 1e-300 * np.eye(len(x)))
+        xs = x + rng.standard_normal((draws, len(x))) @ chol.T
+        with np.errstate(all="ignore"):
+            samples = np.stack([functions.values_only(xi) for xi in xs])
+    else:
+        se = np.full(values.shape, np.nan)
+        samples = values[None, :]
+    z = scipy.stats.norm.ppf(0.5 + ci_prob / 2)
+    lower, upper = np.full(values.shape, np.nan), np.full(values.shape, np.nan)
+    kinds = {}
+    if cov_x is not None:
+        sd_x = np.sqrt(np.diag(cov_x))
+        with np.errstate(all="ignore"):
+            lo_x, hi_x = functions.values_only(x - z * sd_x), functions.values_only(x + z * sd_x)
+        q = np.quantile(samples, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
+        for var in functions.variables:
+            sl = slice(var.start, var.stop)
+            if var.free and _is_elementwise(jac[sl][:, _x_slice(functions, var)]):
+                lower[sl], upper[sl] = (
+                    np.minimum(lo_x[sl], hi_x[sl]),
+                    np.maximum(lo_x[sl], hi_x[sl]),
+                )
+                kinds[var.name] = "wald"
+            else:
+                lower[sl], upper[sl] = q[0, sl], q[1, sl]
+                kinds[var.name] = "laplace_eti"
+    ll, lp, *_ = functions.terms(x)
+    one = {"chain": [0], "draw": list(range(samples.shape[0]))}
+    posterior = _dataset(functions, samples[None], one)
+    names = functions.x_names
+    fit = xr.Dataset(
+        {
+            "mean_vector": xr.DataArray(x, dims=["rows"]),
+            "covariance_matrix": xr.DataArray(
+                cov_x if cov_x is not None else np.full((len(x), len(x)), np.nan),
+                dims=["rows", "columns"],
+            ),
+        },
+        coords={"rows": names, "columns": names},
+    )
+    optimizer = xr.Dataset(
+        {
+            "x": xr.DataArray(x, dims=["variables"]),
+            "gradient": xr.DataArray(result.gradient, dims=["variables"]),
+            "hessian": xr.DataArray(result.hessian, dims=["variables", "variables_aux"]),
+            "objective": result.objective,
+            "converged": result.converged,
+            "decrement": result.decrement,
+            "min_eigenvalue": result.min_eigenvalue,
+            "n_iter": result.n_iter,
+        },
+        coords={"variables": names, "variables_aux": names},
+        attrs={
+            "method": result.method,
+            "message": result.message,
+            "attempts": "\n".join(result.attempts),
+        },
+    )
+    interval = xr.concat(
+        [_dataset(functions, lower, {}), _dataset(functions, upper, {})],
+        dim=pd.Index(["lower", "upper"], name="ci_bound"),
+    )
+    attrs = {
+        "method": method,
+        "log_likelihood": ll,
+        "log_prior": lp,
+        "log_posterior": ll + lp,
+        "converged": int(result.converged),
+        "ci_prob": ci_prob,
+        "interval_kind": json.dumps(kinds),
+        "n_free": n_free,
+        "diagnostics": diagnostics_to_json(diagnostics),
+        "inference_library": "inference_compare",
+    }
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": posterior,
+            "point_estimate": _dataset(functions, values, {}),
+            "standard_error": _dataset(functions, se, {}),
+            "interval": interval,
+            "fit": fit,
+            "optimizer_result": optimizer,
+            "observed_data": _observed(functions.model),
+        },
+        name=method,
+    )
+    tree.attrs = attrs
+    return tree
+
+
+def _x_slice(functions: ModelFunctions, var) -> slice:
+    """Columns of ``x`` that belong to free variable ``var``."""
+    model = functions.model
+    rv = model[var.name]
+    value_name = model.rvs_to_values[rv].name
+    offset = 0
+    for name, shape, *_ in functions._point_map_info:
+        size = int(np.prod(shape, dtype=int))
+        if name == value_name:
+            return slice(offset, offset + size)
+        offset += size
+    raise KeyError(var.name)

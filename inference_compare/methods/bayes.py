@@ -1,0 +1,102 @@
+"""Full Bayes: NUTS draws from the posterior (nutpie when installed)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+from threadpoolctl import threadpool_limits
+
+from inference_compare.diagnostics import diagnostics_to_json, nuts_diagnostics
+from inference_compare.errors import FitFailedError, UsageError
+from inference_compare.methods._common import make_rng
+from inference_compare.priors import check_model
+from inference_compare.validate import check_ci_prob, check_positive_int
+
+__all__ = ["default_nuts_sampler", "fit_bayes"]
+
+
+def default_nuts_sampler() -> str:
+    """Return ``"nutpie"`` when it is installed, else ``"pymc"``."""
+    return "nutpie" if importlib.util.find_spec("nutpie") else "pymc"
+
+
+def fit_bayes(
+    model: pm.Model,
+    *,
+    ci_prob: float = 0.95,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    random_seed: int | np.random.Generator | None = None,
+    progressbar: bool = False,
+    nuts_sampler: str | None = None,
+) -> xr.DataTree:
+    """Sample the posterior with NUTS.
+
+    The target is the full posterior: likelihood x prior, sampled on the unconstrained scale
+    with the Jacobian of the transforms (so that the draws, mapped back, follow the posterior of
+    the parameters on their own scale).
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model as declared, with its priors.
+    ci_prob : float, default 0.95
+        Probability of the credible intervals that tables derive from the draws.
+    draws, tune, chains : int
+        Kept draws and tuning steps per chain, and the number of chains.
+    random_seed : int, numpy.random.Generator or None
+    progressbar : bool, default False
+    nuts_sampler : {"nutpie", "pymc"}, optional
+        Defaults to `default_nuts_sampler`.
+
+    Returns
+    -------
+    xarray.DataTree
+        ``pm.sample``'s groups (``posterior``, ``sample_stats``, ``observed_data``, ...) with
+        attrs ``method="bayes"``, ``ci_prob`` and ``diagnostics`` (JSON).
+
+    Raises
+    ------
+    FitFailedError
+        When the sampler cannot start (e.g. the log density is not finite at the start).
+    """
+    check_model(model)
+    check_ci_prob(ci_prob)
+    check_positive_int("draws", draws)
+    check_positive_int("chains", chains)
+    if isinstance(tune, bool) or not isinstance(tune, int) or tune < 0:
+        raise UsageError(f"tune must be an integer >= 0, got {tune!r}")
+    rng = make_rng(random_seed)
+    seed = int(rng.integers(2**31 - 1))
+    sampler = nuts_sampler or default_nuts_sampler()
+    quiet = contextlib.nullcontext() if progressbar else contextlib.redirect_stdout(io.StringIO())
+    try:
+        with threadpool_limits(limits=1), quiet:
+            dt = pm.sample(
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                random_seed=seed,
+                progressbar=progressbar,
+                nuts_sampler=sampler,
+                model=model,
+                compute_convergence_checks=False,
+            )
+    except (pm.exceptions.SamplingError, ValueError, RuntimeError) as exc:
+        raise FitFailedError("bayes", f"NUTS could not sample this model: {exc}") from exc
+    dt.name = "bayes"
+    found = nuts_diagnostics(dt)
+    dt.attrs.update(
+        method="bayes",
+        ci_prob=ci_prob,
+        nuts_sampler=sampler,
+        random_seed=seed,
+        diagnostics=diagnostics_to_json(found),
+    )
+    return dt

@@ -1,0 +1,124 @@
+"""The flat-prior view of a model: what the MLE maximises.
+
+A model's joint log density (``jacobian=False``, as ``pm.find_MAP`` uses it) splits into
+
+* the **likelihood terms**: the log densities of the observed variables and the model's
+  ``pm.Potential`` terms (a potential is a user-declared factor of the joint density; it is kept
+  by every method, so declare priors as distributions, not potentials);
+* the **prior terms**: the log densities of the free (unobserved) variables.
+
+The MLE maximises the likelihood terms alone over the support of the priors; the MAP maximises
+both. Neither includes the Jacobian of the value transforms: both are modes of densities on the
+parameters' own scale, so they do not depend on how a variable is transformed for optimisation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+from pymc.model.fgraph import ModelFreeRV, fgraph_from_model, model_free_rv, model_from_fgraph
+from pymc.pytensorf import toposort_replace
+from pymc.vartypes import discrete_types
+
+from inference_compare.errors import ModelError
+
+__all__ = ["check_model", "flat_prior_model", "likelihood_terms", "prior_terms"]
+
+
+def check_model(model: pm.Model) -> None:
+    """Raise `ModelError` when a model cannot be fitted by the three methods.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The user's model.
+
+    Raises
+    ------
+    ModelError
+        When the model is not a ``pymc.Model``, has no observed variable (so there is no
+        likelihood), no free variable, or a discrete free variable.
+    """
+    if not isinstance(model, pm.Model):
+        raise ModelError(f"expected a pymc.Model, got {type(model).__name__}")
+    if not model.observed_RVs and not model.potentials:
+        raise ModelError(
+            "the model has no observed variable, so it has no likelihood: pass the data "
+            "with `observed=` on the likelihood's distribution"
+        )
+    if not model.free_RVs:
+        raise ModelError("the model has no free (unobserved) variable: there is nothing to fit")
+    discrete = [rv.name for rv in model.free_RVs if rv.type.dtype in discrete_types]
+    if discrete:
+        raise ModelError(
+            f"discrete free variables {discrete} cannot be fitted by gradient-based optimisers "
+            "or NUTS: marginalise them out (e.g. pymc_extras.marginalize, or a mixture "
+            "likelihood) or observe them"
+        )
+
+
+def likelihood_terms(model: pm.Model) -> list:
+    """Return the model variables whose log densities form the likelihood.
+
+    Parameters
+    ----------
+    model : pymc.Model
+
+    Returns
+    -------
+    list
+        The observed random variables followed by the potentials.
+    """
+    return [*model.observed_RVs, *model.potentials]
+
+
+def prior_terms(model: pm.Model) -> list:
+    """Return the free random variables, whose log densities form the prior."""
+    return list(model.free_RVs)
+
+
+def flat_prior_model(model: pm.Model) -> pm.Model:
+    """Derive the model whose free variables have flat priors on the same support.
+
+    Each free variable keeps its name, shape, dims and value transform (so its support is
+    unchanged: a ``log``-transformed scale stays positive, a ``logodds`` probability stays in
+    (0, 1)); its prior density is replaced by a constant. Observed variables, potentials,
+    deterministics and data are kept. ``pm.find_MAP`` on the derived model is the MLE of the
+    original one. The user's model is not mutated.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model as declared, with its priors.
+
+    Returns
+    -------
+    pymc.Model
+        A new model; its initial point is the original model's initial point.
+
+    Notes
+    -----
+    A free variable declared with ``default_transform=None`` on a bounded support loses its
+    bound in the derived model (the flat density has no support check). The engine's own MLE
+    objective keeps the bound (see `inference_compare.methods`).
+    """
+    check_model(model)
+    start = model.initial_point()
+    fgraph, _ = fgraph_from_model(model)
+    replacements = []
+    for node in fgraph.apply_nodes:
+        if not isinstance(node.op, ModelFreeRV):
+            continue
+        rv, value = node.inputs
+        flat = pm.Flat.dist(shape=rv.shape, dtype=rv.type.dtype)
+        new = model_free_rv(flat, value, node.op.transform, node.op.name, *node.op.dims)
+        replacements.append((node.outputs[0], new))
+    toposort_replace(fgraph, replacements)
+    flat_model = model_from_fgraph(fgraph, mutate_fgraph=True)
+    for rv in flat_model.free_RVs:
+        value = flat_model.rvs_to_values[rv]
+        transform = flat_model.rvs_to_transforms[rv]
+        unconstrained = np.asarray(start[value.name])
+        initval = transform.backward(unconstrained).eval() if transform else unconstrained
+        flat_model.set_initval(rv, initval)
+    return flat_model

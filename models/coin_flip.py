@@ -1,0 +1,30 @@
+"""Coin flip: the probability of heads from 7 heads in 10 tosses (Bernoulli, Beta prior).
+
+MLE: the frequency of heads, 7/10, with standard error sqrt(p(1-p)/n). MAP with a Beta(a, b)
+prior: (k + a - 1) / (n + a + b - 2). Bayes: the conjugate Beta(a + k, b + n - k) posterior.
+"""
+
+import numpy as np
+import pymc as pm
+
+#: The classic textbook data: 10 tosses, 7 heads (1 = heads).
+DATA = {"y": np.array([1, 1, 0, 1, 1, 1, 0, 1, 0, 1])}
+
+#: Beta prior: a mild belief that the coin is fair (prior mean 0.5, worth 8 tosses).
+PRIOR_A, PRIOR_B = 4.0, 4.0
+
+#: Truth for studies.
+TRUTH = {"p": 0.7}
+
+
+def build(data) -> pm.Model:
+    y = np.asarray(data["y"])
+    with pm.Model(coords={"toss": np.arange(len(y))}) as model:
+        y_data = pm.Data("y_data", y, dims="toss")
+        p = pm.Beta("p", alpha=PRIOR_A, beta=PRIOR_B)
+        pm.Bernoulli("y", p=p, observed=y_data, dims="toss")
+    return model
+
+
+def design(n: int, rng: np.random.Generator) -> dict:
+    return {"y": np.zeros(n, dtype=int)}
