@@ -30,6 +30,8 @@ ESS_PER_CHAIN_MIN = 100
 FLAT_TOL = 1e-6
 #: A rise above this along a ray means the objective is unbounded, not merely flat.
 UNBOUNDED_RISE = 1.0
+#: A positive parameter that ends below this fraction of its starting value has collapsed.
+COLLAPSE_RATIO = 1e-8
 #: Ray lengths, in units of ``1 + max|x|`` of the unconstrained estimate.
 RAY_STEPS = (1.0, 10.0, 100.0)
 
@@ -138,6 +140,21 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                 "and the model's support",
             )
         ]
+    collapsed = _collapsed(functions, result, labels)
+    if collapsed:
+        return [
+            Diagnostic(
+                method,
+                "unbounded",
+                "error",
+                f"{', '.join(collapsed)} collapsed toward zero while the {kind} kept growing: "
+                "the likelihood is unbounded and has no maximum (typically a scale or variance "
+                "fitted to a single point, or a mixture component that collapsed onto one "
+                "observation). Use more data, a prior that keeps the scale away from zero "
+                "(the MAP), or full Bayes",
+                collapsed,
+            )
+        ]
     h = result.hessian
     diag = np.abs(np.diag(h))
     d = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
@@ -220,6 +237,16 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
             )
         )
     return out
+
+
+def _collapsed(functions, result, labels: list[str]) -> tuple[str, ...]:
+    """Positive parameters that shrank by more than `COLLAPSE_RATIO` without a proper optimum."""
+    if result.converged and result.min_eigenvalue > 1e-12:
+        return ()
+    start = functions.values_only(functions.x0)[: len(labels)]
+    end = functions.values_only(result.x)[: len(labels)]
+    shrunk = (start > 0) & (end >= 0) & (end < COLLAPSE_RATIO * start)
+    return tuple(label for label, s in zip(labels, shrunk, strict=True) if s)
 
 
 def nuts_diagnostics(dt: xr.DataTree) -> list[Diagnostic]:

@@ -7,6 +7,12 @@ prior: (k + a - 1) / (n + a + b - 2). Bayes: the conjugate Beta(a + k, b + n - k
 import numpy as np
 import pymc as pm
 
+#: What this model demonstrates (shown by the catalogue).
+EQUIVALENCE = (
+    "The MLE of a Bernoulli probability is the sample frequency k/n; the MAP with a "
+    "Beta(a, b) prior adds a - 1 pseudo-heads and b - 1 pseudo-tails."
+)
+
 #: The classic textbook data: 10 tosses, 7 heads (1 = heads).
 DATA = {"y": np.array([1, 1, 0, 1, 1, 1, 0, 1, 0, 1])}
 

@@ -7,6 +7,12 @@ both toward the priors.
 import numpy as np
 import pymc as pm
 
+#: What this model demonstrates (shown by the catalogue).
+EQUIVALENCE = (
+    "The MLE of a Normal mean is the sample mean and that of its sd the divide-by-n "
+    "standard deviation (not the unbiased n - 1 one)."
+)
+
 #: 20 measurements simulated once from Normal(5, 2) with seed 20261125.
 DATA = {"y": np.round(np.random.default_rng(20261125).normal(5.0, 2.0, size=20), 3)}
 

@@ -8,6 +8,12 @@ Normal priors.
 import numpy as np
 import pymc as pm
 
+#: What this model demonstrates (shown by the catalogue).
+EQUIVALENCE = (
+    "With Normal noise, maximum likelihood is least squares (minimum mean squared error); "
+    "Normal priors on the coefficients make the MAP an L2-penalised least squares."
+)
+
 PREDICTORS = ["x1", "x2", "x3"]
 
 TRUTH = {"intercept": 1.0, "beta": np.array([0.5, -1.0, 2.0]), "sigma": 1.0}

@@ -133,7 +133,7 @@ def optimum_to_datatree(
         sd_x = np.sqrt(np.diag(cov_x))
         with np.errstate(all="ignore"):
             lo_x, hi_x = functions.values_only(x - z * sd_x), functions.values_only(x + z * sd_x)
-        q = np.quantile(samples, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
+            q = np.quantile(samples, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
         for var in functions.variables:
             sl = slice(var.start, var.stop)
             if var.free and _is_elementwise(jac[sl][:, _x_slice(functions, var)]):

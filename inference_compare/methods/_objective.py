@@ -21,6 +21,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 from pymc.blocking import DictToArrayBijection
+from pymc.logprob.utils import ParameterValueError
 from pymc.pytensorf import join_nonshared_inputs
 
 from inference_compare.priors import check_model, likelihood_terms, prior_terms
@@ -62,24 +63,37 @@ class ModelFunctions:
     x_names: list[str]
     variables: list[VariableInfo]
     _terms: Any = field(repr=False)
-    _hessians: Any = field(repr=False)
-    _values: Any = field(repr=False)
+    _second: Any = field(repr=False)
     _value_vars: list = field(repr=False)
     _point_map_info: Any = field(repr=False)
 
     def terms(self, x: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
-        """Return ``(loglik, logprior, grad_loglik, grad_logprior)`` at ``x``."""
-        ll, lp, gll, glp = self._terms(np.asarray(x, dtype=float))
+        """Return ``(loglik, logprior, grad_loglik, grad_logprior)`` at ``x``.
+
+        Where a distribution's parameter leaves its domain (a scale underflowing to 0 far out
+        in the unconstrained space), the log densities are ``-inf`` and the gradients NaN.
+        """
+        x = np.asarray(x, dtype=float)
+        try:
+            ll, lp, gll, glp = self._terms(x)
+        except ParameterValueError:
+            nan = np.full(x.shape, np.nan)
+            return -np.inf, -np.inf, nan, nan
         return float(ll), float(lp), np.asarray(gll), np.asarray(glp)
 
     def hessians(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the exact Hessians of the log-likelihood and of the log-prior at ``x``."""
-        hll, hlp = self._hessians(np.asarray(x, dtype=float))
+        x = np.asarray(x, dtype=float)
+        try:
+            hll, hlp, *_ = self._second(x)
+        except ParameterValueError:
+            nan = np.full((x.size, x.size), np.nan)
+            return nan, nan
         return np.asarray(hll), np.asarray(hlp)
 
     def values(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the raveled constrained values and their Jacobian with respect to ``x``."""
-        vals, jac = self._values(np.asarray(x, dtype=float))
+        _, _, vals, jac, *_ = self._second(np.asarray(x, dtype=float))
         return np.asarray(vals), np.atleast_2d(np.asarray(jac))
 
     def values_only(self, x: np.ndarray) -> np.ndarray:
@@ -157,15 +171,16 @@ def model_functions(model: pm.Model) -> ModelFunctions:
 
     compile_kwargs = {"on_unused_input": "ignore"}
     terms = pytensor.function([x], [loglik, logprior, grad_ll, grad_lp], **compile_kwargs)
-    hessians = pytensor.function([x], [hess_ll, hess_lp], **compile_kwargs)
-    values = pytensor.function([x], [flat, jac], **compile_kwargs)
+    # Hessians and values are needed at the same points (the optimum, the Newton iterates), and
+    # one compilation costs less than two: graph rewriting dominates the compile time.
+    second = pytensor.function([x], [hess_ll, hess_lp, flat, jac, *outputs], **compile_kwargs)
 
     x0 = DictToArrayBijection.map({v.name: start[v.name] for v in value_vars}).data
     value_to_rv = {value.name: rv.name for value, rv in model.values_to_rvs.items()}
     x_names = []
     for name, shape, *_ in point_map_info:
         x_names += _coordinate_labels(model, name, shape, dims_of=value_to_rv.get(name, name))
-    probe = pytensor.function([x], outputs, **compile_kwargs)(x0)
+    probe = second(x0)[4:]
     variables, offset = [], 0
     names = [rv.name for rv in free_rvs] + [d.name for d in model.deterministics]
     for i, (name, value) in enumerate(zip(names, probe, strict=True)):
@@ -182,8 +197,7 @@ def model_functions(model: pm.Model) -> ModelFunctions:
         x_names=x_names,
         variables=variables,
         _terms=terms,
-        _hessians=hessians,
-        _values=values,
+        _second=second,
         _value_vars=value_vars,
         _point_map_info=point_map_info,
     )

@@ -1,0 +1,208 @@
+"""The ``inference-compare`` command: argument parsing, progress and exit codes (thin).
+
+Exit status: 0 on success, 2 on bad input or usage (one line on stderr, no traceback), 1 on an
+internal failure (one line; set ``INFERENCE_COMPARE_DEBUG=1`` for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import NoReturn
+
+from inference_compare.errors import InferenceCompareError, UsageError
+
+__all__ = ["main"]
+
+PROG = "inference-compare"
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one-line `UsageError` s, not usage dumps + exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
+    return value
+
+
+def _sizes(text: str) -> list[int]:
+    return [_positive_int(part) for part in text.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``inference-compare`` (its subcommands as in DESIGN.md)."""
+    parser = _Parser(
+        prog=PROG,
+        description="Fit one PyMC model by MLE, MAP and full Bayes, and report them side by side.",
+    )
+    from inference_compare import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    sub.add_parser("list", help="list the catalogue models")
+
+    run = sub.add_parser("run", help="fit a model three ways and write the report")
+    run.add_argument("model", metavar="MODEL", help="catalogue name or path to a model .py file")
+    run.add_argument("--data", metavar="FILE", help="CSV or JSON data (default: the model's DATA)")
+    run.add_argument("--out", metavar="DIR", help="output folder (default: reports/MODEL)")
+    run.add_argument("--draws", type=_positive_int, default=1000, metavar="N")
+    run.add_argument("--tune", type=_positive_int, default=1000, metavar="N")
+    run.add_argument("--chains", type=_positive_int, default=4, metavar="N")
+    run.add_argument("--seed", type=_int, default=None, metavar="S")
+    run.add_argument("--ci-prob", type=_probability, default=0.95, metavar="P")
+    run.add_argument("--methods", default="mle,map,bayes", metavar="LIST")
+    run.add_argument("--no-progress", action="store_true", help="no progress display")
+
+    study = sub.add_parser("study", help="sample-size x replicate sweep (not implemented yet)")
+    study.add_argument("model", metavar="MODEL")
+    study.add_argument("--sizes", type=_sizes, required=True, metavar="N,N,...")
+    study.add_argument("--replicates", type=_positive_int, required=True, metavar="R")
+    study.add_argument("--out", metavar="DIR")
+    study.add_argument("--seed", type=_int, default=None, metavar="S")
+    study.add_argument("--methods", default="mle,map,bayes", metavar="LIST")
+    study.add_argument("--workers", type=_positive_int, default=1, metavar="N")
+    study.add_argument("--scheduler", metavar="ADDRESS")
+    study.add_argument("--resume", action="store_true")
+    study.add_argument("--no-progress", action="store_true")
+
+    report = sub.add_parser("report", help="rewrite the report of a run from DIR/comparison.nc")
+    report.add_argument("dir", metavar="DIR", help="a folder written by 'run'")
+    return parser
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from inference_compare.catalog import list_models
+
+    models = list_models()
+    width = max(map(len, models), default=0)
+    for name, title in models.items():
+        print(f"{name:<{width}}  {title}")
+    return EXIT_OK
+
+
+def _use_agg() -> None:
+    """Draw off-screen: the command line never opens a window."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    _use_agg()
+    from inference_compare.runner import run_model
+
+    outputs, cmp = run_model(
+        args.model,
+        data_file=args.data,
+        out=args.out,
+        methods=args.methods,
+        ci_prob=args.ci_prob,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        random_seed=args.seed,
+        progress=not args.no_progress,
+        command=shlex.join([PROG, *argv]),
+    )
+    print(cmp)
+    print(f"\nReport: {outputs.report}")
+    print(
+        f"Also in {outputs.report.parent}: {outputs.summary_csv.name}, {outputs.summary_md.name},"
+        f" {outputs.comparison.name}, figures/ ({len(outputs.figures)} PNG)"
+    )
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    _use_agg()
+    from inference_compare.runner import rewrite_report
+
+    outputs = rewrite_report(args.dir)
+    print(f"Report: {outputs.report}")
+    return EXIT_OK
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
+    print(f"{PROG}: error: 'study' is not implemented yet", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``inference-compare`` with ``argv`` (default ``sys.argv[1:]``); return the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+
+    Returns
+    -------
+    int
+        0 on success, 2 on bad input or usage, 1 on an internal failure.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "list":
+            return _cmd_list(args)
+        if args.command == "run":
+            return _cmd_run(args, argv)
+        if args.command == "report":
+            return _cmd_report(args, argv)
+        return _cmd_study(args)
+    except InferenceCompareError as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, exit 1
+        if os.environ.get("INFERENCE_COMPARE_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"{PROG}: internal error: {type(exc).__name__}: {_one_line(exc)} (please report it; "
+            "set INFERENCE_COMPARE_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Data files for the command line: CSV or JSON into a dict of 1-D numeric arrays.
+
+A data file holds columns (CSV) or keys (JSON) that a model file's ``build(data)`` reads. Every
+problem a user can cause (missing file, non-numeric values, NaN or infinity, ragged columns, an
+empty file, a column the model needs but the file lacks) raises `DataError` with a message that
+names the file, the column and, where there is one, the row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+
+from inference_compare.errors import DataError, ModelError
+
+__all__ = ["build_model", "read_data", "summarize_data"]
+
+#: File suffixes `read_data` understands.
+FORMATS: tuple[str, ...] = (".csv", ".json")
+
+
+def read_data(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Read a CSV or JSON data file into ``{column: 1-D numeric array}``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv`` file with a header row, or a ``.json`` file holding either an object of
+        ``{"column": [values...]}`` or a list of records ``[{"column": value, ...}, ...]``.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Integer columns stay integer; others are float.
+
+    Raises
+    ------
+    DataError
+        When the file is missing or unreadable, empty, ragged, or holds a non-numeric,
+        missing, NaN or infinite value.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"data file {str(path)!r} does not exist")
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise DataError(
+            f"data file {path.name!r} has an unknown format {suffix or '(no suffix)'!r}: "
+            f"use one of {', '.join(FORMATS)}"
+        )
+    columns = _read_csv(path) if suffix == ".csv" else _read_json(path)
+    if not columns:
+        raise DataError(f"data file {path.name!r} has no columns")
+    return {name: _numeric(path.name, name, values) for name, values in columns.items()}
+
+
+def _read_csv(path: Path) -> dict[str, list[Any]]:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data file {path.name!r} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"data file {path.name!r} is not a well-formed CSV: {reason}") from None
+    if len(frame) == 0:
+        raise DataError(f"data file {path.name!r} has a header but no rows")
+    unnamed = [c for c in frame.columns if str(c).startswith("Unnamed:")]
+    if unnamed:
+        raise DataError(f"data file {path.name!r} has a column without a name in its header")
+    return {str(c).strip(): frame[c].tolist() for c in frame.columns}
+
+
+def _read_json(path: Path) -> dict[str, list[Any]]:
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"data file {path.name!r} is not valid JSON: {exc}") from None
+    if isinstance(content, list):
+        if not content:
+            raise DataError(f"data file {path.name!r} is an empty list")
+        if not all(isinstance(r, dict) for r in content):
+            raise DataError(f"data file {path.name!r}: a list must hold records (objects)")
+        keys = list(dict.fromkeys(k for r in content for k in r))
+        for i, record in enumerate(content):
+            missing = [k for k in keys if k not in record]
+            if missing:
+                raise DataError(
+                    f"data file {path.name!r}: record {i} lacks {', '.join(map(repr, missing))}"
+                )
+        return {k: [r[k] for r in content] for k in keys}
+    if not isinstance(content, dict):
+        raise DataError(
+            f"data file {path.name!r} must hold an object of columns or a list of records, "
+            f"not a JSON {type(content).__name__}"
+        )
+    out = {}
+    for key, values in content.items():
+        if not isinstance(values, list):
+            raise DataError(f"data file {path.name!r}: key {key!r} must hold a list of numbers")
+        if any(isinstance(v, list | dict) for v in values):
+            raise DataError(f"data file {path.name!r}: column {key!r} is not one-dimensional")
+        out[str(key)] = values
+    lengths = {k: len(v) for k, v in out.items()}
+    if len(set(lengths.values())) > 1:
+        detail = ", ".join(f"{k}: {n}" for k, n in lengths.items())
+        raise DataError(f"data file {path.name!r} has columns of different lengths ({detail})")
+    return out
+
+
+def _numeric(file: str, name: str, values: list[Any]) -> np.ndarray:
+    """Convert one column to a finite numeric array, naming the first bad value."""
+    if len(values) == 0:
+        raise DataError(f"data file {file!r}: column {name!r} is empty")
+    for row, value in enumerate(values):
+        if isinstance(value, bool) or value is None:
+            raise DataError(
+                f"data file {file!r}: column {name!r} row {row + 1} holds {value!r}, not a number"
+            )
+    series = pd.Series(values, dtype=object)
+    numbers = pd.to_numeric(series.map(lambda v: v.strip() if isinstance(v, str) else v), "coerce")
+    bad = numbers.isna() | ~np.isfinite(numbers.astype(float))
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        shown = values[row]
+        what = "a missing value" if shown in ("", None) else f"{shown!r}"
+        raise DataError(
+            f"data file {file!r}: column {name!r} row {row + 1} holds {what}; every value must "
+            "be a finite number (no text, empty cells, NaN or infinity)"
+        )
+    array = numbers.to_numpy()
+    return array.astype(np.int64) if array.dtype.kind in "iu" else array.astype(float)
+
+
+def build_model(module: ModuleType, data: dict[str, np.ndarray], source: str = "") -> pm.Model:
+    """Call ``module.build(data)``, turning a missing column into a `DataError`.
+
+    Parameters
+    ----------
+    module : module
+        A model file loaded by `inference_compare.load_model`.
+    data : dict of str to numpy.ndarray
+    source : str, optional
+        Where the data came from (a file name), for the message.
+
+    Returns
+    -------
+    pymc.Model
+
+    Raises
+    ------
+    DataError
+        When ``build`` reads a column that ``data`` lacks.
+    ModelError
+        When ``build`` fails for another reason, or does not return a ``pymc.Model``.
+    """
+    name = module.__name__
+    try:
+        model = module.build(data)
+    except KeyError as exc:
+        key = exc.args[0] if exc.args else "?"
+        if key in data:
+            raise ModelError(f"{name}.build(data) failed: KeyError: {key!r}") from None
+        where = f"data file {source!r}" if source else "the data"
+        found = ", ".join(map(repr, data)) or "none"
+        raise DataError(
+            f"model {name} reads column {key!r}, which {where} lacks (columns found: {found})"
+        ) from None
+    except (DataError, ModelError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the user's build() may raise anything
+        raise ModelError(f"{name}.build(data) failed: {type(exc).__name__}: {exc}") from None
+    if not isinstance(model, pm.Model):
+        raise ModelError(f"{name}.build(data) returned {type(model).__name__}, not a pymc.Model")
+    return model
+
+
+def summarize_data(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return one row per column: name, n, mean, sd, min, max and distinct-value count.
+
+    Parameters
+    ----------
+    data : dict of str to array-like
+        Columns that are not numeric arrays are summarised by their length only.
+
+    Returns
+    -------
+    list of dict
+    """
+    rows = []
+    for name, values in data.items():
+        array = np.asarray(values)
+        row: dict[str, Any] = {"column": str(name), "n": int(array.size)}
+        if array.dtype.kind in "biuf" and array.size:
+            flat = array.astype(float).ravel()
+            row |= {
+                "mean": float(np.mean(flat)),
+                "sd": float(np.std(flat, ddof=1)) if flat.size > 1 else float("nan"),
+                "min": float(np.min(flat)),
+                "max": float(np.max(flat)),
+                "distinct": int(np.unique(flat).size),
+            }
+        rows.append(row)
+    return rows

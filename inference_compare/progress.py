@@ -1,0 +1,126 @@
+"""Progress on a terminal: a rich spinner per step of a comparison, quiet elsewhere.
+
+`StepProgress` is handed to `compare` as its ``on_step`` callback. Each step ("compiling",
+"fitting mle", "mle: trust-exact ...") replaces the spinner's text and, when it finishes, leaves
+one line with its duration. While NUTS runs, the spinner stops so that the sampler's own progress
+bar has the terminal to itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Self
+
+__all__ = ["StepProgress", "progress_enabled", "quiet_library_logs"]
+
+#: Loggers whose INFO lines ("Sampling: [p]", "NUTS[nutpie]: [p]") are progress, not results.
+LIBRARY_LOGGERS: tuple[str, ...] = ("pymc", "pytensor", "nutpie")
+#: Steps named ``"mle: ..."`` / ``"map: ..."`` report an optimiser attempt inside a step.
+DETAIL_PREFIXES: tuple[str, ...] = ("mle", "map")
+
+
+def progress_enabled(requested: bool = True, stream: IO[str] | None = None) -> bool:
+    """Return True when progress should show: requested, and ``stream`` is a terminal.
+
+    Parameters
+    ----------
+    requested : bool, default True
+        False for ``--no-progress``.
+    stream : file-like, optional
+        Where progress goes (default ``sys.stderr``).
+    """
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return bool(requested and callable(isatty) and isatty())
+
+
+@contextmanager
+def quiet_library_logs(quiet: bool) -> Iterator[None]:
+    """Raise the PyMC / PyTensor / nutpie loggers to WARNING for the block when ``quiet``."""
+    if not quiet:
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+class StepProgress:
+    """Show the steps of a long computation with a rich spinner (a no-op when disabled).
+
+    Parameters
+    ----------
+    enabled : bool
+        When False every method does nothing.
+    stream : file-like, optional
+        Where to draw (default ``sys.stderr``).
+
+    Examples
+    --------
+    >>> with StepProgress(enabled=False) as progress:
+    ...     progress("fitting mle")
+    """
+
+    def __init__(self, enabled: bool, stream: IO[str] | None = None) -> None:
+        self.enabled = enabled
+        self._stream = sys.stderr if stream is None else stream
+        self._console = None
+        self._status = None
+        self._step: str | None = None
+        self._started = 0.0
+
+    def __enter__(self) -> Self:
+        """Start the display."""
+        if self.enabled:
+            from rich.console import Console
+
+            self._console = Console(file=self._stream, stderr=self._stream is sys.stderr)
+        return self
+
+    def __call__(self, message: str) -> None:
+        """Begin the step ``message``, closing the previous one."""
+        if not self.enabled:
+            return
+        head = message.split(":", 1)[0]
+        if head in DETAIL_PREFIXES and ":" in message:  # an optimiser attempt: a detail line
+            self._console.print(f"  [dim]{message}[/]", overflow="ellipsis", no_wrap=True)
+            return
+        self._finish_step()
+        self._step, self._started = message, time.perf_counter()
+        if message.startswith("fitting bayes"):
+            self._console.print(f"[bold]{message}[/] (NUTS)")
+            return
+        if self._status is None:
+            self._status = self._console.status(message, spinner="dots")
+            self._status.start()
+        else:
+            self._status.update(message)
+
+    def _finish_step(self) -> None:
+        if self._step is None:
+            return
+        elapsed = time.perf_counter() - self._started
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        self._console.print(f"[green]done[/] {self._step} [dim]({elapsed:.1f} s)[/]")
+        self._step = None
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the last step and stop the display."""
+        if self.enabled:
+            if exc[0] is None:
+                self._finish_step()
+            elif self._status is not None:
+                self._status.stop()
+                self._status = None

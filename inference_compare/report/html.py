@@ -1,0 +1,282 @@
+"""The self-contained HTML report: one file, figures embedded as base64 PNG, no network assets.
+
+Everything shown is escaped (Jinja2 autoescape): model files, data and file names are untrusted.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from matplotlib.figure import Figure
+
+from inference_compare.compare import Comparison
+from inference_compare.report._format import atomic_write, fmt, interval_names, method_names
+
+__all__ = [
+    "DIAGNOSTIC_MEANINGS",
+    "describe_model",
+    "figure_png",
+    "render_html",
+    "report_context",
+    "write_html",
+]
+
+#: What each diagnostic code means, in one plain sentence (the message says what to do).
+DIAGNOSTIC_MEANINGS: dict[str, str] = {
+    "objective_not_finite": "the optimiser ended where the model gives the data zero "
+    "probability, so its numbers are meaningless.",
+    "unbounded": "the likelihood has no highest point: some parameter can make it as large as "
+    "it likes, so there is no estimate to report.",
+    "on_boundary": "the best value sits on the edge of what the parameter may take, where the "
+    "usual standard errors and intervals do not hold.",
+    "mle_does_not_exist": "the likelihood keeps rising towards infinity, so maximum likelihood "
+    "has no answer for this data set.",
+    "map_does_not_exist": "even with the prior, the density keeps rising towards infinity.",
+    "hessian_not_positive_definite": "the data do not pin down some parameters: the surface is "
+    "flat in some direction, so there is no standard error.",
+    "not_converged": "the optimiser stopped before it found the top, so the estimate may be off.",
+    "divergences": "the sampler met regions it could not follow; the posterior summaries may be "
+    "biased.",
+    "r_hat": "separate chains found different answers, so the draws do not yet represent the "
+    "posterior.",
+    "low_ess_bulk": "the draws carry less information than their number suggests; means and "
+    "standard deviations are noisy.",
+    "low_ess_tail": "few effective draws in the tails; the interval endpoints are noisy.",
+}
+
+#: Checks that were run when no diagnostic is reported, by method.
+_CHECKS: dict[str, str] = {
+    "mle": "the MLE exists, is interior and the optimiser converged",
+    "map": "the MAP exists and the optimiser converged",
+    "bayes": "NUTS had no divergences, R-hat \u2264 1.01 and enough effective draws",
+}
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("inference_compare.report", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def figure_png(fig: Figure, dpi: int = 110, *, close: bool = False) -> bytes:
+    """Render a matplotlib figure to PNG bytes; ``close`` releases it from pyplot afterwards."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    if close:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def _image(png: bytes) -> dict[str, Any]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as img:
+        width, height = img.size
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return {"uri": uri, "width": width, "height": height}
+
+
+def describe_model(model: Any) -> dict[str, Any]:
+    """Describe a PyMC model in text: its one-screen summary, Mermaid graph and variables.
+
+    Parameters
+    ----------
+    model : pymc.Model
+
+    Returns
+    -------
+    dict
+        ``model_repr`` (str), ``model_graph`` (Mermaid text, "" when it cannot be made) and
+        ``variables`` (list of dict with name, role, dims).
+    """
+    import pymc as pm
+
+    try:
+        graph = pm.model_to_mermaid(model)
+    except Exception:  # noqa: BLE001 - the graph is a nicety; a model it cannot draw is fine
+        graph = ""
+    roles = (
+        [(v, "free parameter") for v in model.free_RVs]
+        + [(v, "observed") for v in model.observed_RVs]
+        + [(v, "deterministic") for v in model.deterministics]
+        + [(v, "data") for v in model.data_vars]
+    )
+    variables = [
+        {
+            "name": v.name,
+            "role": role,
+            "dims": ", ".join(model.named_vars_to_dims.get(v.name) or ()) or "scalar",
+        }
+        for v, role in roles
+    ]
+    return {"model_repr": model.str_repr(), "model_graph": graph, "variables": variables}
+
+
+def _table(cmp: Comparison) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    rows: dict[str, dict[str, Any]] = {}
+    kinds: set[str] = set()
+    sd_names = {"mle": "SE", "map": "sd (Laplace)", "bayes": "sd"}
+    for r in cmp.table().itertuples():
+        kinds.add(str(r.interval))
+        cell = {
+            "estimate": fmt(r.estimate),
+            "sd": fmt(r.sd),
+            "sd_name": sd_names.get(r.method, "sd"),
+            "lower": fmt(r.lower),
+            "upper": fmt(r.upper),
+            "interval": str(r.interval),
+            "r_hat": fmt(r.r_hat, 3) if r.method == "bayes" else "",
+            "ess_bulk": fmt(round(r.ess_bulk), 6) if r.method == "bayes" else "",
+        }
+        rows.setdefault(r.parameter, {"label": r.parameter, "cells": {}})["cells"][r.method] = cell
+    notes = [(k, interval_names[k]) for k in sorted(kinds) if k in interval_names]
+    return list(rows.values()), notes
+
+
+def _question(cmp: Comparison, labels: list[str]) -> str:
+    fit = next(iter(cmp.fits.values()))
+    n = 0
+    if "observed_data" in fit.children:
+        n = max(fit["observed_data"].to_dataset().sizes.values(), default=0)
+    shown = ", ".join(labels[:4]) + (", ..." if len(labels) > 4 else "")
+    about = f"What do {n} observations say about {shown}" if n else f"What is {shown}"
+    return f"{about}, and do maximum likelihood, the MAP and full Bayes agree?"
+
+
+def _diagnostics(cmp: Comparison) -> list[dict[str, Any]]:
+    return [
+        {
+            "severity": d.severity,
+            "method_name": method_names.get(d.method, d.method),
+            "code": d.code,
+            "parameters": ", ".join(d.parameters),
+            "meaning": DIAGNOSTIC_MEANINGS.get(d.code, ""),
+            "message": d.message.rstrip("."),
+        }
+        for d in cmp.diagnostics
+    ]
+
+
+def report_context(
+    cmp: Comparison,
+    *,
+    forest_png: bytes | None = None,
+    density_pngs: dict[str, bytes] | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """Return everything the template shows, as plain values (escaping is the template's job).
+
+    Parameters
+    ----------
+    cmp : Comparison
+    forest_png, density_pngs : optional
+        Rendered figures; drawn from ``cmp`` when both are None.
+    **overrides
+        Replace any context value, e.g. ``command``, ``data_source``, ``model_source``.
+
+    Returns
+    -------
+    dict
+    """
+    if forest_png is None and density_pngs is None:
+        forest_png, density_pngs = render_figures(cmp)
+    attrs = cmp.attrs
+    table, notes = _table(cmp)
+    labels = [row["label"] for row in table]
+    model_view = describe_model(cmp.model) if cmp.model is not None else {}
+    versions = attrs.get("versions") if isinstance(attrs.get("versions"), dict) else {}
+    bayes_attrs = cmp.fits["bayes"].attrs if "bayes" in cmp.fits else {}
+    title = str(attrs.get("title") or attrs.get("model") or "model")
+    density_pngs = density_pngs or {}
+    context = {
+        "title": title,
+        "question": _question(cmp, labels),
+        "model_name": str(attrs.get("model", "model")),
+        "created": str(attrs.get("created", "")),
+        "methods": [{"key": m, "name": method_names.get(m, m)} for m in cmp.methods],
+        "has_bayes": "bayes" in cmp.fits,
+        "has_model": cmp.model is not None,
+        "ci_percent": f"{cmp.ci_prob:.0%}",
+        "ci_kind": cmp.ci_kind,
+        "table": table,
+        "interval_notes": notes,
+        "densities": [{"label": k, **_image(v)} for k, v in density_pngs.items()],
+        "truncated": len(density_pngs) < len(table),
+        "forest": _image(forest_png) if forest_png else None,
+        "diagnostics": _diagnostics(cmp),
+        "checks": "; ".join(_CHECKS[m] for m in cmp.methods),
+        "model_repr": model_view.get("model_repr", attrs.get("model_repr", "")),
+        "model_graph": model_view.get("model_graph", attrs.get("model_graph", "")),
+        "variables": model_view.get("variables", []),
+        "model_source": str(attrs.get("model_source", "")),
+        "model_file": str(attrs.get("model_file", "")),
+        "data_source": str(attrs.get("data_source", "The data set the model was built with.")),
+        "data_summary": [
+            {k: (fmt(v) if isinstance(v, float) else v) for k, v in row.items()}
+            | {k: "\u2013" for k in ("mean", "sd", "min", "max", "distinct") if k not in row}
+            for row in attrs.get("data_summary") or []
+        ],
+        "command": str(attrs.get("command", "")),
+        "seed": attrs.get("random_seed", ""),
+        "sampler": (
+            f"{bayes_attrs.get('nuts_sampler', 'pymc')}: {attrs.get('chains', '?')} chains, "
+            f"{attrs.get('tune', '?')} tuning + {attrs.get('draws', '?')} draws each"
+            if bayes_attrs
+            else "not run"
+        ),
+        "python": str(attrs.get("python", "")),
+        "versions": {str(k): str(v) for k, v in versions.items()},
+    }
+    context.update(overrides)
+    return context
+
+
+def render_figures(cmp: Comparison) -> tuple[bytes, dict[str, bytes]]:
+    """Draw the forest plot and the per-parameter plots of ``cmp`` as PNG bytes.
+
+    Returns
+    -------
+    forest : bytes
+    densities : dict of str to bytes
+        Keyed by parameter label.
+    """
+    from inference_compare import plots
+
+    forest = figure_png(plots.forest(cmp), close=True)
+    densities = plots.density_figures(cmp)
+    return forest, {k: figure_png(f, close=True) for k, f in densities.items()}
+
+
+def render_html(context: dict[str, Any]) -> str:
+    """Render the report template with ``context`` (see `report_context`)."""
+    return _ENV.get_template("report.html.j2").render(**context)
+
+
+def write_html(cmp: Comparison, path: str | os.PathLike, **kwargs: Any) -> Path:
+    """Write the self-contained HTML report of ``cmp`` to ``path``, atomically.
+
+    Parameters
+    ----------
+    cmp : Comparison
+    path : str or path-like
+    **kwargs
+        Passed to `report_context` (rendered figures, or context overrides such as
+        ``command``).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    if not cmp.attrs.get("python"):
+        kwargs.setdefault("python", platform.python_version())
+    return atomic_write(path, render_html(report_context(cmp, **kwargs)))

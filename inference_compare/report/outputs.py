@@ -1,0 +1,119 @@
+"""Everything `inference-compare run` writes into its output folder, written atomically.
+
+The files are first written into a hidden staging folder inside the output folder, then renamed
+into place one by one, ``report.html`` last (and any previous ``report.html`` removed first). So
+an interrupted run leaves either the previous complete report, or no ``report.html`` at all:
+never a half-written report that looks complete.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inference_compare.compare import Comparison
+from inference_compare.report._format import _umask, atomic_write, safe_name
+from inference_compare.report.html import render_figures, write_html
+from inference_compare.report.markdown import write_markdown
+
+__all__ = ["RunOutputs", "write_run_outputs"]
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """Paths of the files a run wrote.
+
+    Attributes
+    ----------
+    report, summary_csv, summary_md, comparison : pathlib.Path
+        ``report.html``, ``summary.csv`` (the tidy table), ``summary.md``, ``comparison.nc``.
+    figures : list of pathlib.Path
+        ``figures/forest.png`` and ``figures/density_<parameter>.png``.
+    """
+
+    report: Path
+    summary_csv: Path
+    summary_md: Path
+    comparison: Path
+    figures: list[Path] = field(default_factory=list)
+
+
+def _figure_names(labels: list[str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for label in labels:
+        base = f"density_{safe_name(label)}"
+        name, k = base, 1
+        while name in used:
+            k += 1
+            name = f"{base}_{k}"
+        used.add(name)
+        names[label] = f"{name}.png"
+    return names
+
+
+def write_run_outputs(cmp: Comparison, out_dir: str | os.PathLike, **context: Any) -> RunOutputs:
+    """Write the report, tables, NetCDF file and figures of ``cmp`` into ``out_dir``.
+
+    Parameters
+    ----------
+    cmp : Comparison
+    out_dir : str or path-like
+        Created when missing. Files of a previous run there are replaced.
+    **context
+        Passed to `inference_compare.report.write_html` (e.g. ``command``).
+
+    Returns
+    -------
+    RunOutputs
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    forest_png, density_pngs = render_figures(cmp)
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
+    try:
+        figures = staging / "figures"
+        figures.mkdir()
+        atomic_write(figures / "forest.png", forest_png)
+        names = _figure_names(list(density_pngs))
+        for label, png in density_pngs.items():
+            atomic_write(figures / names[label], png)
+        atomic_write(staging / "summary.csv", cmp.table().to_csv(index=False))
+        write_markdown(cmp, staging / "summary.md", command=context.get("command"))
+        cmp.save(staging / "comparison.nc")
+        os.chmod(staging / "comparison.nc", 0o666 & ~_umask())
+        write_html(
+            cmp,
+            staging / "report.html",
+            forest_png=forest_png,
+            density_pngs=density_pngs,
+            **context,
+        )
+        _publish(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return RunOutputs(
+        report=out / "report.html",
+        summary_csv=out / "summary.csv",
+        summary_md=out / "summary.md",
+        comparison=out / "comparison.nc",
+        figures=[out / "figures" / "forest.png"]
+        + [out / "figures" / names[k] for k in density_pngs],
+    )
+
+
+def _publish(staging: Path, out: Path) -> None:
+    """Move the staged files into ``out``: the report goes away first and comes back last."""
+    (out / "report.html").unlink(missing_ok=True)
+    for name in ("summary.csv", "summary.md", "comparison.nc"):
+        os.replace(staging / name, out / name)
+    if (out / "figures").is_dir():
+        os.replace(out / "figures", staging / "previous-figures")
+    elif (out / "figures").exists():
+        (out / "figures").unlink()
+    os.replace(staging / "figures", out / "figures")
+    os.replace(staging / "report.html", out / "report.html")

@@ -1,0 +1,439 @@
+"""The three-way engine against references nobody here wrote.
+
+References: closed forms (binomial MLE and its standard error, Beta-binomial and normal-normal
+conjugate posteriors, sample mean and the biased variance), statsmodels OLS and Logit, the NIST
+StRD certified values for the Longley data, and an exact rational-arithmetic least-squares
+solution of the same data.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pymc as pm
+import pytest
+import scipy.stats
+import statsmodels.api as sm
+import xarray as xr
+from arviz_stats import ess
+
+import inference_compare as ic
+from inference_compare.methods._objective import model_functions
+
+#: Optimisers stop when the remaining gain is < 1e-8 (DECREMENT_TOL); estimates are then good
+#: to ~1e-7 relative on well-conditioned problems, closed forms are exact.
+RTOL_OPT = 1e-6
+#: statsmodels' own estimates are converged to ~1e-8 (Newton, tol 1e-8 on the log-likelihood).
+RTOL_SM = 1e-5
+
+
+def _coin(k: int, n: int, a: float = 4.0, b: float = 4.0) -> pm.Model:
+    y = np.r_[np.ones(k), np.zeros(n - k)].astype(int)
+    with pm.Model() as model:
+        p = pm.Beta("p", a, b)
+        pm.Bernoulli("y", p=p, observed=y)
+    return model
+
+
+# --------------------------------------------------------------------------- closed forms
+
+
+def test_coin_flip_mle_map_closed_form():
+    model = _coin(7, 10)
+    mle = ic.fit_mle(model, random_seed=0)
+    map_ = ic.fit_map(model, random_seed=0)
+    assert float(mle["point_estimate"]["p"]) == pytest.approx(0.7, rel=RTOL_OPT)
+    se = float(mle["standard_error"]["p"])
+    assert se == pytest.approx(np.sqrt(0.7 * 0.3 / 10), rel=RTOL_OPT)
+    # MAP of Beta(4, 4) x Binomial(10, 7): (k + a - 1) / (n + a + b - 2) = 10/16
+    p_map = float(map_["point_estimate"]["p"])
+    assert p_map == pytest.approx(10 / 16, rel=RTOL_OPT)
+    # Laplace sd on p: the inverse curvature of the log posterior in p at the mode
+    curvature = (7 + 3) / p_map**2 + (3 + 3) / (1 - p_map) ** 2
+    assert float(map_["standard_error"]["p"]) == pytest.approx(curvature**-0.5, rel=RTOL_OPT)
+    assert mle.attrs["log_likelihood"] == pytest.approx(7 * np.log(0.7) + 3 * np.log(0.3))
+
+
+def test_interval_never_leaves_support():
+    # 9 heads of 10: the natural-scale Wald interval 0.9 +- 1.96 * 0.095 exceeds 1
+    mle = ic.fit_mle(_coin(9, 10), random_seed=0)
+    lower, upper = mle["interval"]["p"].values
+    assert 0 < lower < 0.9 < upper < 1
+    # and it is the Wald interval on the logit scale, mapped back
+    se_logit = 1 / np.sqrt(10 * 0.9 * 0.1)
+    z = scipy.stats.norm.ppf(0.975)
+    expected = scipy.special.expit(scipy.special.logit(0.9) + np.array([-z, z]) * se_logit)
+    np.testing.assert_allclose([lower, upper], expected, rtol=RTOL_OPT)
+
+
+def test_gaussian_mle_is_sample_mean_and_biased_sd():
+    module = ic.load_model("gaussian")
+    y = np.asarray(module.DATA["y"], dtype=float)
+    mle = ic.fit_mle(module.build(module.DATA), random_seed=0)
+    n, sd_biased = len(y), y.std(ddof=0)
+    assert float(mle["point_estimate"]["mu"]) == pytest.approx(y.mean(), rel=RTOL_OPT)
+    assert float(mle["point_estimate"]["sigma"]) == pytest.approx(sd_biased, rel=RTOL_OPT)
+    # inverse Fisher information of (mu, sigma): sigma^2/n and sigma^2/(2n)
+    assert float(mle["standard_error"]["mu"]) == pytest.approx(sd_biased / np.sqrt(n), RTOL_OPT)
+    se_sigma = float(mle["standard_error"]["sigma"])
+    assert se_sigma == pytest.approx(sd_biased / np.sqrt(2 * n), rel=RTOL_OPT)
+
+
+def _normal_normal(y, m0=0.0, s0=2.0, sigma=1.5):
+    with pm.Model() as model:
+        mu = pm.Normal("mu", m0, s0)
+        pm.Normal("y", mu, sigma, observed=y)
+    precision = 1 / s0**2 + len(y) / sigma**2
+    post_mean = (m0 / s0**2 + np.sum(y) / sigma**2) / precision
+    return model, post_mean, precision**-0.5
+
+
+def test_conjugate_normal_map_and_laplace_are_exact():
+    y = np.random.default_rng(1).normal(3.0, 1.5, size=8)
+    model, post_mean, post_sd = _normal_normal(y)
+    fit = ic.fit_map(model, random_seed=0)
+    assert float(fit["point_estimate"]["mu"]) == pytest.approx(post_mean, rel=RTOL_OPT)
+    assert float(fit["standard_error"]["mu"]) == pytest.approx(post_sd, rel=RTOL_OPT)
+
+
+@pytest.mark.slow
+def test_conjugate_posteriors_by_nuts():
+    y = np.random.default_rng(1).normal(3.0, 1.5, size=8)
+    model, post_mean, post_sd = _normal_normal(y)
+    fit = ic.fit_bayes(model, draws=2000, tune=1000, chains=4, random_seed=3)
+    draws = fit["posterior"]["mu"].values.ravel()
+    ess_mu = float(ess(fit["posterior"].to_dataset())["mu"])
+    # 4-sigma Monte Carlo tolerances: mcse(mean) = sd/sqrt(ess), mcse(sd) ~ sd/sqrt(2 ess)
+    assert abs(draws.mean() - post_mean) < 4 * post_sd / np.sqrt(ess_mu)
+    assert abs(draws.std() - post_sd) < 4 * post_sd / np.sqrt(2 * ess_mu)
+
+    coin = ic.fit_bayes(_coin(7, 10), draws=2000, tune=1000, chains=4, random_seed=3)
+    p = coin["posterior"]["p"].values.ravel()
+    beta = scipy.stats.beta(4 + 7, 4 + 3)  # conjugate posterior
+    ess_p = float(ess(coin["posterior"].to_dataset())["p"])
+    assert abs(p.mean() - beta.mean()) < 4 * beta.std() / np.sqrt(ess_p)
+    assert abs(p.std() - beta.std()) < 4 * beta.std() / np.sqrt(2 * ess_p)
+
+
+# --------------------------------------------------------------------------- statsmodels
+
+
+def _regression_data(n=40, seed=7):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3)) * np.array([1.0, 10.0, 0.1])
+    return rng, X
+
+
+def test_linear_regression_matches_statsmodels_ols():
+    module = ic.load_model("linear_regression")
+    data = module.DATA
+    X = np.column_stack([data[c] for c in module.PREDICTORS])
+    ols = sm.OLS(data["y"], sm.add_constant(X)).fit()
+    cmp = ic.compare(module.build(data), methods=("mle",), random_seed=0, progressbar=False)
+    table = cmp.table().set_index("parameter")
+    labels = ["intercept"] + [f"beta[{c}]" for c in module.PREDICTORS]
+    np.testing.assert_allclose(table.loc[labels, "estimate"], ols.params, rtol=RTOL_SM)
+    # statsmodels' bse divides the residual sum of squares by n - p, the MLE by n
+    n, p = X.shape[0], X.shape[1] + 1
+    np.testing.assert_allclose(
+        table.loc[labels, "sd"] * np.sqrt(n / (n - p)), ols.bse, rtol=RTOL_SM
+    )
+    sigma_mle = np.sqrt(ols.ssr / n)
+    assert table.loc["sigma", "estimate"] == pytest.approx(sigma_mle, rel=RTOL_SM)
+
+
+def _logistic(X, y, prior_sd=2.5):
+    with pm.Model() as model:
+        a = pm.Normal("a", 0, prior_sd)
+        b = pm.Normal("b", 0, prior_sd, shape=X.shape[1])
+        pm.Bernoulli("y", logit_p=a + X @ b, observed=y)
+    return model
+
+
+def test_logistic_regression_matches_statsmodels_logit():
+    rng, X = _regression_data()
+    eta = 0.3 + X @ np.array([1.0, -0.1, 5.0])
+    y = rng.binomial(1, scipy.special.expit(eta))
+    logit = sm.Logit(y, sm.add_constant(X)).fit(disp=0, tol=1e-12)
+    mle = ic.fit_mle(_logistic(X, y), random_seed=0)
+    est = np.r_[float(mle["point_estimate"]["a"]), mle["point_estimate"]["b"].values]
+    se = np.r_[float(mle["standard_error"]["a"]), mle["standard_error"]["b"].values]
+    np.testing.assert_allclose(est, logit.params, rtol=RTOL_SM)
+    np.testing.assert_allclose(se, logit.bse, rtol=RTOL_SM)
+    assert mle.attrs["log_likelihood"] == pytest.approx(logit.llf, rel=1e-9)
+
+
+# Longley (1967), NIST StRD certified values, Level of difficulty: higher.
+LONGLEY_CERTIFIED = [
+    -3482258.63459582,
+    15.0618722713733,
+    -0.358191792925910e-01,
+    -2.02022980381683,
+    -1.03322686717359,
+    -0.511041056535807e-01,
+    1829.15146461355,
+]
+LONGLEY_RESIDUAL_SD = 304.854073561965  # NIST: residual standard deviation, n - p = 9
+
+
+def _exact_least_squares(X, y):
+    """Solve the normal equations in exact rational arithmetic (no rounding at all)."""
+    X = [[Fraction(1)] + [Fraction(str(v)) for v in row] for row in X.tolist()]
+    y = [Fraction(str(v)) for v in y.tolist()]
+    p = len(X[0])
+    M = [
+        [sum(r[i] * r[j] for r in X) for j in range(p)] + [sum(r[i] * t for r, t in zip(X, y))]
+        for i in range(p)
+    ]
+    for c in range(p):
+        for r in range(p):
+            if r != c and M[r][c] != 0:
+                f = M[r][c] / M[c][c]
+                M[r] = [a - f * b for a, b in zip(M[r], M[c])]
+    return np.array([float(M[i][p] / M[i][i]) for i in range(p)])
+
+
+def test_longley_reaches_certified_precision():
+    data = sm.datasets.longley.load_pandas()
+    X, y = data.exog.to_numpy(), data.endog.to_numpy()
+    exact = _exact_least_squares(X, y)
+    np.testing.assert_allclose(exact, LONGLEY_CERTIFIED, rtol=1e-13)  # the reference agrees
+    with pm.Model() as model:
+        a = pm.Normal("a", 0, 10)
+        b = pm.Normal("b", 0, 10, shape=X.shape[1])
+        s = pm.HalfNormal("s", 10)
+        pm.Normal("y", a + X @ b, s, observed=y)
+    mle = ic.fit_mle(model, random_seed=0)
+    est = np.r_[float(mle["point_estimate"]["a"]), mle["point_estimate"]["b"].values]
+    # at least 7 significant digits on every coefficient (we reach about 11)
+    np.testing.assert_allclose(est, exact, rtol=1e-7)
+    sigma = float(mle["point_estimate"]["s"]) * np.sqrt(16 / 9)
+    assert sigma == pytest.approx(LONGLEY_RESIDUAL_SD, rel=1e-7)
+
+
+# --------------------------------------------------------------------------- diagnostics
+
+
+def _codes(fit: xr.DataTree) -> set[str]:
+    from inference_compare.diagnostics import diagnostics_from_json
+
+    return {d.code for d in diagnostics_from_json(fit.attrs["diagnostics"])}
+
+
+def test_separated_logistic_data_has_no_mle_but_a_finite_map():
+    X = np.array([[-2.0], [-1.5], [-1.0], [-0.5], [0.5], [1.0], [1.5], [2.0]])
+    y = (X[:, 0] > 0).astype(int)
+    model = _logistic(X, y)
+    cmp = ic.compare(model, methods=("mle", "map"), random_seed=0, progressbar=False)
+    mle_codes = {d.code for d in cmp.diagnostics if d.method == "mle"}
+    assert "mle_does_not_exist" in mle_codes
+    assert not [d for d in cmp.diagnostics if d.method == "map" and d.severity == "error"]
+    b_map = float(cmp.fits["map"]["point_estimate"]["b"][0])
+    assert np.isfinite(b_map) and 0 < b_map < 10
+
+
+def test_all_heads_puts_the_mle_on_the_boundary():
+    fit = ic.fit_mle(_coin(10, 10), random_seed=0)
+    assert "on_boundary" in _codes(fit)
+    assert float(fit["point_estimate"]["p"]) > 0.999
+    assert "on_boundary" not in _codes(ic.fit_map(_coin(10, 10), random_seed=0))
+
+
+def _one_point(sigma_prior):
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 5)
+        sigma = sigma_prior()
+        pm.Normal("y", mu, sigma, observed=np.array([1.3]))
+    return model
+
+
+def test_single_observation_gaussian_likelihood_is_unbounded():
+    model = _one_point(lambda: pm.HalfNormal("sigma", 5))
+    assert "unbounded" in _codes(ic.fit_mle(model, random_seed=0))
+    # a half-normal prior has its highest density at 0, so the posterior is unbounded too
+    assert "unbounded" in _codes(ic.fit_map(model, random_seed=0))
+    # a Gamma(3, 1) prior vanishes at 0 like sigma^2, faster than the likelihood grows (1/sigma)
+    model = _one_point(lambda: pm.Gamma("sigma", 3.0, 1.0))
+    assert "unbounded" in _codes(ic.fit_mle(model, random_seed=0))
+    fit = ic.fit_map(model, random_seed=0)
+    assert not _codes(fit)
+    assert 0.1 < float(fit["point_estimate"]["sigma"]) < 10
+
+
+def test_collinear_predictors_are_not_identified():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=30)
+    X = np.column_stack([x, 2 * x])
+    y = 1 + x + rng.normal(size=30)
+    with pm.Model() as model:
+        b = pm.Normal("b", 0, 3, shape=2)
+        pm.Normal("y", 1 + X @ b, 1.0, observed=y)
+    codes = _codes(ic.fit_mle(model, random_seed=0))
+    assert codes & {"hessian_not_positive_definite", "mle_does_not_exist"}
+    assert not _codes(ic.fit_map(model, random_seed=0))
+
+
+def test_well_posed_fits_have_no_diagnostics():
+    cmp = ic.compare(_coin(7, 10), methods=("mle", "map"), random_seed=0, progressbar=False)
+    assert cmp.diagnostics == []
+
+
+@pytest.mark.slow
+def test_nuts_with_too_few_draws_reports_low_ess():
+    fit = ic.fit_bayes(_coin(7, 10), draws=30, tune=30, chains=2, random_seed=1)
+    assert {"low_ess_bulk", "low_ess_tail"} & _codes(fit)
+
+
+# --------------------------------------------------------------------------- the MLE view
+
+
+# BFGS at gtol 1e-10 ends with scipy's "precision loss" message although it is at the optimum
+@pytest.mark.filterwarnings("ignore:The optimizer did not converge:UserWarning")
+def test_flat_prior_model_gives_the_same_mle_with_find_map():
+    module = ic.load_model("linear_regression")
+    model = module.build(module.DATA)
+    flat = ic.flat_prior_model(model)
+    assert {rv.name for rv in flat.free_RVs} == {rv.name for rv in model.free_RVs}
+    assert flat.named_vars_to_dims["beta"] == model.named_vars_to_dims["beta"]
+    ref = pm.find_MAP(
+        model=flat,
+        method="BFGS",
+        return_inferencedata=True,
+        jitter=False,
+        progressbar=False,
+        gtol=1e-10,
+    )
+    mle = ic.fit_mle(model, random_seed=0)
+    for name in ("intercept", "beta", "sigma"):
+        np.testing.assert_allclose(
+            ref["posterior"][name].values.squeeze(),
+            mle["point_estimate"][name].values,
+            rtol=1e-5,  # BFGS stops at gtol 1e-10 on the gradient: ~1e-6 relative
+        )
+
+
+def test_user_model_is_not_mutated():
+    model = _coin(7, 10)
+    before = (
+        list(model.named_vars),
+        model.initial_point(),
+        model.compile_logp()(model.initial_point()),
+    )
+    ic.compare(model, methods=("mle", "map"), random_seed=0, progressbar=False)
+    ic.flat_prior_model(model)
+    after = (
+        list(model.named_vars),
+        model.initial_point(),
+        model.compile_logp()(model.initial_point()),
+    )
+    assert before[0] == after[0] and before[2] == after[2]
+    assert before[1].keys() == after[1].keys()
+
+
+def test_potentials_and_deterministics_are_kept():
+    y = np.array([2.1, 1.9, 2.4, 2.2])
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 10)
+        pm.Deterministic("twice", 2 * mu)
+        pm.Normal("y", mu, 1.0, observed=y)
+        # a likelihood factor declared as a potential: a second Normal(mu, 1) observation of 3
+        pm.Potential("extra", pm.logp(pm.Normal.dist(mu, 1.0), 3.0))
+    mle = ic.fit_mle(model, random_seed=0)
+    expected = (y.sum() + 3.0) / 5
+    assert float(mle["point_estimate"]["mu"]) == pytest.approx(expected, rel=RTOL_OPT)
+    assert float(mle["point_estimate"]["twice"]) == pytest.approx(2 * expected, rel=RTOL_OPT)
+    assert float(mle["standard_error"]["twice"]) == pytest.approx(2 / np.sqrt(5), rel=RTOL_OPT)
+
+
+def test_mle_and_map_share_one_compilation():
+    model = _coin(7, 10)
+    functions = model_functions(model)
+    mle = ic.fit_mle(model, functions=functions, random_seed=0)
+    map_ = ic.fit_map(model, functions=functions, random_seed=0)
+    assert mle.attrs["method"] == "mle" and map_.attrs["method"] == "map"
+    assert map_.attrs["log_posterior"] > map_.attrs["log_likelihood"] + map_.attrs["log_prior"] - 1
+
+
+# --------------------------------------------------------------------------- Comparison
+
+
+@pytest.fixture(scope="module")
+def coin_comparison():
+    module = ic.load_model("coin_flip")
+    return ic.compare(
+        module.build(module.DATA),
+        draws=300,
+        tune=300,
+        chains=2,
+        random_seed=5,
+        progressbar=False,
+        model_name="coin_flip",
+    )
+
+
+def test_table_and_summary_shape(coin_comparison):
+    table = coin_comparison.table()
+    assert list(table.columns[:6]) == ["parameter", "method", "estimate", "sd", "lower", "upper"]
+    assert list(table["method"]) == ["mle", "map", "bayes"]
+    bayes = table[table.method == "bayes"].iloc[0]
+    assert bayes["r_hat"] < 1.05 and bayes["ess_bulk"] > 100
+    assert (table["lower"] < table["estimate"]).all() and (table["estimate"] < table["upper"]).all()
+    wide = coin_comparison.summary()
+    assert wide.loc["p", ("mle", "estimate")] == pytest.approx(0.7)
+    assert "Comparison of mle, map, bayes" in str(coin_comparison)
+    assert "<table" in coin_comparison._repr_html_()
+
+
+def test_save_load_round_trip_is_exact(coin_comparison, tmp_path):
+    path = coin_comparison.save(tmp_path / "cmp.nc")
+    loaded = ic.load(path)
+    assert loaded.methods == coin_comparison.methods
+    assert loaded.table().equals(coin_comparison.table())
+    for method in coin_comparison.methods:
+        xr.testing.assert_identical(
+            loaded.fits[method]["posterior"].to_dataset(),
+            coin_comparison.fits[method]["posterior"].to_dataset(),
+        )
+    assert loaded.attrs["random_seed"] == 5
+    assert not list(tmp_path.glob(".*tmp"))  # no temporary file left behind
+
+
+def test_same_seed_same_numbers():
+    model = _coin(7, 10)
+    one = ic.compare(model, methods=("mle", "map"), random_seed=11, progressbar=False)
+    two = ic.compare(model, methods=("mle", "map"), random_seed=11, progressbar=False)
+    np.testing.assert_array_equal(
+        one.fits["map"]["posterior"]["p"].values, two.fits["map"]["posterior"]["p"].values
+    )
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_model_without_observed_data_is_refused():
+    with pm.Model() as model:
+        pm.Normal("mu", 0, 1)
+    with pytest.raises(ic.ModelError, match="no observed variable"):
+        ic.fit_mle(model)
+
+
+def test_discrete_free_variable_is_refused():
+    with pm.Model() as model:
+        k = pm.Poisson("k", 3)
+        pm.Normal("y", k, 1, observed=[1.0, 2.0])
+    with pytest.raises(ic.ModelError, match="discrete free variables"):
+        ic.compare(model, progressbar=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"ci_prob": 2}, "ci_prob must be in the interval"),
+        ({"methods": ("mle", "em")}, "unknown method"),
+        ({"draws": 0}, "draws must be an integer >= 1"),
+    ],
+)
+def test_bad_arguments_are_refused(kwargs, match):
+    with pytest.raises(ic.UsageError, match=match):
+        ic.compare(_coin(7, 10), progressbar=False, **kwargs)
