@@ -39,11 +39,14 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _int(text: str) -> int:
+def _seed(text: str) -> int:
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        value = -1
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**63), got {text!r}")
+    return value
 
 
 def _probability(text: str) -> float:
@@ -80,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--draws", type=_positive_int, default=1000, metavar="N")
     run.add_argument("--tune", type=_positive_int, default=1000, metavar="N")
     run.add_argument("--chains", type=_positive_int, default=4, metavar="N")
-    run.add_argument("--seed", type=_int, default=None, metavar="S")
+    run.add_argument("--seed", type=_seed, default=None, metavar="S")
     run.add_argument("--ci-prob", type=_probability, default=0.95, metavar="P")
     run.add_argument("--methods", default="mle,map,bayes", metavar="LIST")
     run.add_argument("--no-progress", action="store_true", help="no progress display")
@@ -90,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--sizes", type=_sizes, required=True, metavar="N,N,...")
     study.add_argument("--replicates", type=_positive_int, required=True, metavar="R")
     study.add_argument("--out", metavar="DIR")
-    study.add_argument("--seed", type=_int, default=None, metavar="S")
+    study.add_argument("--seed", type=_seed, default=None, metavar="S")
     study.add_argument("--methods", default="mle,map,bayes", metavar="LIST")
     study.add_argument("--workers", type=_positive_int, default=1, metavar="N")
     study.add_argument("--scheduler", metavar="ADDRESS")
@@ -137,7 +140,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         command=shlex.join([PROG, *argv]),
     )
     print(cmp)
-    print(f"\nReport: {outputs.report}")
+    print(f"\nReport: {outputs.report.resolve()}")
     print(
         f"Also in {outputs.report.parent}: {outputs.summary_csv.name}, {outputs.summary_md.name},"
         f" {outputs.comparison.name}, figures/ ({len(outputs.figures)} PNG)"
@@ -150,7 +153,7 @@ def _cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from inference_compare.runner import rewrite_report
 
     outputs = rewrite_report(args.dir)
-    print(f"Report: {outputs.report}")
+    print(f"Report: {outputs.report.resolve()}")
     return EXIT_OK
 
 

@@ -46,6 +46,10 @@ LIKELIHOOD_HALF_WIDTH = 6.0
 #: Profile likelihoods are skipped for models with more free coordinates than this.
 PROFILE_MAX_DIM = 30
 SAMPLE_DIMS = ["chain", "draw"]
+#: ArviZ's bandwidth rule for the density curves: smooth, for readers new to densities.
+KDE_BANDWIDTH = "silverman"
+#: Forest plot height per row (one row per parameter element and method), in inches.
+FOREST_ROW_INCHES = 0.32
 
 
 def _sample_frame(ds: xr.Dataset) -> pd.DataFrame:
@@ -64,7 +68,8 @@ def _kde(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     values = values[np.isfinite(values)]
     if values.size < 2 or np.ptp(values) <= 0:
         return None
-    out = azs.kde(xr.DataArray(values, dims=["draw"]), dim=["draw"], grid_len=1024)
+    data = xr.DataArray(values, dims=["draw"])
+    out = azs.kde(data, dim=["draw"], grid_len=1024, bw=KDE_BANDWIDTH)
     return np.asarray(out.sel(plot_axis="x")), np.asarray(out.sel(plot_axis="y"))
 
 
@@ -121,6 +126,8 @@ def forest(cmp: Comparison, *, var_names: list[str] | None = None) -> Figure:
         return joined.assign_coords(model=methods)
 
     draws = along_model([_stack(cmp.fits[m]["posterior"].to_dataset()) for m in methods])
+    n_rows = len(cmp.table()) if var_names is None else len(methods) * len(var_names)
+    size = (8.5, 1.4 + FOREST_ROW_INCHES * n_rows)
     pc = azp.plot_forest(
         xr.DataTree.from_dict({"posterior": draws}),
         var_names=var_names,
@@ -135,6 +142,7 @@ def forest(cmp: Comparison, *, var_names: list[str] | None = None) -> Figure:
         aes={"color": ["model"]},
         color=[METHOD_COLORS[m] for m in methods],
         backend="matplotlib",
+        figure_kwargs={"figsize": size, "figsize_units": "inches"},
     )
     pc.add_legend("model", title="method")
     fig = pc.viz["figure"].item()

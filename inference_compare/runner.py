@@ -104,6 +104,8 @@ def run_model(
     comparison : Comparison
     """
     methods = check_methods(methods)
+    if random_seed is None:  # a 32-bit seed, recorded in the report and easy to pass to --seed
+        random_seed = int(np.random.SeedSequence().generate_state(1)[0])
     module = load_model(str(model))
     if data_file is not None:
         data = read_data(data_file)
