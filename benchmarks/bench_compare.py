@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
     args = parser.parse_args()
-    print(f"| model | raw PyMC calls (s) | ic.compare (s) | raw / compare |")
+    print("| model | raw PyMC calls (s) | ic.compare (s) | raw / compare |")
     print("|---|---|---|---|")
     for name in MODELS:
         module = ic.load_model(name)
