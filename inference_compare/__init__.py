@@ -16,6 +16,7 @@ from inference_compare.errors import (
 )
 from inference_compare.methods import fit_bayes, fit_map, fit_mle
 from inference_compare.priors import flat_prior_model
+from inference_compare.study import StudyResult, study
 
 __all__ = [
     "Comparison",
@@ -24,6 +25,7 @@ __all__ = [
     "FitFailedError",
     "InferenceCompareError",
     "ModelError",
+    "StudyResult",
     "UsageError",
     "__version__",
     "compare",
@@ -34,4 +36,5 @@ __all__ = [
     "list_models",
     "load",
     "load_model",
+    "study",
 ]

@@ -38,7 +38,7 @@ METHOD_NAMES: dict[str, str] = {"mle": "MLE", "map": "MAP", "bayes": "Bayes (NUT
 PRIOR_COLOR = "#7f7f7f"
 LIKELIHOOD_COLOR = "#9467bd"
 #: Draws from the prior for its density.
-PRIOR_DRAWS = 4000
+PRIOR_DRAWS = 20_000
 #: Points on the likelihood curve.
 LIKELIHOOD_POINTS = 161
 #: Half-width of the likelihood grid, in standard errors on the unconstrained scale.
@@ -47,7 +47,7 @@ LIKELIHOOD_HALF_WIDTH = 6.0
 PROFILE_MAX_DIM = 30
 SAMPLE_DIMS = ["chain", "draw"]
 #: ArviZ's bandwidth rule for the density curves: smooth, for readers new to densities.
-KDE_BANDWIDTH = "silverman"
+KDE_BANDWIDTH = "scott"
 #: Forest plot height per row (one row per parameter element and method), in inches.
 FOREST_ROW_INCHES = 0.32
 
@@ -411,8 +411,12 @@ def density_figures(cmp: Comparison, *, max_parameters: int = 24) -> dict[str, F
     """
     out = {}
     for curves in parameter_curves(cmp, max_parameters=max_parameters):
-        fig = Figure(figsize=(7.5, 3.4), layout="constrained")
-        _draw(fig.add_subplot(), curves, cmp.ci_prob, legend=True)
+        fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+        ax = fig.add_subplot()
+        _draw(ax, curves, cmp.ci_prob, legend=False)
+        # the legend below the axes: the plot keeps its width on a narrow (phone) screen
+        handles, labels = ax.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
         out[curves.label] = fig
     return out
 

@@ -18,7 +18,7 @@ import numpy as np
 from inference_compare.catalog import load_model, model_title
 from inference_compare.compare import Comparison, compare, load
 from inference_compare.data import build_model, read_data, summarize_data
-from inference_compare.errors import DataError, InferenceCompareError
+from inference_compare.errors import DataError, InferenceCompareError, UsageError
 from inference_compare.progress import StepProgress, progress_enabled, quiet_library_logs
 from inference_compare.report import RunOutputs, write_run_outputs
 from inference_compare.validate import check_methods
@@ -133,8 +133,18 @@ def run_model(
             _run_attrs(module, built, data, str(data_file) if data_file else None, command)
         )
         step("writing the report, tables and figures")
-        outputs = write_run_outputs(cmp, out_dir)
+        outputs = _write(cmp, out_dir)
     return outputs, cmp
+
+
+def _write(cmp: Comparison, out_dir: Path) -> RunOutputs:
+    """Write the outputs; a folder that cannot be written is the user's to fix (exit 2)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {str(out_dir)!r} is a file, not a folder")
+    try:
+        return write_run_outputs(cmp, out_dir)
+    except PermissionError as exc:
+        raise UsageError(f"cannot write the outputs to {str(out_dir)!r}: {exc.strerror}") from None
 
 
 def _rebuild(attrs: dict[str, Any]) -> Any:
@@ -186,4 +196,4 @@ def rewrite_report(directory: str | os.PathLike, *, progress: bool = False) -> R
         if {rv.name for rv in model.free_RVs} <= saved:
             cmp.model = model
     with quiet_library_logs(True):
-        return write_run_outputs(cmp, directory)
+        return _write(cmp, Path(directory))

@@ -17,6 +17,7 @@ own scale ``theta = g(x)``:
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,7 @@ from inference_compare.diagnostics import Diagnostic, diagnostics_to_json
 from inference_compare.methods._objective import ModelFunctions, _coordinate_labels
 from inference_compare.methods._optimize import OptimizationResult
 
-__all__ = ["element_labels", "optimum_to_datatree"]
+__all__ = ["OptimumSummary", "element_labels", "optimum_summary", "optimum_to_datatree"]
 
 
 def element_labels(functions: ModelFunctions) -> list[str]:
@@ -94,6 +95,75 @@ def _observed(model: pm.Model) -> xr.Dataset:
     return xr.Dataset(data, coords=coords)
 
 
+@dataclass(slots=True)
+class OptimumSummary:
+    """Estimates, standard errors and intervals at an optimum, raveled like ``values``.
+
+    Attributes
+    ----------
+    values, se, lower, upper : ndarray
+        Mode, delta-method standard error and interval bounds of every element.
+    kinds : dict of str to str
+        Interval kind per variable: ``"wald"`` or ``"laplace_eti"``.
+    cov_x : ndarray or None
+        Covariance in the unconstrained space (None when the Hessian is not positive definite).
+    samples : ndarray
+        Laplace draws, shape ``(draws, n_values)`` (the mode alone when ``cov_x`` is None).
+    """
+
+    values: np.ndarray
+    se: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    kinds: dict[str, str]
+    cov_x: np.ndarray | None
+    samples: np.ndarray
+
+
+def optimum_summary(
+    functions: ModelFunctions,
+    result: OptimizationResult,
+    *,
+    ci_prob: float,
+    draws: int,
+    rng: np.random.Generator,
+) -> OptimumSummary:
+    """Summarise an optimum: see the module docstring for the standard errors and intervals.
+
+    ``draws`` Laplace draws are made; with ``draws=0`` none are, and the intervals of variables
+    that need draws (non-elementwise transforms, deterministics) are NaN.
+    """
+    x = result.x
+    values, jac = functions.values(x)
+    cov_x = _covariance(result.hessian)
+    se = np.full(values.shape, np.nan)
+    lower, upper = np.full(values.shape, np.nan), np.full(values.shape, np.nan)
+    samples = values[None, :]
+    kinds: dict[str, str] = {}
+    if cov_x is None:
+        return OptimumSummary(values, se, lower, upper, kinds, None, samples)
+    se = np.sqrt(np.clip(np.diag(jac @ cov_x @ jac.T), 0, None))
+    if draws:
+        chol = np.linalg.cholesky(cov_x + 1e-300 * np.eye(len(x)))
+        xs = x + rng.standard_normal((draws, len(x))) @ chol.T
+        with np.errstate(all="ignore"):
+            samples = np.stack([functions.values_only(xi) for xi in xs])
+    z = scipy.stats.norm.ppf(0.5 + ci_prob / 2)
+    sd_x = np.sqrt(np.diag(cov_x))
+    with np.errstate(all="ignore"):
+        lo_x, hi_x = functions.values_only(x - z * sd_x), functions.values_only(x + z * sd_x)
+        q = np.quantile(samples, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
+    for var in functions.variables:
+        sl = slice(var.start, var.stop)
+        if var.free and _is_elementwise(jac[sl][:, _x_slice(functions, var)]):
+            lower[sl], upper[sl] = np.minimum(lo_x[sl], hi_x[sl]), np.maximum(lo_x[sl], hi_x[sl])
+            kinds[var.name] = "wald"
+        elif draws:
+            lower[sl], upper[sl] = q[0, sl], q[1, sl]
+            kinds[var.name] = "laplace_eti"
+    return OptimumSummary(values, se, lower, upper, kinds, cov_x, samples)
+
+
 def optimum_to_datatree(
     functions: ModelFunctions,
     result: OptimizationResult,
@@ -113,38 +183,10 @@ def optimum_to_datatree(
     ``ci_prob``, ``interval_kind`` (per variable, JSON) and ``diagnostics`` (JSON).
     """
     x = result.x
-    values, jac = functions.values(x)
-    cov_x = _covariance(result.hessian)
+    summary = optimum_summary(functions, result, ci_prob=ci_prob, draws=draws, rng=rng)
+    values, se, lower, upper = summary.values, summary.se, summary.lower, summary.upper
+    samples, kinds, cov_x = summary.samples, summary.kinds, summary.cov_x
     n_free = sum(v.stop - v.start for v in functions.variables if v.free)
-    if cov_x is not None:
-        cov = jac @ cov_x @ jac.T
-        se = np.sqrt(np.clip(np.diag(cov), 0, None))
-        chol = np.linalg.cholesky(cov_x + 1e-300 * np.eye(len(x)))
-        xs = x + rng.standard_normal((draws, len(x))) @ chol.T
-        with np.errstate(all="ignore"):
-            samples = np.stack([functions.values_only(xi) for xi in xs])
-    else:
-        se = np.full(values.shape, np.nan)
-        samples = values[None, :]
-    z = scipy.stats.norm.ppf(0.5 + ci_prob / 2)
-    lower, upper = np.full(values.shape, np.nan), np.full(values.shape, np.nan)
-    kinds = {}
-    if cov_x is not None:
-        sd_x = np.sqrt(np.diag(cov_x))
-        with np.errstate(all="ignore"):
-            lo_x, hi_x = functions.values_only(x - z * sd_x), functions.values_only(x + z * sd_x)
-            q = np.quantile(samples, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
-        for var in functions.variables:
-            sl = slice(var.start, var.stop)
-            if var.free and _is_elementwise(jac[sl][:, _x_slice(functions, var)]):
-                lower[sl], upper[sl] = (
-                    np.minimum(lo_x[sl], hi_x[sl]),
-                    np.maximum(lo_x[sl], hi_x[sl]),
-                )
-                kinds[var.name] = "wald"
-            else:
-                lower[sl], upper[sl] = q[0, sl], q[1, sl]
-                kinds[var.name] = "laplace_eti"
     ll, lp, *_ = functions.terms(x)
     one = {"chain": [0], "draw": list(range(samples.shape[0]))}
     posterior = _dataset(functions, samples[None], one)

@@ -80,6 +80,10 @@ class ModelFunctions:
         self._last = (x.copy(), out)
         return out
 
+    def data_changed(self) -> None:
+        """Forget the cached evaluation: call after ``pm.set_data`` on the model."""
+        self._last = (None, None)
+
     def terms(self, x: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
         """Return ``(loglik, logprior, grad_loglik, grad_logprior)`` at ``x``.
 

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write", "fmt", "interval_names", "method_names", "safe_name"]
+__all__ = ["atomic_write", "fmt", "fmt_fixed", "interval_names", "method_names", "safe_name"]
 
 method_names: dict[str, str] = {"mle": "MLE", "map": "MAP", "bayes": "Bayes (NUTS)"}
 
@@ -32,6 +32,15 @@ def fmt(value: Any, digits: int = 4) -> str:
     if math.isnan(number):
         return "\u2013"
     return f"{number:.{digits}g}"
+
+
+def fmt_fixed(value: Any, decimals: int = 0) -> str:
+    """Format a number with a fixed number of ``decimals`` (ESS: 0, R-hat: 3)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return "\u2013" if not math.isfinite(number) else f"{number:.{decimals}f}"
 
 
 def safe_name(label: str) -> str:

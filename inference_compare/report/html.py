@@ -16,7 +16,13 @@ import jinja2
 from matplotlib.figure import Figure
 
 from inference_compare.compare import Comparison
-from inference_compare.report._format import atomic_write, fmt, interval_names, method_names
+from inference_compare.report._format import (
+    atomic_write,
+    fmt,
+    fmt_fixed,
+    interval_names,
+    method_names,
+)
 
 __all__ = [
     "DIAGNOSTIC_MEANINGS",
@@ -135,8 +141,8 @@ def _table(cmp: Comparison) -> tuple[list[dict[str, Any]], list[tuple[str, str]]
             "lower": fmt(r.lower),
             "upper": fmt(r.upper),
             "interval": str(r.interval),
-            "r_hat": fmt(r.r_hat, 3) if r.method == "bayes" else "",
-            "ess_bulk": fmt(round(r.ess_bulk), 6) if r.method == "bayes" else "",
+            "r_hat": fmt_fixed(r.r_hat, decimals=3) if r.method == "bayes" else "",
+            "ess_bulk": fmt_fixed(r.ess_bulk) if r.method == "bayes" else "",
         }
         rows.setdefault(r.parameter, {"label": r.parameter, "cells": {}})["cells"][r.method] = cell
     notes = [(k, interval_names[k]) for k in sorted(kinds) if k in interval_names]

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from inference_compare.compare import Comparison
-from inference_compare.report._format import atomic_write, fmt, method_names
+from inference_compare.report._format import atomic_write, fmt, fmt_fixed, method_names
 
 __all__ = ["render_markdown", "write_markdown"]
 
@@ -51,7 +51,7 @@ def render_markdown(cmp: Comparison, *, command: str | None = None) -> str:
             r = rows.iloc[0]
             text = f"{fmt(r.estimate)} (sd {fmt(r.sd)}) [{fmt(r.lower)}, {fmt(r.upper)}]"
             if m == "bayes":
-                text += f" R-hat {fmt(r.r_hat, 3)}"
+                text += f" R-hat {fmt_fixed(r.r_hat, decimals=3)}"
             cells.append(text)
         lines.append(f"| `{_cell(label)}` | " + " | ".join(_cell(c) for c in cells) + " |")
     lines += ["", "Estimate (sd or standard error) [interval].", ""]

@@ -1,0 +1,223 @@
+"""Small-data uncertainty studies: sample sizes x replicates x methods, from the model itself.
+
+For each size ``n`` and replicate ``r`` a data set is drawn at the model file's ``TRUTH`` (or a
+truth drawn from the prior), the chosen methods are fitted, and per parameter the estimate, the
+interval, whether it covered the truth and the fit's status are recorded. `StudyResult.metrics`
+turns these into bias, RMSE, coverage, interval width and failure rates with Monte Carlo
+standard errors.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+import pandas as pd
+
+from inference_compare.catalog import load_model
+from inference_compare.errors import ModelError, UsageError
+from inference_compare.study.executors import chunks, run_dask, run_in_process
+from inference_compare.study.metrics import metrics as compute_metrics
+from inference_compare.study.store import ReplicateStore
+from inference_compare.validate import check_ci_prob, check_methods, check_positive_int
+
+__all__ = ["StudyResult", "study"]
+
+
+@dataclass
+class StudyResult:
+    """The replicates of a study and their performance measures.
+
+    Attributes
+    ----------
+    replicates : pandas.DataFrame
+        One row per (size, replicate, method, parameter): ``truth, estimate, lower, upper,
+        covered, status, seconds``.
+    config : dict
+        The study's settings (model, sizes, replicates, methods, seed, ...).
+    out : pathlib.Path or None
+        The study folder, when written to disk.
+    """
+
+    replicates: pd.DataFrame
+    config: dict = field(default_factory=dict)
+    out: Path | None = None
+
+    def metrics(self) -> pd.DataFrame:
+        """Bias, RMSE, coverage, width and failure rates per (size, method, parameter).
+
+        See `inference_compare.study.metrics.metrics`.
+        """
+        table = compute_metrics(self.replicates)
+        order = {"mle": 0, "map": 1, "bayes": 2}
+        return (
+            table.assign(_m=table["method"].map(order))
+            .sort_values(["size", "_m", "parameter"], kind="stable")
+            .drop(columns="_m")
+            .reset_index(drop=True)
+        )
+
+    def to_html(self, path: str | os.PathLike) -> Path:
+        """Write the study report (see `inference_compare.report.study_report`)."""
+        from inference_compare.report.study_report import write_study_html  # layer above
+
+        return write_study_html(self, path)
+
+    def __str__(self) -> str:
+        """Return the metrics table as text."""
+        cols = ["size", "method", "parameter", "bias", "rmse", "coverage", "width", "n"]
+        return self.metrics()[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}")
+
+
+def _model_ref(model: str | os.PathLike | ModuleType) -> tuple[ModuleType, str]:
+    module = load_model(model)
+    missing = [name for name in ("TRUTH", "design") if not hasattr(module, name)]
+    if missing:
+        raise ModelError(
+            f"model {module.__name__} lacks {' and '.join(missing)}: studies need TRUTH (the "
+            "true parameter values) and design(n, rng) (a data set of size n)"
+        )
+    path = getattr(module, "__file__", None)
+    if not path:
+        raise ModelError("studies need a model defined in a file (workers load it by path)")
+    return module, str(Path(path).resolve())
+
+
+def study(
+    model: str | os.PathLike | ModuleType,
+    sizes: Sequence[int],
+    replicates: int,
+    methods: Iterable[str] | str = ("mle", "map", "bayes"),
+    *,
+    random_seed: int = 0,
+    out: str | os.PathLike | None = None,
+    resume: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 2,
+    ci_prob: float = 0.95,
+    truth: str = "fixed",
+    progressbar: bool = True,
+    on_replicate: Callable[[pd.DataFrame], None] | None = None,
+) -> StudyResult:
+    """Run a sample-size x replicate study of the chosen methods.
+
+    Parameters
+    ----------
+    model : str, path or module
+        A catalogue name, a model file path, or a loaded model module; it must define
+        ``TRUTH`` and ``design(n, rng)`` and hold its data in ``pm.Data`` containers.
+    sizes : sequence of int
+        Sample sizes ``n`` passed to ``design``.
+    replicates : int
+        Replicates per size.
+    methods : sequence of {"mle", "map", "bayes"} or comma-separated str
+    random_seed : int, default 0
+        Replicate ``r`` of size ``n`` uses seeds derived from ``(random_seed, n, r)`` alone.
+    out : path, optional
+        Study folder: each finished replicate is written there at once.
+    resume : bool, default False
+        Continue the study in ``out``: finished replicates are loaded, not recomputed.
+    workers : int, default 1
+        With ``workers > 1`` (and no ``scheduler``) a Dask ``LocalCluster`` of that many
+        processes runs the work.
+    scheduler : str, optional
+        Address of a running Dask scheduler, e.g. ``"tcp://10.0.0.5:8786"``.
+    draws, tune, chains : int
+        NUTS settings per replicate.
+    ci_prob : float, default 0.95
+    truth : {"fixed", "prior"}, default "fixed"
+        ``"prior"`` draws each replicate's truth from the prior: Bayes coverage is then the
+        calibration of simulation-based calibration.
+    progressbar : bool, default True
+    on_replicate : callable, optional
+        Called with each finished replicate's rows (after they are stored).
+
+    Returns
+    -------
+    StudyResult
+    """
+    module, model_ref = _model_ref(model)
+    methods = check_methods(methods)
+    check_ci_prob(ci_prob)
+    sizes = sorted({check_positive_int("size", int(n)) for n in sizes})
+    check_positive_int("replicates", replicates)
+    check_positive_int("workers", workers)
+    for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
+        check_positive_int(name, value)
+    if truth not in ("fixed", "prior"):
+        raise UsageError(f"truth must be 'fixed' or 'prior', got {truth!r}")
+    settings = {"ci_prob": ci_prob, "draws": draws, "tune": tune, "chains": chains}
+    config = {
+        "model": Path(model_ref).stem,
+        "model_file": model_ref,
+        "sizes": sizes,
+        "replicates": replicates,
+        "methods": list(methods),
+        "random_seed": int(random_seed),
+        "truth": truth,
+        **settings,
+    }
+    store = ReplicateStore(out, config, resume=resume)
+    done = store.done()
+    todo = {n: [r for r in range(replicates) if (n, r) not in done] for n in sizes}
+    todo = {n: reps for n, reps in todo.items() if reps}
+    work = {
+        "model_ref": model_ref,
+        "options": {
+            "seed": int(random_seed),
+            "methods": methods,
+            "settings": settings,
+            "truth": truth,
+        },
+    }
+    total = sum(len(r) for r in todo.values())
+    with _progress(progressbar, total) as advance:
+
+        def on_done(frame: pd.DataFrame) -> None:
+            store.add(frame)
+            advance()
+            if on_replicate is not None:
+                on_replicate(frame)
+
+        if workers == 1 and scheduler is None:
+            run_in_process(chunks(todo, 1), work, on_done)
+        else:
+            run_dask(
+                chunks(todo, max(workers, 1)),
+                work,
+                on_done,
+                scheduler=scheduler,
+                workers=workers,
+            )
+    table = store.table(sizes=set(sizes), replicates=replicates)
+    return StudyResult(replicates=table, config=config, out=store.out)
+
+
+class _progress:
+    """A rich progress bar over replicates (silent when disabled or not on a terminal)."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        import sys
+
+        self.enabled = enabled and total > 0 and sys.stderr.isatty()
+        self.total = total
+
+    def __enter__(self) -> Callable[[], None]:
+        if not self.enabled:
+            return lambda: None
+        from rich.progress import Progress
+
+        self._bar = Progress(transient=True)
+        self._bar.start()
+        task = self._bar.add_task("replicates", total=self.total)
+        return lambda: self._bar.advance(task)
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self._bar.stop()

@@ -1,0 +1,125 @@
+"""Data sets for studies, drawn from the model itself at its truth.
+
+The model is declared once: a replicate's covariates come from the model file's
+``design(n, rng)``, and its outcomes are drawn from the observed variables of
+``pm.do(model, TRUTH)`` (or, for calibration studies, at a truth drawn from the prior). The
+forward sampler is compiled once per sample size; replicates only swap data and reseed.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import numpy as np
+import pymc as pm
+from pymc.pytensorf import compile as compile_pymc
+from pymc.pytensorf import find_rng_nodes, reseed_rngs
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.traversal import graph_inputs
+
+from inference_compare.errors import ModelError
+
+__all__ = ["Simulator", "data_containers", "replicate_seeds"]
+
+#: Independent streams per replicate: data, then one per method.
+STREAMS = ("data", "mle", "map", "bayes")
+
+
+def replicate_seeds(seed: int, size: int, replicate: int) -> dict[str, np.random.Generator]:
+    """Generators for one replicate, fixed by (study seed, size, replicate) alone.
+
+    Any replicate can therefore be re-run on its own and give the same numbers, in any order
+    and on any worker.
+    """
+    children = np.random.SeedSequence([seed, size, replicate]).spawn(len(STREAMS))
+    return {name: np.random.default_rng(c) for name, c in zip(STREAMS, children, strict=True)}
+
+
+def data_containers(model: pm.Model) -> dict[str, np.ndarray]:
+    """Current values of a model's ``pm.Data`` containers, by name."""
+    return {v.name: np.asarray(v.get_value()) for v in model.data_vars}
+
+
+def observed_containers(model: pm.Model) -> dict[str, str]:
+    """Map each observed variable to the name of the ``pm.Data`` container holding its data."""
+    out = {}
+    for rv in model.observed_RVs:
+        value = model.rvs_to_values[rv]
+        shared = [v for v in graph_inputs([value]) if isinstance(v, SharedVariable)]
+        if len(shared) == 1:  # the container itself, or a cast of it
+            value = shared[0]
+        if not isinstance(value, SharedVariable):
+            raise ModelError(
+                f"observed variable {rv.name!r} holds its data as a constant: for studies, "
+                "pass the data as a pm.Data container (observed=pm.Data(...)) so that "
+                "replicates can swap it without recompiling"
+            )
+        out[rv.name] = value.name
+    return out
+
+
+def truth_values(module: ModuleType, model: pm.Model) -> dict[str, np.ndarray]:
+    """The model file's ``TRUTH`` for every free variable, checked against the model."""
+    truth = getattr(module, "TRUTH", None)
+    if truth is None or not hasattr(module, "design"):
+        raise ModelError(
+            f"model {module.__name__} defines no TRUTH and design(n, rng): both are needed "
+            "for studies"
+        )
+    free = [rv.name for rv in model.free_RVs]
+    missing = [name for name in free if name not in truth]
+    if missing:
+        raise ModelError(f"TRUTH of {module.__name__} lacks {missing}")
+    return {name: np.asarray(truth[name], dtype=float) for name in free}
+
+
+class Simulator:
+    """Draws the data sets of one sample size.
+
+    Parameters
+    ----------
+    module : module
+        The model file.
+    size : int
+        Number of rows ``n`` passed to ``design``.
+    seed : int
+        The study seed.
+    truth : {"fixed", "prior"}
+        ``"fixed"``: outcomes at the model file's ``TRUTH``; ``"prior"``: at a truth drawn from
+        the prior for each replicate (simulation-based calibration).
+    """
+
+    def __init__(self, module: ModuleType, size: int, seed: int, truth: str = "fixed") -> None:
+        self.module, self.size, self.seed, self.truth = module, size, seed, truth
+        template = module.build(module.design(size, replicate_seeds(seed, size, 0)["data"]))
+        self.fixed_truth = truth_values(module, template)
+        self.observed = observed_containers(template)
+        self.truth_model = pm.do(template, self.fixed_truth)
+        outputs = [self.truth_model[name] for name in self.observed]
+        self._rngs = find_rng_nodes(outputs)
+        self._draw = compile_pymc(inputs=[], outputs=outputs)
+        prior = module.build(module.design(size, replicate_seeds(seed, size, 0)["data"]))
+        self._prior_rngs = find_rng_nodes(prior.free_RVs)
+        self._prior_names = [rv.name for rv in prior.free_RVs]
+        self._draw_prior = compile_pymc(inputs=[], outputs=list(prior.free_RVs))
+
+    def replicate(self, replicate: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Return (data containers of the fitting model, truth) for one replicate."""
+        rng = replicate_seeds(self.seed, self.size, replicate)["data"]
+        data = self.module.design(self.size, rng)
+        containers = data_containers(self.module.build(data))
+        truth = self.fixed_truth
+        if self.truth == "prior":
+            reseed_rngs(self._prior_rngs, int(rng.integers(2**31 - 1)))
+            truth = dict(zip(self._prior_names, map(np.asarray, self._draw_prior()), strict=True))
+        covariates = {k: v for k, v in containers.items() if k not in self.observed.values()}
+        known = {v.name for v in self.truth_model.data_vars}
+        pm.set_data(
+            {**{k: v for k, v in covariates.items() if k in known}, **truth},
+            model=self.truth_model,
+        )
+        reseed_rngs(self._rngs, int(rng.integers(2**31 - 1)))
+        draws = self._draw()
+        for container, value in zip(self.observed.values(), draws, strict=True):
+            containers[container] = np.asarray(value)
+        return containers, truth

@@ -1,0 +1,121 @@
+"""The on-disk store of a study: one Parquet file per finished replicate, written atomically.
+
+Layout under the study folder::
+
+    study.json                       the study's settings (a resumed study must match them)
+    replicates/n{size}/r{rep}.parquet  one file per finished (size, replicate)
+
+A replicate's file appears, complete, by an atomic rename once the replicate is finished; a
+killed study leaves at worst a temporary file, which is ignored and removed on resume. So a
+resumed study knows exactly what is done, computes nothing twice and counts nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from inference_compare.errors import UsageError
+
+__all__ = ["ReplicateStore", "atomic_write_bytes"]
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class ReplicateStore:
+    """Finished replicates, in memory and (with ``out``) on disk.
+
+    Parameters
+    ----------
+    out : path or None
+        The study folder; None keeps results in memory only.
+    config : dict
+        The study's settings, saved in ``study.json``.
+    resume : bool
+        Continue the study found in ``out``: its settings must equal ``config`` (sizes and
+        replicates may grow). Without ``resume``, an ``out`` that already holds replicates is
+        refused, so that nothing is overwritten by mistake.
+    """
+
+    def __init__(self, out: str | os.PathLike | None, config: dict, *, resume: bool) -> None:
+        self.out = None if out is None else Path(out)
+        self.frames: dict[tuple[int, int], pd.DataFrame] = {}
+        if self.out is None:
+            return
+        config_path = self.out / "study.json"
+        if config_path.exists():
+            saved = json.loads(config_path.read_text())
+            if not resume and any(self.out.glob("replicates/*/*.parquet")):
+                raise UsageError(
+                    f"{self.out} already holds a study: pass --resume (resume=True) to continue "
+                    "it, or choose another output folder"
+                )
+            fixed = {k: v for k, v in config.items() if k not in ("sizes", "replicates")}
+            saved_fixed = {k: v for k, v in saved.items() if k not in ("sizes", "replicates")}
+            if resume and fixed != saved_fixed:
+                changed = sorted(k for k in fixed if fixed.get(k) != saved_fixed.get(k))
+                raise UsageError(
+                    f"cannot resume the study in {self.out}: its settings differ in {changed}"
+                )
+        try:
+            atomic_write_bytes(config_path, json.dumps(config, indent=2).encode())
+        except OSError as exc:
+            raise UsageError(f"cannot write to {self.out}: {exc.strerror}") from None
+        for stale in self.out.glob("replicates/*/.*.tmp"):
+            stale.unlink()
+        for path in sorted(self.out.glob("replicates/n*/r*.parquet")):
+            size, rep = int(path.parent.name[1:]), int(path.stem[1:])
+            self.frames[(size, rep)] = pd.read_parquet(path)
+
+    def done(self) -> set[tuple[int, int]]:
+        """The (size, replicate) pairs already finished."""
+        return set(self.frames)
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Record one finished replicate (and write it to disk at once)."""
+        size, rep = int(frame["size"].iloc[0]), int(frame["replicate"].iloc[0])
+        if (size, rep) in self.frames:
+            return  # a re-delivered result (e.g. a retried task) is counted once
+        if self.out is not None:
+            path = self.out / "replicates" / f"n{size}" / f"r{rep:06d}.parquet"
+            try:
+                atomic_write_bytes(path, frame.to_parquet(index=False))
+            except OSError as exc:
+                raise UsageError(f"cannot write the study to {self.out}: {exc.strerror}") from None
+        self.frames[(size, rep)] = frame
+
+    def table(self, sizes=None, replicates: int | None = None) -> pd.DataFrame:
+        """All finished replicates as one table, sorted by size, replicate, method, parameter."""
+        frames = [
+            f
+            for (size, rep), f in self.frames.items()
+            if (sizes is None or size in sizes) and (replicates is None or rep < replicates)
+        ]
+        if not frames:
+            return pd.DataFrame()
+        table = pd.concat(frames, ignore_index=True)
+        order = {"mle": 0, "map": 1, "bayes": 2}
+        key = table["method"].map(order)
+        return (
+            table.assign(_m=key)
+            .sort_values(["size", "replicate", "_m"], kind="stable")
+            .drop(columns="_m")
+            .reset_index(drop=True)
+        )

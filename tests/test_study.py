@@ -1,0 +1,181 @@
+"""Studies: known sampling properties, resumption, executors.
+
+References: the binomial MLE's RMSE sqrt(p (1 - p) / n) and the Gaussian variance MLE's bias
+-sigma^2 / n are closed forms; a Bayes interval's coverage, when the truth is drawn from the
+prior, is its nominal level exactly (the basis of simulation-based calibration). Tolerances are
+multiples of the Monte Carlo standard error that the study itself reports.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import inference_compare as ic
+from inference_compare.study.simulate import replicate_seeds
+
+#: Monte Carlo tolerance: a correct implementation fails one check in ~370 (3 sigma).
+MC_SIGMAS = 3.0
+
+
+def _without_time(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns=["seconds"]).reset_index(drop=True)
+
+
+def test_rmse_of_binomial_mle_falls_like_one_over_sqrt_n():
+    res = ic.study(
+        "coin_flip",
+        sizes=[25, 100, 400],
+        replicates=300,
+        methods=("mle",),
+        random_seed=1,
+        progressbar=False,
+    )
+    m = res.metrics().set_index("size")
+    p = 0.7
+    for n, row in m.iterrows():
+        expected = np.sqrt(p * (1 - p) / n)  # exact RMSE of k/n (unbiased, variance p(1-p)/n)
+        assert abs(row["rmse"] - expected) < MC_SIGMAS * row["rmse_mcse"], (n, row["rmse"])
+    slope = np.polyfit(np.log(m.index), np.log(m["rmse"]), 1)[0]
+    assert slope == pytest.approx(-0.5, abs=0.1)
+
+
+def test_gaussian_variance_mle_has_bias_minus_sigma2_over_n():
+    n, sigma = 5, 2.0
+    res = ic.study(
+        "gaussian", sizes=[n], replicates=400, methods=("mle",), random_seed=2, progressbar=False
+    )
+    rows = res.replicates[res.replicates.parameter == "sigma"]
+    assert (rows["status"] == "ok").all()
+    err = rows["estimate"].to_numpy() ** 2 - sigma**2  # the variance estimate's error
+    mcse = err.std(ddof=1) / np.sqrt(len(err))
+    assert abs(err.mean() - (-(sigma**2) / n)) < MC_SIGMAS * mcse
+    assert err.mean() < -MC_SIGMAS * mcse  # and the bias is really there
+
+
+@pytest.mark.slow
+def test_bayes_coverage_is_nominal_when_truth_is_drawn_from_the_prior():
+    res = ic.study(
+        "coin_flip",
+        sizes=[10],
+        replicates=200,
+        methods=("bayes",),
+        truth="prior",
+        random_seed=3,
+        draws=300,
+        tune=300,
+        chains=2,
+        progressbar=False,
+    )
+    row = res.metrics().iloc[0]
+    assert abs(row["coverage"] - 0.95) < MC_SIGMAS * np.sqrt(0.95 * 0.05 / row["n"])
+
+
+def test_metrics_against_hand_computed_values():
+    rows = pd.DataFrame(
+        {
+            "size": 10,
+            "replicate": range(5),
+            "method": "mle",
+            "parameter": "p",
+            "truth": 0.5,
+            "estimate": [0.4, 0.6, 0.5, 0.7, 0.9],
+            "lower": [0.3, 0.4, 0.2, 0.55, 0.6],
+            "upper": [0.6, 0.8, 0.7, 0.8, 1.0],
+            "status": ["ok"] * 4 + ["on_boundary"],
+            "seconds": 0.1,
+        }
+    )
+    rows["covered"] = (rows.lower <= rows.truth) & (rows.truth <= rows.upper)
+    m = ic.StudyResult(rows).metrics().iloc[0]
+    ok = np.array([0.4, 0.6, 0.5, 0.7]) - 0.5  # the failed replicate is left out
+    assert m["n"] == 4 and m["bias"] == pytest.approx(ok.mean())
+    assert m["rmse"] == pytest.approx(np.sqrt(np.mean(ok**2)))
+    assert m["coverage"] == pytest.approx(0.75)
+    assert m["coverage_mcse"] == pytest.approx(np.sqrt(0.75 * 0.25 / 4))
+    assert m["width"] == pytest.approx(np.mean([0.3, 0.4, 0.5, 0.25]))
+    assert m["failure_rate"] == pytest.approx(0.2)
+    assert m["failure_rate_on_boundary"] == pytest.approx(0.2)
+
+
+def test_replicate_seeds_depend_on_study_size_and_replicate_only():
+    a = replicate_seeds(7, 30, 4)["data"].integers(1 << 30, size=3)
+    b = replicate_seeds(7, 30, 4)["data"].integers(1 << 30, size=3)
+    c = replicate_seeds(7, 30, 5)["data"].integers(1 << 30, size=3)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_interrupted_study_resumes_to_the_same_table(tmp_path):
+    kwargs = {
+        "sizes": [10, 30],
+        "replicates": 6,
+        "methods": ("mle", "map"),
+        "random_seed": 4,
+        "progressbar": False,
+    }
+    whole = ic.study("linear_regression", out=tmp_path / "whole", **kwargs)
+    seen = []
+
+    def stop_after_five(frame):
+        seen.append(frame)
+        if len(seen) == 5:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        ic.study("linear_regression", out=tmp_path / "cut", on_replicate=stop_after_five, **kwargs)
+    assert len(list((tmp_path / "cut").glob("replicates/*/*.parquet"))) == 5
+    with pytest.raises(ic.UsageError, match="already holds a study"):
+        ic.study("linear_regression", out=tmp_path / "cut", **kwargs)
+    redone = []
+    resumed = ic.study(
+        "linear_regression", out=tmp_path / "cut", resume=True, on_replicate=redone.append, **kwargs
+    )
+    assert len(redone) == 12 - 5  # nothing finished is computed again
+    pd.testing.assert_frame_equal(
+        _without_time(resumed.replicates), _without_time(whole.replicates)
+    )
+    with pytest.raises(ic.UsageError, match="settings differ"):
+        ic.study(
+            "linear_regression", out=tmp_path / "cut", resume=True, **{**kwargs, "random_seed": 5}
+        )
+
+
+def test_a_replicate_rerun_alone_gives_the_same_numbers():
+    kwargs = {"methods": ("mle", "map"), "random_seed": 9, "progressbar": False}
+    many = ic.study("gaussian", sizes=[8], replicates=3, **kwargs).replicates
+    alone = ic.study("gaussian", sizes=[8], replicates=3, **kwargs).replicates
+    pd.testing.assert_frame_equal(_without_time(many), _without_time(alone))
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_equals_in_process(tmp_path):
+    kwargs = {
+        "sizes": [10, 20],
+        "replicates": 4,
+        "methods": ("mle", "map", "bayes"),
+        "random_seed": 6,
+        "draws": 100,
+        "tune": 100,
+        "chains": 1,
+        "progressbar": False,
+    }
+    here = ic.study("coin_flip", **kwargs)
+    there = ic.study("coin_flip", workers=2, out=tmp_path / "dask", **kwargs)
+    pd.testing.assert_frame_equal(_without_time(there.replicates), _without_time(here.replicates))
+
+
+def test_study_input_errors(tmp_path):
+    with pytest.raises(ic.UsageError, match="replicates must be an integer"):
+        ic.study("coin_flip", sizes=[10], replicates=0)
+    bad = tmp_path / "no_truth.py"
+    bad.write_text(
+        '"""No truth."""\nimport pymc as pm\nDATA = {}\n\ndef build(data):\n    return pm.Model()\n'
+    )
+    with pytest.raises(ic.ModelError, match="TRUTH"):
+        ic.study(str(bad), sizes=[10], replicates=1, progressbar=False)
