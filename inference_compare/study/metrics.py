@@ -55,7 +55,7 @@ def _one(group: pd.DataFrame) -> pd.Series:
 
 
 def metrics(replicates: pd.DataFrame) -> pd.DataFrame:
-    """Performance measures per (size, method, parameter).
+    """Compute the performance measures per (size, method, parameter).
 
     Parameters
     ----------

@@ -26,7 +26,7 @@ STREAMS = ("data", "mle", "map", "bayes")
 
 
 def replicate_seeds(seed: int, size: int, replicate: int) -> dict[str, np.random.Generator]:
-    """Generators for one replicate, fixed by (study seed, size, replicate) alone.
+    """Return the generators of one replicate, fixed by (study seed, size, replicate) alone.
 
     Any replicate can therefore be re-run on its own and give the same numbers, in any order
     and on any worker.
@@ -36,7 +36,7 @@ def replicate_seeds(seed: int, size: int, replicate: int) -> dict[str, np.random
 
 
 def data_containers(model: pm.Model) -> dict[str, np.ndarray]:
-    """Current values of a model's ``pm.Data`` containers, by name."""
+    """Return the current values of a model's ``pm.Data`` containers, by name."""
     return {v.name: np.asarray(v.get_value()) for v in model.data_vars}
 
 
@@ -59,7 +59,7 @@ def observed_containers(model: pm.Model) -> dict[str, str]:
 
 
 def truth_values(module: ModuleType, model: pm.Model) -> dict[str, np.ndarray]:
-    """The model file's ``TRUTH`` for every free variable, checked against the model."""
+    """Return the model file's ``TRUTH`` for every free variable, checked against the model."""
     truth = getattr(module, "TRUTH", None)
     if truth is None or not hasattr(module, "design"):
         raise ModelError(

@@ -85,7 +85,7 @@ class ReplicateStore:
             self.frames[(size, rep)] = pd.read_parquet(path)
 
     def done(self) -> set[tuple[int, int]]:
-        """The (size, replicate) pairs already finished."""
+        """Return the (size, replicate) pairs already finished."""
         return set(self.frames)
 
     def add(self, frame: pd.DataFrame) -> None:
