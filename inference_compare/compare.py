@@ -82,7 +82,7 @@ def _optimum_rows(fit: xr.DataTree) -> pd.DataFrame:
     upper = _flat(interval.sel(ci_bound="upper", drop=True))
     kinds = json.loads(fit.attrs.get("interval_kind", "{}"))
     names = [label.split("[", 1)[0] for label in estimate.index]
-    return pd.DataFrame(
+    rows = pd.DataFrame(
         {
             "parameter": estimate.index,
             "estimate": estimate.to_numpy(),
@@ -92,6 +92,11 @@ def _optimum_rows(fit: xr.DataTree) -> pd.DataFrame:
             "interval": [kinds.get(n, "none") for n in names],
         }
     )
+    if "profile_interval" in fit.children:
+        profile = fit["profile_interval"].to_dataset()
+        rows["profile_lower"] = _flat(profile.sel(ci_bound="lower", drop=True)).to_numpy()
+        rows["profile_upper"] = _flat(profile.sel(ci_bound="upper", drop=True)).to_numpy()
+    return rows
 
 
 def _bayes_rows(fit: xr.DataTree, ci_prob: float, ci_kind: str) -> pd.DataFrame:
@@ -166,7 +171,9 @@ class Comparison:
             )
             rows.insert(1, "method", method)
             parts.append(rows)
-        table = pd.concat(parts, ignore_index=True).reindex(columns=TABLE_COLUMNS)
+        table = pd.concat(parts, ignore_index=True)
+        extra = [c for c in ("profile_lower", "profile_upper") if c in table.columns]
+        table = table.reindex(columns=TABLE_COLUMNS + extra)
         order = {p: i for i, p in enumerate(dict.fromkeys(table["parameter"]))}
         table["_p"] = table["parameter"].map(order)
         table["_m"] = table["method"].map({m: i for i, m in enumerate(self.methods)})
@@ -338,6 +345,7 @@ def compare(
     progressbar: bool = True,
     model_name: str | None = None,
     on_step: Callable[[str], None] | None = None,
+    profile: bool = False,
 ) -> Comparison:
     """Fit ``model`` by each method and return a `Comparison`.
 
@@ -363,6 +371,9 @@ def compare(
         Recorded in ``attrs["model"]``.
     on_step : callable, optional
         Called with a short description as each method starts (progress display).
+    profile : bool, default False
+        Add profile-likelihood intervals to the MLE (``profile_lower``, ``profile_upper``
+        columns of `Comparison.table`).
 
     Returns
     -------
@@ -399,6 +410,7 @@ def compare(
                 progressbar=progressbar,
             )
         else:
+            options = {"profile": profile} if method == "mle" else {}
             fitter = fit_mle if method == "mle" else fit_map
             fits[method] = fitter(
                 model,
@@ -407,6 +419,7 @@ def compare(
                 random_seed=rngs[method],
                 functions=functions,
                 callback=lambda attempt, m=method: step(f"{m}: {attempt}"),
+                **options,
             )
     from datetime import UTC, datetime
 

@@ -20,6 +20,7 @@ def fit_mle(
     random_seed: int | np.random.Generator | None = None,
     functions: ModelFunctions | None = None,
     callback=None,
+    profile: bool = False,
 ) -> xr.DataTree:
     """Fit a model by maximum likelihood.
 
@@ -43,6 +44,9 @@ def fit_mle(
         The model's compiled functions, to share them with other fits.
     callback : callable, optional
         Called with a description of each optimiser attempt (progress display).
+    profile : bool, default False
+        Also compute profile-likelihood intervals (group ``profile_interval``); see
+        `inference_compare.methods.profile`.
 
     Returns
     -------
@@ -62,4 +66,5 @@ def fit_mle(
         random_seed=random_seed,
         functions=functions,
         callback=callback,
+        profile=profile,
     )

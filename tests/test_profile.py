@@ -1,0 +1,70 @@
+"""Profile-likelihood intervals against independent likelihood-ratio computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytest
+import scipy.optimize
+import scipy.stats
+
+import inference_compare as ic
+
+#: Brent's method runs to xtol 1e-12 on the unconstrained scale; 1e-4 is the issue's bar.
+ATOL_PROFILE = 1e-4
+
+
+def _coin(k, n):
+    with pm.Model() as model:
+        p = pm.Beta("p", 4, 4)
+        pm.Bernoulli("y", p=p, observed=np.r_[np.ones(k), np.zeros(n - k)].astype(int))
+    return model
+
+
+def _binomial_lr_interval(k, n, ci_prob=0.95):
+    """Likelihood-ratio interval of a binomial proportion: scipy root finding, closed-form ll."""
+
+    def ll(p):
+        return k * np.log(p) + (n - k) * np.log1p(-p)
+
+    p_hat, cut = k / n, scipy.stats.chi2.ppf(ci_prob, 1) / 2
+    f = lambda p: ll(p) - ll(p_hat) + cut  # noqa: E731
+    return scipy.optimize.brentq(f, 1e-15, p_hat), scipy.optimize.brentq(f, p_hat, 1 - 1e-15)
+
+
+@pytest.mark.parametrize(("k", "n"), [(7, 10), (1, 20), (45, 100)])
+def test_binomial_profile_interval_is_the_likelihood_ratio_interval(k, n):
+    fit = ic.fit_mle(_coin(k, n), profile=True, random_seed=0)
+    lower, upper = fit["profile_interval"]["p"].values
+    ref = _binomial_lr_interval(k, n)
+    np.testing.assert_allclose([lower, upper], ref, atol=ATOL_PROFILE)
+
+
+def test_profile_interval_runs_to_the_boundary():
+    fit = ic.fit_mle(_coin(10, 10), profile=True, random_seed=0)
+    lower, upper = fit["profile_interval"]["p"].values
+    # the LR interval of 10/10 is [exp(-chi2/2 / 10), 1]
+    assert lower == pytest.approx(np.exp(-scipy.stats.chi2.ppf(0.95, 1) / 2 / 10), abs=1e-4)
+    assert upper == pytest.approx(1.0, abs=1e-9)
+
+
+def test_gaussian_mean_with_known_sd_profile_equals_wald():
+    y = np.random.default_rng(5).normal(2.0, 1.5, size=12)
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 10)
+        pm.Normal("y", mu, 1.5, observed=y)
+    cmp = ic.compare(model, methods=("mle",), profile=True, random_seed=0, progressbar=False)
+    row = cmp.table().set_index("parameter").loc["mu"]
+    assert row["profile_lower"] == pytest.approx(row["lower"], abs=1e-6)
+    assert row["profile_upper"] == pytest.approx(row["upper"], abs=1e-6)
+
+
+def test_skewed_likelihood_flags_wald_profile_disagreement():
+    fit = ic.fit_mle(_coin(1, 8), profile=True, random_seed=0)
+    from inference_compare.diagnostics import diagnostics_from_json
+
+    codes = {d.code for d in diagnostics_from_json(fit.attrs["diagnostics"])}
+    assert "wald_profile_disagree" in codes
+    fit = ic.fit_mle(_coin(50, 100), profile=True, random_seed=0)
+    codes = {d.code for d in diagnostics_from_json(fit.attrs["diagnostics"])}
+    assert "wald_profile_disagree" not in codes
