@@ -60,7 +60,7 @@ def test_gaussian_mean_with_known_sd_profile_equals_wald():
 
 
 def test_skewed_likelihood_flags_wald_profile_disagreement():
-    fit = ic.fit_mle(_coin(1, 8), profile=True, random_seed=0)
+    fit = ic.fit_mle(_coin(1, 20), profile=True, random_seed=0)
     from inference_compare.diagnostics import diagnostics_from_json
 
     codes = {d.code for d in diagnostics_from_json(fit.attrs["diagnostics"])}
