@@ -23,11 +23,14 @@ PRIOR_A, PRIOR_B = 4.0, 4.0
 TRUTH = {"p": 0.7}
 
 
-def build(data) -> pm.Model:
+def build(data, prior_scale: float = 1.0) -> pm.Model:
+    """Declare the model; ``prior_scale`` > 1 flattens the prior (inf: Beta(1, 1), flat)."""
     y = np.asarray(data["y"])
+    a = 1.0 + (PRIOR_A - 1.0) / prior_scale
+    b = 1.0 + (PRIOR_B - 1.0) / prior_scale
     with pm.Model(coords={"toss": np.arange(len(y))}) as model:
         y_data = pm.Data("y_data", y, dims="toss")
-        p = pm.Beta("p", alpha=PRIOR_A, beta=PRIOR_B)
+        p = pm.Beta("p", alpha=a, beta=b)
         pm.Bernoulli("y", p=p, observed=y_data, dims="toss")
     return model
 

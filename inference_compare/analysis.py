@@ -1,0 +1,196 @@
+"""Beyond point estimates: prior influence, prior-strength sweeps, predictive scores, trust.
+
+* `prior_influence`: how far the prior moved the estimate, in MLE standard errors, and how
+  much it narrowed the uncertainty;
+* `prior_sweep`: the MAP as a model file's prior is flattened (``build(data, prior_scale=s)``),
+  moving to the MLE;
+* `heldout_log_score`: the log predictive density of held-out data under the plug-in
+  predictives (MLE, MAP) and the posterior predictive (Bayes), on one scale;
+* `laplace_khat`: Pareto k-hat of the importance ratios between the posterior and the Laplace
+  approximation at the MAP: above 0.7, the MAP +- sd summary misrepresents the posterior.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from types import ModuleType
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import scipy.special
+import scipy.stats
+import xarray as xr
+
+from inference_compare.compare import Comparison
+from inference_compare.errors import ModelError
+from inference_compare.methods import fit_map, fit_mle
+from inference_compare.methods._laplace import _covariance
+from inference_compare.methods._objective import model_functions
+from inference_compare.methods._optimize import maximize
+
+__all__ = ["heldout_log_score", "laplace_khat", "prior_influence", "prior_sweep"]
+
+#: Pareto k-hat above this: importance sampling from the Laplace approximation is unreliable
+#: (Vehtari et al. 2024, "Pareto smoothed importance sampling").
+KHAT_MAX = 0.7
+
+
+def prior_influence(cmp: Comparison) -> pd.DataFrame:
+    """How much the prior moved and narrowed each parameter.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index parameter; columns ``shift_map`` = (MAP - MLE) / SE(MLE), ``shift_bayes`` =
+        (posterior mean - MLE) / SE(MLE), ``sd_ratio_map`` = Laplace sd / SE(MLE) and
+        ``sd_ratio_bayes`` = posterior sd / SE(MLE) (below 1: the prior adds information).
+    """
+    table = cmp.table().pivot(index="parameter", columns="method", values=["estimate", "sd"])
+    if "mle" not in cmp.methods:
+        raise ValueError("prior_influence needs the mle fit")
+    out = pd.DataFrame(index=list(dict.fromkeys(cmp.table()["parameter"])))
+    se = table[("sd", "mle")]
+    for method in ("map", "bayes"):
+        if method in cmp.methods:
+            out[f"shift_{method}"] = (table[("estimate", method)] - table[("estimate", "mle")]) / se
+            out[f"sd_ratio_{method}"] = table[("sd", method)] / se
+    return out
+
+
+def prior_sweep(
+    module: ModuleType, scales: Sequence[float], data=None, *, random_seed: int = 0
+) -> pd.DataFrame:
+    """MAP estimates as the prior is flattened, beside the MLE.
+
+    Parameters
+    ----------
+    module : module
+        A model file whose ``build`` accepts ``prior_scale`` (1 = as declared; larger values
+        widen the prior; the limit is flat).
+    scales : sequence of float
+    data : dict, optional
+        Defaults to the module's ``DATA``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``prior_scale, parameter, map, mle``.
+    """
+    if "prior_scale" not in inspect.signature(module.build).parameters:
+        raise ModelError(f"{module.__name__}.build takes no prior_scale: it cannot be swept")
+    data = module.DATA if data is None else data
+    mle = fit_mle(module.build(data), random_seed=random_seed)["point_estimate"].to_dataset()
+    rows = []
+    for scale in scales:
+        fit = fit_map(module.build(data, prior_scale=scale), random_seed=random_seed)
+        est = fit["point_estimate"].to_dataset()
+        for name in mle.data_vars:
+            for idx, value in np.ndenumerate(est[name].values):
+                label = name + (f"[{', '.join(map(str, idx))}]" if idx else "")
+                rows.append(
+                    {
+                        "prior_scale": scale,
+                        "parameter": label,
+                        "map": float(value),
+                        "mle": float(mle[name].values[idx]),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def laplace_khat(model: pm.Model, *, draws: int = 2000, random_seed: int = 0) -> float:
+    """Pareto k-hat of posterior / Laplace importance ratios at the MAP.
+
+    Draws ``x_s ~ N(x_map, H^-1)`` in the unconstrained space and weighs them by the posterior
+    density there (Jacobian included) over the normal density. Uses ArviZ's Pareto k-hat.
+    It sees tails heavier or lighter than the approximation's, not modes that the
+    approximation never reaches.
+
+    Returns
+    -------
+    float
+        k-hat; above `KHAT_MAX` the Laplace approximation misrepresents the posterior. 0 when
+        the importance ratios are constant (a Gaussian posterior: the approximation is exact).
+    """
+    functions = model_functions(model)
+    rng = np.random.default_rng(random_seed)
+    result = maximize(functions, include_prior=True, rng=rng)
+    cov = _covariance(result.hessian)
+    if cov is None:
+        return float("inf")
+    xs = rng.multivariate_normal(result.x, cov, size=draws)
+    log_q = scipy.stats.multivariate_normal(result.x, cov).logpdf(xs)
+    logp = model.compile_logp(jacobian=True)
+    log_p = np.array([logp(functions.value_point(x)) for x in xs])
+    log_ratio = log_p - log_q
+    if np.ptp(log_ratio) < 1e-8:  # constant ratios: the approximation is exact (k-hat undefined)
+        return 0.0
+    # the ratios themselves (scaled by their maximum): k-hat of their right tail
+    weights = xr.DataArray(np.exp(log_ratio - log_ratio.max())[None, :], dims=("chain", "draw"))
+    khat = weights.azstats.pareto_khat(sample_dims=["chain", "draw"], tail="right", r_eff=1.0)
+    return float(khat)
+
+
+def _pointwise_loglik(model: pm.Model, posterior: xr.Dataset) -> np.ndarray:
+    """Log-likelihood of each observation (columns) at each draw of ``posterior`` (rows)."""
+    [obs] = model.observed_RVs
+    tree = xr.DataTree.from_dict({"posterior": posterior})
+    ll = pm.compute_log_likelihood(
+        tree, model=model, extend_inferencedata=False, progressbar=False
+    )[obs.name]
+    return (
+        ll.stack(sample=("chain", "draw"))
+        .transpose("sample", ...)
+        .values.reshape(ll.sizes["chain"] * ll.sizes["draw"], -1)
+    )
+
+
+def heldout_log_score(
+    module: ModuleType,
+    train,
+    test,
+    *,
+    draws: int = 1000,
+    chains: int = 2,
+    random_seed: int = 0,
+) -> pd.DataFrame:
+    """Log predictive density of held-out data, per observation, for each method.
+
+    Parameters
+    ----------
+    module : module
+        The model file (one observed variable).
+    train, test : dict
+        Data sets in the model file's format.
+    draws, chains : int
+        NUTS settings of the Bayes fit (``tune = draws``).
+    random_seed : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per test observation; columns ``mle``, ``map`` (log density under the
+        plug-in predictive at the estimate) and ``bayes`` (log of the posterior-predictive
+        density, ``log mean_s p(y | theta_s)``).
+    """
+    from inference_compare.compare import compare
+
+    cmp = compare(
+        module.build(train),
+        draws=draws,
+        tune=draws,
+        chains=chains,
+        random_seed=random_seed,
+        progressbar=False,
+    )
+    test_model = module.build(test)
+    free = [rv.name for rv in test_model.free_RVs]
+    scores = {}
+    for method in ("mle", "map"):
+        point = cmp.fits[method]["point_estimate"].to_dataset()[free]
+        scores[method] = _pointwise_loglik(test_model, point.expand_dims(chain=[0], draw=[0]))[0]
+    ll = _pointwise_loglik(test_model, cmp.fits["bayes"]["posterior"].to_dataset()[free])
+    scores["bayes"] = scipy.special.logsumexp(ll, axis=0) - np.log(ll.shape[0])
+    return pd.DataFrame(scores)

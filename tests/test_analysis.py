@@ -1,0 +1,72 @@
+"""Prior influence, prior sweeps, held-out predictive scores and the Laplace trust check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytest
+import scipy.special
+
+import inference_compare as ic
+from inference_compare import analysis
+
+RTOL_OPT = 1e-6  # optimiser precision (see test_engine)
+
+
+def test_coin_flip_map_moves_to_the_mle_as_the_prior_flattens():
+    coin = ic.load_model("coin_flip")
+    sweep = analysis.prior_sweep(coin, [0.5, 1.0, 10.0, 1e6])
+    k, n, a, b = 7, 10, coin.PRIOR_A, coin.PRIOR_B
+    for _, row in sweep.iterrows():
+        s = row["prior_scale"]
+        a_s, b_s = 1 + (a - 1) / s, 1 + (b - 1) / s  # the model's flattened Beta prior
+        assert row["map"] == pytest.approx((k + a_s - 1) / (n + a_s + b_s - 2), rel=RTOL_OPT)
+    assert sweep["map"].iloc[-1] == pytest.approx(0.7, rel=1e-5)
+    assert np.all(np.diff(sweep["map"].to_numpy()) > 0)  # monotone toward the MLE
+
+
+def test_prior_influence_of_the_coin_flip():
+    coin = ic.load_model("coin_flip")
+    cmp = ic.compare(
+        coin.build(coin.DATA), methods=("mle", "map"), random_seed=0, progressbar=False
+    )
+    row = analysis.prior_influence(cmp).loc["p"]
+    se = np.sqrt(0.7 * 0.3 / 10)
+    assert row["shift_map"] == pytest.approx((10 / 16 - 0.7) / se, rel=RTOL_OPT)
+    assert 0 < row["sd_ratio_map"] < 1
+
+
+def test_laplace_khat_tells_a_gaussian_posterior_from_a_heavy_tailed_one():
+    y = np.random.default_rng(0).normal(1.0, 1.0, size=20)
+    with pm.Model() as gaussian:
+        mu = pm.Normal("mu", 0, 5)
+        pm.Normal("y", mu, 1.0, observed=y)
+    assert analysis.laplace_khat(gaussian) < 0.5
+    with pm.Model() as heavy:  # one Cauchy observation: a posterior with Cauchy tails
+        mu = pm.Normal("mu", 0, 100)
+        pm.Cauchy("y", mu, 1.0, observed=np.array([0.0]))
+    assert analysis.laplace_khat(heavy) > analysis.KHAT_MAX
+
+
+def _logistic_data(module, n, rng):
+    data = module.design(n, rng)
+    X = np.column_stack([data[c] for c in module.PREDICTORS])
+    eta = module.TRUTH["intercept"] + X @ module.TRUTH["beta"]
+    return {**data, "GRADE": rng.binomial(1, scipy.special.expit(eta))}
+
+
+@pytest.mark.slow
+def test_bayes_beats_the_mle_plug_in_out_of_sample_at_small_n():
+    module = ic.load_model("logistic_regression")
+    rng = np.random.default_rng(11)
+    test = _logistic_data(module, 2000, rng)
+    gaps = {}
+    for n in (20, 400):
+        scores = analysis.heldout_log_score(
+            module, _logistic_data(module, n, rng), test, draws=500, random_seed=n
+        )
+        diff = scores["bayes"] - scores["mle"]  # paired, per test observation
+        gaps[n] = (diff.mean(), diff.std(ddof=1) / np.sqrt(len(diff)))
+    mean_small, se_small = gaps[20]
+    assert mean_small > 2 * se_small  # Bayes better than the MLE plug-in, beyond noise
+    assert gaps[400][0] < mean_small  # and the gap shrinks with more data
