@@ -7,7 +7,8 @@
 * `heldout_log_score`: the log predictive density of held-out data under the plug-in
   predictives (MLE, MAP) and the posterior predictive (Bayes), on one scale;
 * `laplace_khat`: Pareto k-hat of the importance ratios between the posterior and the Laplace
-  approximation at the MAP: above 0.7, the MAP +- sd summary misrepresents the posterior.
+  approximation at the MAP: above 0.7, the MAP +- sd summary misrepresents the posterior;
+* `power_scaling_sensitivity` and `loo`: ArviZ's ``psense`` and PSIS-LOO on the Bayes fit.
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ from inference_compare.methods._laplace import _covariance
 from inference_compare.methods._objective import model_functions
 from inference_compare.methods._optimize import maximize
 
-__all__ = ["heldout_log_score", "laplace_khat", "prior_influence", "prior_sweep"]
+__all__ = [
+    "heldout_log_score",
+    "laplace_khat",
+    "loo",
+    "power_scaling_sensitivity",
+    "prior_influence",
+    "prior_sweep",
+]
 
 #: Pareto k-hat above this: importance sampling from the Laplace approximation is unreliable
 #: (Vehtari et al. 2024, "Pareto smoothed importance sampling").
@@ -194,3 +202,40 @@ def heldout_log_score(
     ll = _pointwise_loglik(test_model, cmp.fits["bayes"]["posterior"].to_dataset()[free])
     scores["bayes"] = scipy.special.logsumexp(ll, axis=0) - np.log(ll.shape[0])
     return pd.DataFrame(scores)
+
+
+def _with_pointwise(cmp: Comparison) -> xr.DataTree:
+    """Return the Bayes fit with ``log_likelihood`` and ``log_prior`` groups (added once)."""
+    fit = cmp.fits.get("bayes")
+    if fit is None:
+        raise ValueError("this needs the bayes fit: run compare() with method 'bayes'")
+    missing = [g for g in ("log_likelihood", "log_prior") if g not in fit.children]
+    if missing and cmp.model is None:
+        raise ValueError("the model is needed to compute pointwise log densities (not loaded)")
+    if "log_likelihood" in missing:
+        pm.stats.compute_log_likelihood(fit, model=cmp.model, progressbar=False)
+    if "log_prior" in missing:
+        pm.stats.compute_log_prior(fit, model=cmp.model, progressbar=False)
+    return fit
+
+
+def power_scaling_sensitivity(cmp: Comparison) -> pd.DataFrame:
+    """ArviZ's power-scaling prior and likelihood sensitivity of the Bayes fit (``psense``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index parameter; columns ``prior``, ``likelihood`` (sensitivity, a CJS distance per
+        unit of log power) and ``diagnosis`` (prior-data conflict or strong prior where the
+        prior sensitivity exceeds 0.05).
+    """
+    import arviz_stats as azs
+
+    return azs.psense_summary(_with_pointwise(cmp))
+
+
+def loo(cmp: Comparison):
+    """PSIS-LOO of the Bayes fit (``arviz_stats.loo``): elpd, p_loo and Pareto k values."""
+    import arviz_stats as azs
+
+    return azs.loo(_with_pointwise(cmp))

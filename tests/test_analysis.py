@@ -70,3 +70,23 @@ def test_bayes_beats_the_mle_plug_in_out_of_sample_at_small_n():
     mean_small, se_small = gaps[20]
     assert mean_small > 2 * se_small  # Bayes better than the MLE plug-in, beyond noise
     assert gaps[400][0] < mean_small  # and the gap shrinks with more data
+
+
+@pytest.mark.slow
+def test_psense_and_loo_on_the_bayes_fit():
+    module = ic.load_model("linear_regression")
+    cmp = ic.compare(
+        module.build(module.DATA),
+        methods=("bayes",),
+        draws=500,
+        tune=500,
+        chains=2,
+        random_seed=0,
+        progressbar=False,
+    )
+    sens = analysis.power_scaling_sensitivity(cmp)
+    assert set(sens.index) == {"intercept", "beta[x1]", "beta[x2]", "beta[x3]", "sigma"}
+    # 50 observations against weak priors: the likelihood dominates
+    assert (sens["likelihood"] > sens["prior"]).all()
+    elpd = analysis.loo(cmp)
+    assert elpd.n_data_points == 50 and np.isfinite(elpd.elpd)
