@@ -148,7 +148,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def _cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> int:
+def _cmd_report(args: argparse.Namespace) -> int:
     _use_agg()
     from inference_compare.runner import rewrite_report
 
@@ -182,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _cmd_run(args, argv)
         if args.command == "report":
-            return _cmd_report(args, argv)
+            return _cmd_report(args)
         return _cmd_study(args)
     except InferenceCompareError as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from inference_compare._io import atomic_path
 from inference_compare.diagnostics import Diagnostic, diagnostics_from_json
 from inference_compare.methods import fit_bayes, fit_map, fit_mle
 from inference_compare.methods._objective import model_functions
@@ -241,15 +241,8 @@ class Comparison:
         pathlib.Path
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             self.to_datatree().to_netcdf(tmp, engine="h5netcdf")
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         return path
 
     def to_html(self, path: str | os.PathLike, **kwargs: Any) -> Path:
@@ -324,8 +317,10 @@ def load(path: str | os.PathLike) -> Comparison:
 
 def _spawn_seeds(random_seed: int | None) -> tuple[int, dict[str, np.random.Generator]]:
     """One generator per method, fixed by the comparison's seed whatever methods run."""
-    seq = np.random.SeedSequence(random_seed)
-    seed = int(seq.entropy) if random_seed is None else int(random_seed)
+    if random_seed is None:  # a fresh seed, small enough to save and to type back in
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
+    else:
+        seed = int(random_seed)
     children = np.random.SeedSequence(seed).spawn(3)
     return seed, {
         m: np.random.default_rng(s) for m, s in zip(("mle", "map", "bayes"), children, strict=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from inference_compare.compare import Comparison
+from inference_compare.errors import InferenceCompareError
+
+if TYPE_CHECKING:
+    from inference_compare.methods._objective import ModelFunctions
 
 __all__ = [
     "METHOD_COLORS",
@@ -175,7 +180,7 @@ def _unconstrained_center(cmp: Comparison, names: list[str]) -> list[tuple[np.nd
     return out
 
 
-def _profile(functions, x: np.ndarray, i: int) -> float:
+def _profile(functions: ModelFunctions, x: np.ndarray, i: int) -> float:
     """Maximise the log-likelihood over every coordinate but ``i``, in place; return it."""
     from scipy.optimize import minimize
 
@@ -210,11 +215,14 @@ def likelihood_curves(cmp: Comparison) -> dict[str, tuple[np.ndarray, np.ndarray
     dict of str to (values, density, kind)
         ``kind`` is ``"likelihood"`` or ``"profile likelihood"``.
     """
-    if cmp.model is None:
+    if cmp.model is None or not {"mle", "map"} & set(cmp.fits):
         return {}
     from inference_compare.methods._objective import model_functions
 
-    functions = model_functions(cmp.model)
+    try:
+        functions = model_functions(cmp.model)
+    except InferenceCompareError:  # a model the optimisers cannot handle has no curve
+        return {}
     names = list(functions.x_names)
     centers = _unconstrained_center(cmp, names)
     if not centers or (len(names) > 1 and len(names) > PROFILE_MAX_DIM):
@@ -236,7 +244,9 @@ def likelihood_curves(cmp: Comparison) -> dict[str, tuple[np.ndarray, np.ndarray
     return curves
 
 
-def _curve(functions, x_hat: np.ndarray, i: int, j: int, grid: np.ndarray):
+def _curve(
+    functions: ModelFunctions, x_hat: np.ndarray, i: int, j: int, grid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
     theta, loglik = [], []
     with np.errstate(all="ignore"):
         for start in (1, -1):  # walk out from the centre so each profile starts near its optimum
@@ -298,9 +308,12 @@ def _prior_frame(cmp: Comparison) -> pd.DataFrame | None:
 
     names = [rv.name for rv in cmp.model.free_RVs]
     seed = int(cmp.attrs.get("random_seed", 0) or 0)
-    prior = pm.sample_prior_predictive(
-        draws=PRIOR_DRAWS, model=cmp.model, var_names=names, random_seed=seed
-    )
+    try:
+        prior = pm.sample_prior_predictive(
+            draws=PRIOR_DRAWS, model=cmp.model, var_names=names, random_seed=seed
+        )
+    except NotImplementedError:  # a distribution PyMC cannot draw from: no prior curve
+        return None
     return _sample_frame(prior["prior"].to_dataset())
 
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
-from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write", "fmt", "fmt_fixed", "interval_names", "method_names", "safe_name"]
+__all__ = ["fmt", "fmt_fixed", "interval_names", "method_names", "safe_name"]
 
 method_names: dict[str, str] = {"mle": "MLE", "map": "MAP", "bayes": "Bayes (NUTS)"}
 
@@ -46,30 +43,3 @@ def fmt_fixed(value: Any, decimals: int = 0) -> str:
 def safe_name(label: str) -> str:
     """Return a file-name-safe version of a parameter label (``beta[x1]`` -> ``beta_x1``)."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_.") or "parameter"
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: str | os.PathLike, content: str | bytes) -> Path:
-    """Write ``content`` to a temporary file beside ``path``, then rename it into place.
-
-    An interrupted write leaves at most a hidden ``.NAME.*.tmp`` file, never a half-written
-    ``path``. The file gets the usual permissions (``0o666`` less the umask).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path

@@ -15,9 +15,9 @@ from typing import Any
 import jinja2
 from matplotlib.figure import Figure
 
+from inference_compare._io import atomic_write
 from inference_compare.compare import Comparison
 from inference_compare.report._format import (
-    atomic_write,
     fmt,
     fmt_fixed,
     interval_names,
@@ -167,7 +167,7 @@ def _diagnostics(cmp: Comparison) -> list[dict[str, Any]]:
             "code": d.code,
             "parameters": ", ".join(d.parameters),
             "meaning": DIAGNOSTIC_MEANINGS.get(d.code, ""),
-            "message": d.message.rstrip("."),
+            "message": d.message[:1].upper() + d.message[1:].rstrip("."),
         }
         for d in cmp.diagnostics
     ]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from inference_compare._io import atomic_write
 from inference_compare.compare import Comparison
-from inference_compare.report._format import atomic_write, fmt, fmt_fixed, method_names
+from inference_compare.report._format import fmt, fmt_fixed, method_names
 
 __all__ = ["render_markdown", "write_markdown"]
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from inference_compare._io import atomic_write
 from inference_compare.compare import Comparison
-from inference_compare.report._format import _umask, atomic_write, safe_name
+from inference_compare.report._format import safe_name
 from inference_compare.report.html import render_figures, write_html
 from inference_compare.report.markdown import write_markdown
 
@@ -85,7 +86,6 @@ def write_run_outputs(cmp: Comparison, out_dir: str | os.PathLike, **context: An
         atomic_write(staging / "summary.csv", cmp.table().to_csv(index=False))
         write_markdown(cmp, staging / "summary.md", command=context.get("command"))
         cmp.save(staging / "comparison.nc")
-        os.chmod(staging / "comparison.nc", 0o666 & ~_umask())
         write_html(
             cmp,
             staging / "report.html",

@@ -14,29 +14,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from inference_compare._io import atomic_write
 from inference_compare.errors import UsageError
 
-__all__ = ["ReplicateStore", "atomic_write_bytes"]
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+__all__ = ["ReplicateStore"]
 
 
 class ReplicateStore:
@@ -75,7 +60,7 @@ class ReplicateStore:
                     f"cannot resume the study in {self.out}: its settings differ in {changed}"
                 )
         try:
-            atomic_write_bytes(config_path, json.dumps(config, indent=2).encode())
+            atomic_write(config_path, json.dumps(config, indent=2).encode())
         except OSError as exc:
             raise UsageError(f"cannot write to {self.out}: {exc.strerror}") from None
         for stale in self.out.glob("replicates/*/.*.tmp"):
@@ -96,7 +81,7 @@ class ReplicateStore:
         if self.out is not None:
             path = self.out / "replicates" / f"n{size}" / f"r{rep:06d}.parquet"
             try:
-                atomic_write_bytes(path, frame.to_parquet(index=False))
+                atomic_write(path, frame.to_parquet(index=False))
             except OSError as exc:
                 raise UsageError(f"cannot write the study to {self.out}: {exc.strerror}") from None
         self.frames[(size, rep)] = frame

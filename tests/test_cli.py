@@ -1,0 +1,438 @@
+"""The ``inference-compare`` command, in-process and as a subprocess, and its data files."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SMALL_RUN
+from PIL import Image
+
+import inference_compare as ic
+from inference_compare import cli, runner
+from inference_compare.data import build_model, read_data
+from inference_compare.progress import StepProgress, progress_enabled
+
+SMALL_ARGS = [
+    "--draws",
+    str(SMALL_RUN["draws"]),
+    "--tune",
+    str(SMALL_RUN["tune"]),
+    "--chains",
+    str(SMALL_RUN["chains"]),
+    "--seed",
+    str(SMALL_RUN["random_seed"]),
+]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--hide-scrollbars",
+    "--no-first-run",
+]
+#: Width of a phone screen in CSS pixels, for the "readable on a phone" check.
+PHONE_WIDTH = 390
+
+
+def run_main(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def command() -> list[str]:
+    script = Path(sys.executable).parent / "inference-compare"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "inference_compare.cli"]
+
+
+def assert_one_line_error(code: int, err: str, *needles: str) -> None:
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("inference-compare: error: ")
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("run") / "coin"
+    code, stdout, stderr = run_main(
+        ["run", "coin_flip", "--out", str(out), "--no-progress", *SMALL_ARGS]
+    )
+    assert code == 0, stderr
+    return out, stdout
+
+
+# ----------------------------------------------------------------------------- run
+
+
+def test_run_writes_every_output(run_dir):
+    out, stdout = run_dir
+    for name in (
+        "report.html",
+        "summary.csv",
+        "summary.md",
+        "comparison.nc",
+        "figures/forest.png",
+        "figures/density_p.png",
+    ):
+        assert (out / name).is_file(), name
+    assert f"Report: {(out / 'report.html').resolve()}" in stdout
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_run_agrees_with_python_api(run_dir, coin_cmp):
+    out, _ = run_dir
+    expected = coin_cmp.table()
+    pd.testing.assert_frame_equal(pd.read_csv(out / "summary.csv"), expected, check_dtype=False)
+    saved = ic.load(out / "comparison.nc")
+    pd.testing.assert_frame_equal(saved.table(), expected)
+    assert saved.attrs["random_seed"] == SMALL_RUN["random_seed"]
+    assert saved.attrs["command"].startswith("inference-compare run coin_flip")
+    assert saved.attrs["data"] == {"y": ic.load_model("coin_flip").DATA["y"].tolist()}
+    report = (out / "report.html").read_text()
+    for value in expected["estimate"]:
+        assert f"{value:.4g}" in report
+    assert f"{expected['estimate'].iloc[0]:.4g}" in (out / "summary.md").read_text()
+
+
+def test_report_command_rewrites_the_report(run_dir, tmp_path):
+    out, _ = run_dir
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    (copy / "report.html").unlink()
+    code, stdout, stderr = run_main(["report", str(copy)])
+    assert code == 0, stderr
+    rewritten = (copy / "report.html").read_text()
+    assert "likelihood" in rewritten and "graph TD" in rewritten
+    assert "prior and the likelihood are not drawn" not in rewritten  # the model was rebuilt
+    pd.testing.assert_frame_equal(
+        pd.read_csv(copy / "summary.csv"), pd.read_csv(out / "summary.csv")
+    )
+
+
+def test_report_in_headless_browser(run_dir, tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required on CI (.ci/run installs it)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    out, _ = run_dir
+    report = (out / "report.html").read_text()
+    # A copy of the report whose script, once the page has loaded, writes each image's decoded
+    # size and the page's width into the DOM, which chromium then dumps.
+    probe = """<script>window.addEventListener("load", () => {
+      const pre = document.createElement("pre"); pre.id = "probe";
+      pre.textContent = JSON.stringify({
+        images: [...document.images].map(i => [i.complete, i.naturalWidth, i.naturalHeight]),
+        scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth});
+      document.body.appendChild(pre);});</script></body>"""
+    checked = tmp_path / "probe.html"
+    checked.write_text(report.replace("</body>", probe))
+
+    def chromium_run(*args: str) -> subprocess.CompletedProcess:
+        profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
+        return subprocess.run(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    done = chromium_run(
+        f"--window-size={PHONE_WIDTH},844",
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+        checked.as_uri(),
+    )
+    found = [line for line in done.stdout.split('<pre id="probe">')[1:]]
+    assert found, done.stderr[-2000:]
+    result = json.loads(html.unescape(found[0].split("</pre>", 1)[0]))
+    assert len(result["images"]) == 2
+    for complete, width, height in result["images"]:
+        assert complete and width > 0 and height > 0, "an image did not decode"
+    assert result["scrollWidth"] <= result["innerWidth"] + 1, "page scrolls sideways on a phone"
+
+    shot = tmp_path / "report.png"
+    done = chromium_run(
+        "--window-size=1000,2400", f"--screenshot={shot}", (out / "report.html").as_uri()
+    )
+    assert shot.is_file(), done.stderr[-2000:]
+    with Image.open(shot) as img:
+        assert img.size == (1000, 2400)
+        assert len(img.convert("L").getcolors(maxcolors=1 << 16) or range(1 << 16)) > 10
+
+    pdf = tmp_path / "report.pdf"  # readable when printed: the print stylesheet renders
+    done = chromium_run(
+        f"--print-to-pdf={pdf}", "--no-pdf-header-footer", (out / "report.html").as_uri()
+    )
+    assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF"), done.stderr[-2000:]
+
+
+def test_run_as_subprocess_agrees_with_api(tmp_path):
+    out = tmp_path / "sub"
+    done = subprocess.run(
+        [
+            *command(),
+            "run",
+            "coin_flip",
+            "--methods",
+            "mle,map",
+            "--out",
+            str(out),
+            "--seed",
+            "3",
+            "--draws",
+            "200",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.strip() == ""
+    module = ic.load_model("coin_flip")
+    expected = ic.compare(
+        module.build(module.DATA), methods=("mle", "map"), random_seed=3, draws=200
+    ).table()
+    pd.testing.assert_frame_equal(pd.read_csv(out / "summary.csv"), expected, check_dtype=False)
+    assert (out / "report.html").is_file() and (out / "figures" / "forest.png").is_file()
+
+
+def test_bad_model_name_as_subprocess():
+    done = subprocess.run(
+        [*command(), "run", "no_such_model"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert_one_line_error(done.returncode, done.stderr, "unknown model 'no_such_model'")
+
+
+def test_user_model_file_and_csv_data(tmp_path):
+    model_file = tmp_path / "heads.py"
+    model_file.write_text(
+        textwrap.dedent('''\
+        """Heads <b>and</b> tails: a user's own model file."""
+        import numpy as np
+        import pymc as pm
+
+        DATA = {"heads": np.array([1, 0, 1])}
+
+        def build(data):
+            with pm.Model() as model:
+                p = pm.Beta("p", 2, 2)
+                pm.Bernoulli("obs", p=p, observed=np.asarray(data["heads"]))
+            return model
+    ''')
+    )
+    data = tmp_path / "tosses <1>.csv"
+    data.write_text("heads,<img src=x onerror=alert(1)>\n1,5\n1,6\n0,7\n1,8\n")
+    out = tmp_path / "out"
+    code, stdout, stderr = run_main(
+        [
+            "run",
+            str(model_file),
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--methods",
+            "mle,map",
+            "--no-progress",
+        ]
+    )
+    assert code == 0, stderr
+    table = pd.read_csv(out / "summary.csv").set_index("method")
+    assert table.loc["mle", "estimate"] == pytest.approx(0.75, abs=1e-6)  # 3 heads in 4
+    report = (out / "report.html").read_text()
+    assert "<img src=x" not in report and "&lt;img src=x onerror=alert(1)&gt;" in report
+    assert "Heads &lt;b&gt;and&lt;/b&gt; tails" in report
+    assert "tosses &lt;1&gt;.csv" in report
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+@pytest.fixture
+def csv(tmp_path):
+    def write(text: str, name: str = "data.csv") -> str:
+        path = tmp_path / name
+        path.write_text(text)
+        return str(path)
+
+    return write
+
+
+def test_bad_model_name(tmp_path):
+    code, _, err = run_main(["run", "no_such_model", "--out", str(tmp_path)])
+    assert_one_line_error(code, err, "unknown model 'no_such_model'", "coin_flip")
+
+
+def test_missing_data_file(tmp_path):
+    code, _, err = run_main(["run", "coin_flip", "--data", str(tmp_path / "nope.csv")])
+    assert_one_line_error(code, err, "nope.csv", "does not exist")
+
+
+@pytest.mark.parametrize(
+    ("text", "needles"),
+    [
+        ("x\n1\n0\n", ["reads column 'y'", "columns found: 'x'"]),
+        ("y\n1\nheads\n1\n", ["column 'y' row 2", "'heads'"]),
+        ("y\n1\nNaN\n1\n", ["column 'y' row 2", "'NaN'"]),
+        ("y\n1\n\n1\n", []),  # a blank line is skipped, not an error
+        ("y\n1\n0,1\n", ["not a well-formed CSV"]),
+        ("", ["is empty"]),
+        ("y\n", ["no rows"]),
+    ],
+    ids=["wrong-column", "text", "nan", "blank-line", "ragged", "empty", "header-only"],
+)
+def test_malformed_csv(csv, tmp_path, text, needles):
+    if not needles:
+        assert read_data(csv(text))["y"].tolist() == [1, 1]
+        return
+    code, _, err = run_main(["run", "coin_flip", "--data", csv(text), "--out", str(tmp_path)])
+    assert_one_line_error(code, err, "data.csv", *needles)
+    assert not (tmp_path / "report.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["run", "coin_flip", "--methods", "mle,bogus"], "bogus"),
+        (["run", "coin_flip", "--ci-prob", "1.5"], "--ci-prob"),
+        (["run", "coin_flip", "--draws", "0"], "--draws"),
+        (["run", "coin_flip", "--seed", "-1"], "--seed"),
+        (["run"], "MODEL"),
+        ([], "COMMAND"),
+        (["frobnicate"], "frobnicate"),
+        (["report", "/no/such/dir"], "comparison.nc"),
+        (["study", "coin_flip", "--sizes", "10,30", "--replicates", "5"], "not implemented"),
+        (["study", "coin_flip", "--sizes", "10,x", "--replicates", "5"], "--sizes"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(argv, needle):
+    code, _, err = run_main(argv)
+    assert_one_line_error(code, err, needle)
+
+
+def test_out_is_a_file(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("")
+    code, _, err = run_main(["run", "coin_flip", "--methods", "mle", "--out", str(target)])
+    assert_one_line_error(code, err, "is a file")
+
+
+def test_help_and_version_exit_0():
+    code, out, _ = run_main(["--help"])
+    assert code == 0 and "run" in out and "report" in out
+    code, out, _ = run_main(["--version"])
+    assert code == 0 and ic.__version__ in out
+
+
+def test_internal_failure_exits_1(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom\ninside")
+
+    monkeypatch.setattr(runner, "run_model", broken)
+    code, _, err = run_main(["run", "coin_flip"])
+    assert code == 1
+    assert err.strip().count("\n") == 0 and "internal error: RuntimeError: boom inside" in err
+
+
+def test_list():
+    code, out, _ = run_main(["list"])
+    assert code == 0
+    for name, title in ic.list_models().items():
+        assert any(line.split()[0] == name and title in line for line in out.splitlines())
+
+
+# ----------------------------------------------------------------------------- data files
+
+
+def test_read_json_columns_and_records(tmp_path):
+    columns = tmp_path / "c.json"
+    columns.write_text('{"y": [1, 0, 1], "x": [0.5, 1, 2]}')
+    records = tmp_path / "r.json"
+    records.write_text('[{"y": 1, "x": 0.5}, {"y": 0, "x": 1}, {"y": 1, "x": 2}]')
+    for path in (columns, records):
+        data = read_data(path)
+        assert data["y"].dtype.kind == "i" and data["y"].tolist() == [1, 0, 1]
+        np.testing.assert_array_equal(data["x"], [0.5, 1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ('{"y": [1, 0], "x": [1]}', "different lengths"),
+        ('{"y": [1, null]}', "row 2 holds None"),
+        ('{"y": [[1, 0]]}', "not one-dimensional"),
+        ('{"y": [1, "a"]}', "'a'"),
+        ("[1, 2]", "records"),
+        ("{", "not valid JSON"),
+        ("[]", "empty list"),
+        ('[{"y": 1}, {"x": 2}]', "lacks"),
+    ],
+)
+def test_malformed_json(tmp_path, content, needle):
+    path = tmp_path / "d.json"
+    path.write_text(content)
+    with pytest.raises(ic.DataError, match=needle):
+        read_data(path)
+
+
+def test_unknown_format_and_failing_build(tmp_path):
+    path = tmp_path / "d.xlsx"
+    path.write_text("")
+    with pytest.raises(ic.DataError, match="unknown format"):
+        read_data(path)
+    module = ic.load_model("coin_flip")
+    with pytest.raises(ic.DataError, match="reads column 'y'"):
+        build_model(module, {"z": np.array([1])}, source="d.csv")
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_only_on_a_terminal():
+    assert not progress_enabled(True, io.StringIO())
+    assert not progress_enabled(False, _Tty())
+    assert progress_enabled(True, _Tty())
+
+
+def test_step_progress_reports_each_step():
+    stream = _Tty()
+    with StepProgress(enabled=True, stream=stream) as step:
+        step("compiling")
+        step("mle: trust-exact: converged")
+        step("fitting bayes")
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", stream.getvalue())  # no colour codes
+    assert "done compiling" in text and "trust-exact" in text and "done fitting bayes" in text
+    quiet = io.StringIO()
+    with StepProgress(enabled=False, stream=quiet) as step:
+        step("compiling")
+    assert quiet.getvalue() == ""

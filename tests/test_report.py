@@ -1,0 +1,254 @@
+"""The report layer: figures, HTML, Markdown and the atomic run outputs."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import io
+import re
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+from scipy import stats
+
+import inference_compare as ic
+from inference_compare import plots
+from inference_compare.report import outputs as outputs_module
+from inference_compare.report import render_markdown, write_html, write_run_outputs
+from inference_compare.report.html import render_figures
+
+#: Tolerance of the normalised likelihood against its closed form: the curve is normalised by
+#: the trapezoid rule on a 161-point grid spanning +-6 standard errors.
+CURVE_ATOL = 2e-3
+
+
+@pytest.fixture(scope="session")
+def coin_pngs(coin_cmp):
+    return render_figures(coin_cmp)
+
+
+@pytest.fixture(scope="module")
+def gaussian_cmp() -> ic.Comparison:
+    module = ic.load_model("gaussian")
+    return ic.compare(
+        module.build(module.DATA),
+        methods=("mle", "map"),
+        draws=200,
+        random_seed=2,
+        model_name="gaussian",
+    )
+
+
+def _img_sources(html: str) -> list[str]:
+    return re.findall(r'<img[^>]*\ssrc="([^"]*)"', html)
+
+
+def test_coin_flip_likelihood_is_beta_8_4(coin_cmp):
+    # 7 heads in 10 tosses: the likelihood p^7 (1-p)^3, normalised, is the Beta(8, 4) density.
+    x, density, kind = plots.likelihood_curves(coin_cmp)["p"]
+    assert kind == "likelihood"
+    np.testing.assert_allclose(density, stats.beta(8, 4).pdf(x), atol=CURVE_ATOL)
+    assert x[np.argmax(density)] == pytest.approx(0.7, abs=0.01)
+
+
+def test_gaussian_profile_likelihood_of_mu_is_student_t(gaussian_cmp):
+    # With sigma maximised out, L(mu) is proportional to (sum (y - mu)^2)^(-n/2): a Student t
+    # with n - 1 degrees of freedom, centred at the sample mean, scale sqrt(S / (n (n - 1))).
+    y = np.asarray(ic.load_model("gaussian").DATA["y"], dtype=float)
+    n, s = y.size, np.sum((y - y.mean()) ** 2)
+    x, density, kind = plots.likelihood_curves(gaussian_cmp)["mu"]
+    assert kind == "profile likelihood"
+    expected = stats.t(df=n - 1, loc=y.mean(), scale=np.sqrt(s / (n * (n - 1)))).pdf(x)
+    np.testing.assert_allclose(density, expected, atol=CURVE_ATOL * expected.max())
+
+
+def test_forest_plots_the_table_estimates(coin_cmp):
+    fig = plots.forest(coin_cmp)
+    try:
+        assert isinstance(fig, Figure)
+        points = np.concatenate(
+            [np.asarray(c.get_offsets())[:, 0] for ax in fig.axes for c in ax.collections]
+        )
+        for estimate in coin_cmp.table()["estimate"]:
+            assert np.min(np.abs(points - estimate)) < 1e-9
+    finally:
+        plt.close(fig)
+
+
+def test_density_figures_one_per_parameter_with_every_curve(coin_cmp):
+    curves = plots.parameter_curves(coin_cmp)
+    assert [c.label for c in curves] == ["p"]
+    p = curves[0]
+    assert p.prior is not None and p.posterior is not None and p.likelihood is not None
+    assert p.posterior_source == "bayes"
+    # the prior is Beta(4, 4): its KDE from draws is close to the density
+    x, y = p.prior
+    inside = (x > 0.1) & (x < 0.9)
+    np.testing.assert_allclose(y[inside], stats.beta(4, 4).pdf(x[inside]), atol=0.25)
+    figures = plots.density_figures(coin_cmp)
+    assert list(figures) == ["p"] and isinstance(figures["p"], Figure)
+    assert isinstance(coin_cmp.plot("densities"), Figure)
+
+
+def test_curves_without_model_after_load(coin_cmp, tmp_path):
+    loaded = ic.load(coin_cmp.save(tmp_path / "c.nc"))
+    assert loaded.model is None
+    (p,) = plots.parameter_curves(loaded)
+    assert p.prior is None and p.likelihood is None and p.posterior is not None
+    assert isinstance(plots.densities(loaded), Figure)
+    html = write_html(loaded, tmp_path / "r.html").read_text()
+    assert "prior and the likelihood are not drawn" in html
+
+
+def test_html_is_self_contained_and_complete(coin_cmp, coin_pngs, tmp_path):
+    forest, densities = coin_pngs
+    path = write_html(
+        coin_cmp,
+        tmp_path / "report.html",
+        forest_png=forest,
+        density_pngs=densities,
+        command="inference-compare run coin_flip",
+    )
+    html = path.read_text(encoding="utf-8")
+    sources = _img_sources(html)
+    assert len(sources) == 2
+    for src in sources:
+        assert src.startswith("data:image/png;base64,")
+        with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as img:
+            img.verify()
+    assert not re.search(r'(src|href)="(https?:)?//', html), "no network assets"
+    assert "<script" not in html
+    table = coin_cmp.table()
+    for value in table["estimate"]:
+        assert f"{value:.4g}" in html
+    for section in (
+        "estimates",
+        "parameters",
+        "forest",
+        "diagnostics",
+        "model",
+        "data",
+        "reproduce",
+    ):
+        assert f'id="{section}"' in html
+    assert "No problems found" in html
+    assert "p ~ Beta(4, 4)" in html  # the model, in one screen
+    assert "graph TD" in html  # its Mermaid graph
+    for name, version in coin_cmp.attrs["versions"].items():
+        assert name in html and version in html
+    assert "inference-compare run coin_flip" in html
+    assert "@media print" in html and 'name="viewport"' in html
+
+
+def test_html_escapes_untrusted_text(coin_cmp, coin_pngs, tmp_path):
+    evil = '<script>alert("x")</script>'
+    attrs = {
+        **coin_cmp.attrs,
+        "title": evil,
+        "command": f"inference-compare run {evil}",
+        "data_source": f"Data file {evil}.csv",
+        "model_source": evil,
+        "data_summary": [{"column": evil, "n": 3}],
+    }
+    cmp = dataclasses.replace(coin_cmp, attrs=attrs)
+    forest, densities = coin_pngs
+    html = write_html(
+        cmp, tmp_path / "r.html", forest_png=forest, density_pngs=densities
+    ).read_text()
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+
+
+def test_markdown_summary(coin_cmp):
+    text = render_markdown(coin_cmp, command="inference-compare run coin_flip")
+    lines = text.splitlines()
+    assert lines[0].startswith("## Coin") or lines[0].startswith("## ")
+    row = next(line for line in lines if line.startswith("| `p`"))
+    table = coin_cmp.table().set_index("method")
+    for method in coin_cmp.methods:
+        assert f"{table.loc[method, 'estimate']:.4g}" in row
+    assert row.count("|") == len(coin_cmp.methods) + 2
+    assert "Reproduce: `inference-compare run coin_flip`" in text
+
+
+def test_boundary_mle_is_reported_in_plain_words(tmp_path):
+    # 10 heads in 10 tosses: the MLE sits on the boundary p = 1; the report must still render.
+    module = ic.load_model("coin_flip")
+    cmp = ic.compare(
+        module.build({"y": np.ones(10, dtype=int)}),
+        methods=("mle", "map"),
+        draws=200,
+        random_seed=3,
+        model_name="coin_flip",
+    )
+    codes = {d.code for d in cmp.diagnostics}
+    assert codes, "expected a diagnostic for the boundary MLE"
+    html = cmp.to_html(tmp_path / "r.html").read_text()
+    assert "What it means:" in html
+    for d in cmp.diagnostics:
+        assert d.code in html
+    assert "No problems found" not in html
+
+
+def test_run_outputs_files_agree(coin_cmp, coin_pngs, tmp_path, monkeypatch):
+    monkeypatch.setattr(outputs_module, "render_figures", lambda cmp: coin_pngs)
+    out = write_run_outputs(coin_cmp, tmp_path / "run")
+    for path in (out.report, out.summary_csv, out.summary_md, out.comparison, *out.figures):
+        assert path.is_file(), path
+    assert [p.name for p in out.figures] == ["forest.png", "density_p.png"]
+    csv = pd.read_csv(out.summary_csv)
+    pd.testing.assert_frame_equal(csv, coin_cmp.table(), check_dtype=False)
+    pd.testing.assert_frame_equal(ic.load(out.comparison).table(), coin_cmp.table())
+    leftovers = [p.name for p in out.report.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def test_interrupted_run_never_leaves_a_report_that_looks_complete(
+    coin_cmp, coin_pngs, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(outputs_module, "render_figures", lambda cmp: coin_pngs)
+    out = write_run_outputs(coin_cmp, tmp_path)
+    before = out.report.read_bytes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    # interrupted while writing the new files: the previous complete report stays as it was
+    monkeypatch.setattr(outputs_module, "write_markdown", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_run_outputs(coin_cmp, tmp_path)
+    assert out.report.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    monkeypatch.undo()
+    monkeypatch.setattr(outputs_module, "render_figures", lambda cmp: coin_pngs)
+
+    # interrupted while moving the files into place: no report.html at all
+    real_replace = outputs_module.os.replace
+
+    def replace(src, dst):
+        if str(dst).endswith("figures"):
+            raise KeyboardInterrupt
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(outputs_module.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        write_run_outputs(coin_cmp, tmp_path)
+    assert not out.report.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".staging")]
+
+
+def test_report_with_some_methods_only(coin_cmp, gaussian_cmp, tmp_path):
+    bayes_only = dataclasses.replace(coin_cmp, fits={"bayes": coin_cmp.fits["bayes"]})
+    (p,) = plots.parameter_curves(bayes_only)
+    assert p.likelihood is None and p.prior is not None  # no optimum to centre the curve on
+    html = write_html(bayes_only, tmp_path / "bayes.html").read_text()
+    assert "Bayes (NUTS)" in html and ">MLE<" not in html
+    curves = plots.parameter_curves(gaussian_cmp)
+    assert [c.label for c in curves] == ["mu", "sigma"]
+    assert all(c.posterior_source == "map" and c.likelihood is not None for c in curves)
+    html = write_html(gaussian_cmp, tmp_path / "gauss.html").read_text()
+    assert "Laplace approximation" in html and len(_img_sources(html)) == 3
