@@ -12,6 +12,7 @@ import shlex
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from inference_compare.errors import InferenceCompareError, UsageError
@@ -88,16 +89,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--methods", default="mle,map,bayes", metavar="LIST")
     run.add_argument("--no-progress", action="store_true", help="no progress display")
 
-    study = sub.add_parser("study", help="sample-size x replicate sweep (not implemented yet)")
-    study.add_argument("model", metavar="MODEL")
+    run.add_argument("--profile", action="store_true", help="add profile-likelihood intervals")
+
+    study = sub.add_parser("study", help="sample-size x replicate sweep of the methods")
+    study.add_argument("model", metavar="MODEL", help="catalogue name or model file path")
     study.add_argument("--sizes", type=_sizes, required=True, metavar="N,N,...")
     study.add_argument("--replicates", type=_positive_int, required=True, metavar="R")
-    study.add_argument("--out", metavar="DIR")
-    study.add_argument("--seed", type=_seed, default=None, metavar="S")
+    study.add_argument("--out", metavar="DIR", help="study folder (default: reports/MODEL-study)")
+    study.add_argument("--seed", type=_seed, default=0, metavar="S")
     study.add_argument("--methods", default="mle,map,bayes", metavar="LIST")
     study.add_argument("--workers", type=_positive_int, default=1, metavar="N")
-    study.add_argument("--scheduler", metavar="ADDRESS")
-    study.add_argument("--resume", action="store_true")
+    study.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://host:port")
+    study.add_argument("--resume", action="store_true", help="continue the study in --out")
+    study.add_argument("--draws", type=_positive_int, default=500, metavar="N")
+    study.add_argument("--tune", type=_positive_int, default=500, metavar="N")
+    study.add_argument("--chains", type=_positive_int, default=2, metavar="N")
+    study.add_argument("--ci-prob", type=_probability, default=0.95, metavar="P")
+    study.add_argument("--truth", choices=("fixed", "prior"), default="fixed")
     study.add_argument("--no-progress", action="store_true")
 
     report = sub.add_parser("report", help="rewrite the report of a run from DIR/comparison.nc")
@@ -138,6 +146,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         random_seed=args.seed,
         progress=not args.no_progress,
         command=shlex.join([PROG, *argv]),
+        profile=args.profile,
     )
     print(cmp)
     print(f"\nReport: {outputs.report.resolve()}")
@@ -153,13 +162,40 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from inference_compare.runner import rewrite_report
 
     outputs = rewrite_report(args.dir)
-    print(f"Report: {outputs.report.resolve()}")
+    report = outputs if isinstance(outputs, Path) else outputs.report
+    print(f"Report: {report.resolve()}")
     return EXIT_OK
 
 
 def _cmd_study(args: argparse.Namespace) -> int:
-    print(f"{PROG}: error: 'study' is not implemented yet", file=sys.stderr)
-    return EXIT_USAGE
+    from inference_compare.runner import write_study_outputs
+    from inference_compare.study import study
+
+    _use_agg()
+    name = Path(args.model).stem
+    out = Path(args.out) if args.out else Path("reports") / f"{name}-study"
+    result = study(
+        args.model,
+        sizes=args.sizes,
+        replicates=args.replicates,
+        methods=args.methods,
+        random_seed=args.seed,
+        out=out,
+        resume=args.resume,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        ci_prob=args.ci_prob,
+        truth=args.truth,
+        progressbar=not args.no_progress,
+    )
+    report = write_study_outputs(result, out)
+    print(result)
+    print(f"\nStudy report: {report.resolve()}")
+    print(f"Also in {out}: metrics.csv, replicates.csv, replicates/ (one Parquet file each)")
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from inference_compare.data import build_model, read_data, summarize_data
 from inference_compare.errors import DataError, InferenceCompareError, UsageError
 from inference_compare.progress import StepProgress, progress_enabled, quiet_library_logs
 from inference_compare.report import RunOutputs, write_run_outputs
+from inference_compare.study import StudyResult, load_study
 from inference_compare.validate import check_methods
 
 __all__ = ["rewrite_report", "run_model"]
@@ -80,6 +81,7 @@ def run_model(
     random_seed: int | None = None,
     progress: bool = True,
     command: str | None = None,
+    profile: bool = False,
 ) -> tuple[RunOutputs, Comparison]:
     """Fit a model file by each method and write the report, tables, figures and NetCDF file.
 
@@ -97,6 +99,8 @@ def run_model(
         Show progress when standard error is a terminal.
     command : str, optional
         The command line, recorded in the report.
+    profile : bool, default False
+        Add profile-likelihood intervals to the MLE.
 
     Returns
     -------
@@ -128,6 +132,7 @@ def run_model(
             progressbar=enabled,
             model_name=module.__name__,
             on_step=step,
+            profile=profile,
         )
         cmp.attrs.update(
             _run_attrs(module, built, data, str(data_file) if data_file else None, command)
@@ -159,8 +164,31 @@ def _rebuild(attrs: dict[str, Any]) -> Any:
         return None
 
 
-def rewrite_report(directory: str | os.PathLike, *, progress: bool = False) -> RunOutputs:
-    """Write the outputs of a run again from ``DIRECTORY/comparison.nc``.
+def write_study_outputs(result: StudyResult, out_dir: str | os.PathLike) -> Path:
+    """Write ``metrics.csv`` and the study report ``study.html`` into the study folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The report's path.
+    """
+    from inference_compare._io import atomic_write
+    from inference_compare.report.study_report import write_study_html
+
+    out = Path(out_dir)
+    try:
+        atomic_write(out / "metrics.csv", result.metrics().to_csv(index=False))
+        atomic_write(out / "replicates.csv", result.replicates.to_csv(index=False))
+        return write_study_html(result, out / "study.html")
+    except OSError as exc:
+        raise UsageError(f"cannot write the study report to {str(out)!r}: {exc.strerror}") from None
+
+
+def rewrite_report(directory: str | os.PathLike, *, progress: bool = False) -> RunOutputs | Path:
+    """Write the outputs of a run (or a study) again from what its folder holds.
+
+    A study folder (with ``study.json``) gets its ``study.html`` and ``metrics.csv`` again, from
+    the stored replicates (the returned value is then the report's path).
 
     The model is rebuilt from the recorded model file and data when they are still there (for
     the prior and likelihood curves); otherwise the report shows the fits alone.
@@ -181,6 +209,8 @@ def rewrite_report(directory: str | os.PathLike, *, progress: bool = False) -> R
     DataError
         When the folder holds no readable ``comparison.nc``.
     """
+    if (Path(directory) / "study.json").is_file():
+        return write_study_outputs(load_study(directory), Path(directory))
     path = Path(directory) / "comparison.nc"
     if not path.is_file():
         raise DataError(

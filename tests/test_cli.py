@@ -326,7 +326,8 @@ def test_malformed_csv(csv, tmp_path, text, needles):
         ([], "COMMAND"),
         (["frobnicate"], "frobnicate"),
         (["report", "/no/such/dir"], "comparison.nc"),
-        (["study", "coin_flip", "--sizes", "10,30", "--replicates", "5"], "not implemented"),
+        (["study", "coin_flip", "--sizes", "10,30", "--replicates", "0"], "--replicates"),
+        (["study", "coin_flip", "--sizes", "10", "--replicates", "2", "--methods", "em"], "em"),
         (["study", "coin_flip", "--sizes", "10,x", "--replicates", "5"], "--sizes"),
     ],
 )
@@ -436,3 +437,58 @@ def test_step_progress_reports_each_step():
     with StepProgress(enabled=False, stream=quiet) as step:
         step("compiling")
     assert quiet.getvalue() == ""
+
+
+def test_study_command_writes_the_study_report_and_resumes(tmp_path):
+    out = tmp_path / "study"
+    argv = [
+        "study",
+        "coin_flip",
+        "--sizes",
+        "10,30",
+        "--replicates",
+        "4",
+        "--methods",
+        "mle,map",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    code, stdout, _ = run_main(argv)
+    assert code == 0 and "Study report" in stdout
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert set(metrics["size"]) == {10, 30} and set(metrics["method"]) == {"mle", "map"}
+    assert "<img" in (out / "study.html").read_text()
+    code, _, err = run_main(argv)  # the folder holds a study: refuse to overwrite it
+    assert_one_line_error(code, err, "--resume")
+    code, stdout, _ = run_main([*argv, "--resume"])
+    assert code == 0
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out / "metrics.csv").drop(columns="seconds"), metrics.drop(columns="seconds")
+    )
+    code, stdout, _ = run_main(["report", str(out)])
+    assert code == 0 and "study.html" in stdout
+
+
+def test_run_with_profile_adds_profile_interval_columns(tmp_path):
+    code, _, _ = run_main(
+        [
+            "run",
+            "coin_flip",
+            "--methods",
+            "mle,map",
+            "--profile",
+            "--seed",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    table = pd.read_csv(tmp_path / "summary.csv").set_index("method")
+    # coin flip 7/10: the likelihood-ratio interval (see test_profile for the reference)
+    assert table.loc["mle", "profile_lower"] == pytest.approx(0.39346, abs=1e-4)
+    assert table.loc["mle", "profile_upper"] == pytest.approx(0.91544, abs=1e-4)

@@ -24,7 +24,7 @@ from inference_compare.study.metrics import metrics as compute_metrics
 from inference_compare.study.store import ReplicateStore
 from inference_compare.validate import check_ci_prob, check_methods, check_positive_int
 
-__all__ = ["StudyResult", "study"]
+__all__ = ["StudyResult", "load_study", "study"]
 
 
 @dataclass
@@ -196,6 +196,29 @@ def study(
                 workers=workers,
             )
     table = store.table(sizes=set(sizes), replicates=replicates)
+    return StudyResult(replicates=table, config=config, out=store.out)
+
+
+def load_study(path: str | os.PathLike) -> StudyResult:
+    """Load the finished replicates of a study folder (written with ``out=``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A study folder holding ``study.json``.
+
+    Returns
+    -------
+    StudyResult
+    """
+    import json
+
+    config_path = Path(path) / "study.json"
+    if not config_path.is_file():
+        raise UsageError(f"{str(path)!r} holds no study (no study.json)")
+    config = json.loads(config_path.read_text())
+    store = ReplicateStore(path, config, resume=True)
+    table = store.table(sizes=set(config["sizes"]), replicates=config["replicates"])
     return StudyResult(replicates=table, config=config, out=store.out)
 
 
