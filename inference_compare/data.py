@@ -8,6 +8,7 @@ names the file, the column and, where there is one, the row.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from pathlib import Path
@@ -62,8 +63,14 @@ def read_data(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 
 def _read_csv(path: Path) -> dict[str, list[Any]]:
+    options = {
+        "dtype": str,
+        "keep_default_na": False,
+        "skipinitialspace": True,
+        "encoding": "utf-8-sig",
+    }  # a byte-order mark is not part of the first name
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = pd.read_csv(path, sep=_delimiter(path), **options)
     except pd.errors.EmptyDataError:
         raise DataError(f"data file {path.name!r} is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -75,6 +82,16 @@ def _read_csv(path: Path) -> dict[str, list[Any]]:
     if unnamed:
         raise DataError(f"data file {path.name!r} has a column without a name in its header")
     return {str(c).strip(): frame[c].tolist() for c in frame.columns}
+
+
+def _delimiter(path: Path) -> str:
+    """Sniff the delimiter among ``, ; tab |`` from the header line; default ``,``."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as handle:
+            header = handle.readline()
+        return csv.Sniffer().sniff(header, delimiters=",;\t|").delimiter
+    except csv.Error:  # one column, or nothing to tell
+        return ","
 
 
 def _read_json(path: Path) -> dict[str, list[Any]]:

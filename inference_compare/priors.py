@@ -37,7 +37,8 @@ def check_model(model: pm.Model) -> None:
     ------
     ModelError
         When the model is not a ``pymc.Model``, has no observed variable (so there is no
-        likelihood), no free variable, or a discrete free variable.
+        likelihood), no free variable, a discrete free variable, or observed data that are
+        empty, hold NaN (which PyMC would impute as parameters) or infinite values.
     """
     if not isinstance(model, pm.Model):
         raise ModelError(f"expected a pymc.Model, got {type(model).__name__}")
@@ -48,6 +49,24 @@ def check_model(model: pm.Model) -> None:
         )
     if not model.free_RVs:
         raise ModelError("the model has no free (unobserved) variable: there is nothing to fit")
+    imputed = [rv.name for rv in model.free_RVs if rv.name.endswith("_unobserved")]
+    if imputed:
+        raise ModelError(
+            f"the observed data of {[n.removesuffix('_unobserved') for n in imputed]} hold "
+            "missing values (NaN): PyMC would turn them into extra parameters. Remove those "
+            "rows, or impute them explicitly"
+        )
+    for rv in model.observed_RVs:
+        values = _observed_values(model, rv)
+        if values is not None and values.size == 0:
+            raise ModelError(
+                f"the observed data of {rv.name!r} are empty: there is nothing to fit"
+            )
+        if values is not None and values.dtype.kind in "fc" and not np.all(np.isfinite(values)):
+            raise ModelError(
+                f"the observed data of {rv.name!r} hold infinite or NaN values: every "
+                "observation must be a finite number"
+            )
     discrete = [rv.name for rv in model.free_RVs if rv.type.dtype in discrete_types]
     if discrete:
         raise ModelError(
@@ -55,6 +74,21 @@ def check_model(model: pm.Model) -> None:
             "or NUTS: marginalise them out (e.g. pymc_extras.marginalize, or a mixture "
             "likelihood) or observe them"
         )
+
+
+def _observed_values(model: pm.Model, rv) -> np.ndarray | None:
+    """Return the data of an observed variable (constant or pm.Data), or None if unknown."""
+    from pytensor.compile.sharedvalue import SharedVariable
+    from pytensor.graph.basic import Constant
+    from pytensor.graph.traversal import graph_inputs
+
+    value = model.rvs_to_values[rv]
+    inputs = [v for v in graph_inputs([value]) if isinstance(v, SharedVariable | Constant)]
+    if len(inputs) != 1:
+        return None
+    source = inputs[0]
+    data = source.get_value() if isinstance(source, SharedVariable) else source.data
+    return np.asarray(data)
 
 
 def likelihood_terms(model: pm.Model) -> list:

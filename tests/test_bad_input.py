@@ -1,0 +1,222 @@
+"""Bad input never produces a silent wrong number or a raw traceback.
+
+Property-based (hypothesis) fuzzing of data files and arrays, plus one test per named case of
+the hardening issue. Each property checks that the outcome is either a clean result or one of
+our own errors, whose message names the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+import warnings
+
+import numpy as np
+import pymc as pm
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pymc.exceptions import ImputationWarning
+
+import inference_compare as ic
+from inference_compare import cli
+from inference_compare.data import build_model, read_data
+
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+CELLS = st.one_of(
+    st.integers(-(10**6), 10**6).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(
+        [
+            "",
+            "NaN",
+            "nan",
+            "inf",
+            "-inf",
+            "NA",
+            "null",
+            "heads",
+            "1e400",
+            " 3 ",
+            "1,5",
+            "0x10",
+            "\u00bd",
+            "TRUE",
+        ]
+    ),
+    st.text(string.printable, max_size=6),
+)
+
+
+def _check_columns(columns: dict[str, np.ndarray]) -> None:
+    lengths = {len(v) for v in columns.values()}
+    assert len(lengths) == 1 and lengths.pop() > 0
+    for values in columns.values():
+        assert values.ndim == 1 and values.dtype.kind in "if"
+        assert np.all(np.isfinite(values))
+
+
+@FUZZ
+@given(
+    header=st.lists(
+        st.text(string.ascii_letters + '_ ;,\t"\ufeff', min_size=0, max_size=5),
+        min_size=0,
+        max_size=3,
+    ),
+    rows=st.lists(st.lists(CELLS, min_size=0, max_size=4), max_size=6),
+    sep=st.sampled_from([",", ";", "\t", "|"]),
+    bom=st.booleans(),
+)
+def test_fuzzed_csv_reads_cleanly_or_raises_data_error(tmp_path_factory, header, rows, sep, bom):
+    text = ("\ufeff" if bom else "") + "\n".join(sep.join(r) for r in [header, *rows])
+    path = tmp_path_factory.mktemp("csv") / "data.csv"
+    path.write_text(text, encoding="utf-8")
+    try:
+        columns = read_data(path)
+    except ic.DataError as exc:
+        assert "data.csv" in str(exc)
+        return
+    _check_columns(columns)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\ufeffy,x\n1,2\n0,3\n", "y;x\n1;2\n0;3\n", "y\tx\n1\t2\n0\t3\n"],
+    ids=["bom", "semicolon", "tab"],
+)
+def test_csv_with_bom_or_another_delimiter_reads_its_columns(tmp_path, text):
+    path = tmp_path / "data.csv"
+    path.write_text(text, encoding="utf-8")
+    columns = read_data(path)
+    assert list(columns) == ["y", "x"]
+    np.testing.assert_array_equal(columns["y"], [1, 0])
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@FUZZ
+@given(content=JSON_VALUES)
+def test_fuzzed_json_reads_cleanly_or_raises_data_error(tmp_path_factory, content):
+    path = tmp_path_factory.mktemp("json") / "data.json"
+    path.write_text(json.dumps(content), encoding="utf-8")
+    try:
+        columns = read_data(path)
+    except ic.DataError as exc:
+        assert "data.json" in str(exc)
+        return
+    _check_columns(columns)
+
+
+@FUZZ
+@given(
+    values=st.lists(st.floats(allow_nan=True, allow_infinity=True) | st.integers(-5, 5), max_size=6)
+)
+def test_fuzzed_arrays_build_a_valid_model_or_raise_our_error(values):
+    module = ic.load_model("gaussian")
+    data = {"y": np.asarray(values, dtype=float)}
+    try:
+        model = build_model(module, data)
+        ic.priors.check_model(model)
+    except (ic.DataError, ic.ModelError) as exc:
+        assert str(exc)
+        return
+    assert len(values) > 0 and np.all(np.isfinite(values))
+
+
+def _write(tmp_path, source: str):
+    path = tmp_path / "user_model.py"
+    path.write_text(source)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("source", "needle"),
+    [
+        ("def build(data:\n    pass\n", "syntax error at line 1"),
+        ("DATA = {}\n", "lacks build"),
+        (
+            "DATA = {'y': [1.0]}\ndef build(data):\n    raise RuntimeError('x')\n",
+            "RuntimeError",
+        ),
+        (
+            "import pymc as pm\nDATA = {'y': [1.0]}\ndef build(data):\n"
+            "    with pm.Model() as m:\n        pm.Normal('mu')\n    return m\n",
+            "no observed variable",
+        ),
+        (
+            "import pymc as pm\nDATA = {'y': [1.0, 2.0]}\ndef build(data):\n"
+            "    with pm.Model() as m:\n        k = pm.Poisson('k', 3)\n"
+            "        pm.Normal('y', k, 1, observed=data['y'])\n    return m\n",
+            "discrete free variables",
+        ),
+        (
+            "import pymc as pm\nDATA = {'y': [1.0, 2.0]}\ndef build(data):\n    return 42\n",
+            "not a pymc.Model",
+        ),
+    ],
+    ids=["syntax-error", "no-build", "build-raises", "no-observed", "discrete", "not-a-model"],
+)
+def test_bad_model_files_exit_2_with_one_line(tmp_path, capsys, source, needle):
+    code = cli.main(
+        [
+            "run",
+            _write(tmp_path, source),
+            "--methods",
+            "mle,map",
+            "--no-progress",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and needle in err, err
+    assert not (tmp_path / "out" / "report.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--draws", "0"], "--draws"),
+        (["--ci-prob", "2"], "--ci-prob"),
+        (["--chains", "-1"], "--chains"),
+        (["--methods", ""], "method"),
+    ],
+)
+def test_absurd_settings_exit_2(tmp_path, capsys, argv, needle):
+    code = cli.main(["run", "coin_flip", "--no-progress", "--out", str(tmp_path), *argv])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and needle in err and len(err.splitlines()) == 1
+
+
+def test_nan_and_inf_observations_are_refused_not_imputed():
+    for bad in (np.array([1.0, np.nan, 2.0]), np.array([1.0, np.inf, 2.0])):
+        with pm.Model() as model, warnings.catch_warnings():
+            warnings.simplefilter("ignore", ImputationWarning)  # PyMC's own note on the NaN
+            mu = pm.Normal("mu")
+            pm.Normal("y", mu, 1, observed=bad)
+        with pytest.raises(ic.ModelError, match="NaN|infinite"):
+            ic.fit_mle(model)
+
+
+def test_improper_prior_map_reports_what_happens():
+    # a flat prior on a scale makes the MAP the MLE; with one observation both are unbounded
+    with pm.Model() as model:
+        mu = pm.Flat("mu")
+        sigma = pm.HalfFlat("sigma")
+        pm.Normal("y", mu, sigma, observed=np.array([0.4]))
+    cmp = ic.compare(model, methods=("mle", "map"), random_seed=0, progressbar=False)
+    assert {(d.method, d.code) for d in cmp.diagnostics} >= {
+        ("mle", "unbounded"),
+        ("map", "unbounded"),
+    }
