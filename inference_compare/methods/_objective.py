@@ -65,6 +65,7 @@ class ModelFunctions:
     _everything: Any = field(repr=False)
     _values_only: Any = field(repr=False)
     _point_map_info: Any = field(repr=False)
+    _terms_only: Any = field(default=None, repr=False)
     _last: tuple = field(default=(None, None), repr=False)
 
     def _evaluate(self, x: np.ndarray) -> list | None:
@@ -90,7 +91,13 @@ class ModelFunctions:
         Where a distribution's parameter leaves its domain (a scale underflowing to 0 far out
         in the unconstrained space), the log densities are ``-inf`` and the gradients NaN.
         """
-        out = self._evaluate(x)
+        if self._terms_only is not None and not np.array_equal(x, self._last[0]):
+            try:  # large data: value and gradient without the Hessians
+                out = [np.asarray(o) for o in self._terms_only(np.asarray(x, dtype=float))]
+            except ParameterValueError:
+                out = None
+        else:
+            out = self._evaluate(x)
         if out is None:
             nan = np.full(np.shape(x), np.nan)
             return -np.inf, -np.inf, nan, nan
@@ -151,6 +158,22 @@ def _coordinate_labels(
     return [f"{label}[{', '.join(map(str, idx))}]" for idx in product(*axes)]
 
 
+#: Above this many data values, value-and-gradient evaluations get a function of their own.
+LARGE_DATA = 100_000
+
+
+def _data_size(model: pm.Model) -> int:
+    """Count the values in the model's data: ``pm.Data`` containers and observed arrays."""
+    from pytensor.graph.basic import Constant
+
+    size = sum(np.size(v.get_value()) for v in model.data_vars)
+    for rv in model.observed_RVs:
+        value = model.rvs_to_values[rv]
+        if isinstance(value, Constant):
+            size += np.size(value.data)
+    return int(size)
+
+
 def model_functions(model: pm.Model) -> ModelFunctions:
     """Compile the log-density parts of ``model`` once.
 
@@ -195,6 +218,9 @@ def model_functions(model: pm.Model) -> ModelFunctions:
         **compile_kwargs,
     )
     values_only = pytensor.function([x], flat, **compile_kwargs)
+    terms_only = None
+    if _data_size(model) > LARGE_DATA:  # there the Hessians cost far more than a gradient
+        terms_only = pytensor.function([x], [loglik, logprior, grad_ll, grad_lp], **compile_kwargs)
 
     x0 = DictToArrayBijection.map({v.name: start[v.name] for v in value_vars}).data
     value_to_rv = {value.name: rv.name for value, rv in model.values_to_rvs.items()}
@@ -219,5 +245,6 @@ def model_functions(model: pm.Model) -> ModelFunctions:
         variables=variables,
         _everything=everything,
         _values_only=values_only,
+        _terms_only=terms_only,
         _point_map_info=point_map_info,
     )
