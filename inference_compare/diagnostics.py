@@ -162,6 +162,9 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
     directions = [d * eigvec[:, 0]]
     if not result.converged and np.all(np.isfinite(result.gradient)):
         directions.append(result.gradient)
+    # onwards from where the optimiser came: an estimate running off to infinity keeps going
+    # this way even when the Hessian there is too flat for its eigenvectors to mean anything
+    directions.append(result.x - functions.x0)
     for v in directions:
         norm = np.max(np.abs(v))
         if not norm > 0:

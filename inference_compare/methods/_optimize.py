@@ -112,7 +112,10 @@ def _decrement(g: np.ndarray, h: np.ndarray) -> tuple[float, float, np.ndarray |
     rel_min = eig[0] / max(abs(eig[-1]), np.finfo(float).tiny)
     if rel_min <= EIGEN_RTOL:
         return np.nan, rel_min, None
-    step = -d * scipy.linalg.solve(hs, d * g, assume_a="pos")
+    try:
+        step = -d * scipy.linalg.solve(hs, d * g, assume_a="pos")
+    except (np.linalg.LinAlgError, ValueError):  # numerically singular after all
+        return np.nan, rel_min, None
     return float(-g @ step) / 2.0, rel_min, step
 
 
@@ -160,7 +163,10 @@ def _attempt(obj: _Objective, x0: np.ndarray, method: str) -> tuple[np.ndarray, 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", scipy.optimize.OptimizeWarning)
-        res = scipy.optimize.minimize(obj.value_grad, x0, **kwargs)
+        try:
+            res = scipy.optimize.minimize(obj.value_grad, x0, **kwargs)
+        except (ValueError, np.linalg.LinAlgError) as exc:  # NaN Hessian, singular system
+            res = scipy.optimize.OptimizeResult(x=x0, fun=np.inf, nit=0, message=str(exc))
     x = res.x if np.isfinite(res.fun) else x0
     with np.errstate(all="ignore"):
         x, polish_steps = _polish(obj, x)
