@@ -90,6 +90,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress display")
 
     run.add_argument("--profile", action="store_true", help="add profile-likelihood intervals")
+    run.add_argument(
+        "--prior-sweep",
+        action="store_true",
+        help="refit the MAP as the prior is flattened (build must accept prior_scale)",
+    )
+    run.add_argument(
+        "--khat",
+        action="store_true",
+        help="Pareto k-hat: can the MAP's Laplace approximation be trusted?",
+    )
+    run.add_argument(
+        "--sensitivity",
+        action="store_true",
+        help="power-scaling prior/likelihood sensitivity and PSIS-LOO of the bayes fit",
+    )
 
     study = sub.add_parser("study", help="sample-size x replicate sweep of the methods")
     study.add_argument("model", metavar="MODEL", help="catalogue name or model file path")
@@ -147,6 +162,9 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         progress=not args.no_progress,
         command=shlex.join([PROG, *argv]),
         profile=args.profile,
+        prior_sweep=args.prior_sweep,
+        khat=args.khat,
+        sensitivity=args.sensitivity,
     )
     print(cmp)
     print(f"\nReport: {outputs.report.resolve()}")

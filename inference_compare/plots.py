@@ -34,6 +34,7 @@ __all__ = [
     "forest",
     "likelihood_curves",
     "parameter_curves",
+    "prior_sweep_figure",
 ]
 
 #: One colour per method, shared by every figure.
@@ -53,6 +54,8 @@ PROFILE_MAX_DIM = 30
 SAMPLE_DIMS = ["chain", "draw"]
 #: ArviZ's bandwidth rule for the density curves: smooth, for readers new to densities.
 KDE_BANDWIDTH = "scott"
+#: Prior-strength figures show at most this many parameters.
+SWEEP_MAX_PARAMETERS = 12
 #: Forest plot height per row (one row per parameter element and method), in inches.
 FOREST_ROW_INCHES = 0.32
 
@@ -455,4 +458,46 @@ def densities(cmp: Comparison, *, max_parameters: int = 24) -> Figure:
         _draw(ax, curves, cmp.ci_prob, legend=(k == ncols - 1))
     for ax in axes[len(all_curves) :]:
         ax.set_visible(False)
+    return fig
+
+
+# ----------------------------------------------------------------------------- prior strength
+
+
+def prior_sweep_figure(
+    sweep: pd.DataFrame, *, max_parameters: int = SWEEP_MAX_PARAMETERS
+) -> Figure:
+    """Draw the MAP of each parameter against the prior scale, the MLE as a horizontal line.
+
+    Parameters
+    ----------
+    sweep : pandas.DataFrame
+        Columns ``prior_scale, parameter, map, mle``
+        (`inference_compare.analysis.prior_sweep`).
+    max_parameters : int, default 12
+        Large models show their first parameters only.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per parameter; log-scaled prior scale on x (1: the prior as declared).
+    """
+    labels = list(dict.fromkeys(sweep["parameter"]))[:max_parameters]
+    ncols = min(2, len(labels)) or 1
+    nrows = max(1, math.ceil(len(labels) / ncols))
+    fig = Figure(figsize=(5.2 * ncols, 3.2 * nrows + 0.6), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, label in zip(axes, labels, strict=False):
+        rows = sweep[sweep["parameter"] == label].sort_values("prior_scale")
+        ax.plot(rows["prior_scale"], rows["map"], "o-", color=METHOD_COLORS["map"], label="MAP")
+        ax.axhline(float(rows["mle"].iloc[0]), color=METHOD_COLORS["mle"], ls="--", label="MLE")
+        ax.axvline(1.0, color=PRIOR_COLOR, ls=":", lw=1, label="prior as declared")
+        ax.set_xscale("log")
+        ax.set_xlabel("prior scale (larger: flatter prior)")
+        ax.set_ylabel(label)
+        ax.spines[["top", "right"]].set_visible(False)
+    for ax in axes[len(labels) :]:
+        ax.set_visible(False)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncols=3, frameon=False)
     return fig

@@ -59,9 +59,7 @@ def check_model(model: pm.Model) -> None:
     for rv in model.observed_RVs:
         values = _observed_values(model, rv)
         if values is not None and values.size == 0:
-            raise ModelError(
-                f"the observed data of {rv.name!r} are empty: there is nothing to fit"
-            )
+            raise ModelError(f"the observed data of {rv.name!r} are empty: there is nothing to fit")
         if values is not None and values.dtype.kind in "fc" and not np.all(np.isfinite(values)):
             raise ModelError(
                 f"the observed data of {rv.name!r} hold infinite or NaN values: every "

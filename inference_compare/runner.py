@@ -7,8 +7,12 @@ saved ``comparison.nc``. The command line (`inference_compare.cli`) only parses 
 
 from __future__ import annotations
 
+import inspect
+import logging
 import os
 import platform
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,11 +28,158 @@ from inference_compare.report import RunOutputs, write_run_outputs
 from inference_compare.study import StudyResult, load_study
 from inference_compare.validate import check_methods
 
-__all__ = ["rewrite_report", "run_model"]
+__all__ = ["PRIOR_SCALES", "add_analyses", "rewrite_report", "run_model", "takes_prior_scale"]
 
 #: Data sets up to this many values are stored in the comparison, so `rewrite_report` can
 #: rebuild the model (for the prior and likelihood curves).
 MAX_STORED_VALUES = 100_000
+#: Prior scales of ``--prior-sweep``: from ten times sharper to a hundred times flatter.
+PRIOR_SCALES: tuple[float, ...] = tuple(float(s) for s in np.geomspace(0.1, 100, 13))
+#: What the progress display calls each optional analysis.
+_LABELS = {
+    "prior_sweep": "the prior-strength sweep (refitting the MAP)",
+    "laplace_khat": "the Pareto k-hat of the Laplace approximation",
+    "psense": "power-scaling sensitivity",
+    "loo": "PSIS-LOO",
+}
+#: Errors an optional analysis may raise on an unusual model; the run then records the message
+#: and still writes its report.
+_ANALYSIS_ERRORS = (ArithmeticError, ValueError, TypeError, KeyError, IndexError, RuntimeError)
+
+
+def takes_prior_scale(module: ModuleType) -> bool:
+    """Return True when the model file's ``build`` accepts ``prior_scale``."""
+    build = getattr(module, "build", None)
+    return callable(build) and "prior_scale" in inspect.signature(build).parameters
+
+
+@contextmanager
+def _quiet_psense() -> Iterator[None]:
+    """Hide ArviZ's psense log line: the report explains the diagnosis."""
+    logger = logging.getLogger("arviz_stats.psense")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def add_analyses(
+    cmp: Comparison,
+    module: ModuleType | None = None,
+    data: dict[str, Any] | None = None,
+    *,
+    prior_sweep: bool = False,
+    khat: bool = False,
+    sensitivity: bool = False,
+    prior_scales: Sequence[float] = PRIOR_SCALES,
+    random_seed: int | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> Comparison:
+    """Compute the optional analyses and store them in ``cmp.attrs`` for the reports.
+
+    Prior influence (which needs no refit) is always recorded with the priors' medians when
+    the mle and a map or bayes fit are there; the others only when asked for. An analysis that
+    fails on an unusual model is recorded in ``attrs["analysis_errors"]`` instead. The
+    pointwise ``log_likelihood`` and ``log_prior`` groups that psense and LOO add to the bayes
+    fit are removed again, so a saved comparison does not grow with the data.
+
+    Parameters
+    ----------
+    cmp : Comparison
+        Needs ``cmp.model`` for ``khat`` and ``sensitivity``.
+    module : module, optional
+        The model file, for ``prior_sweep`` (its ``build`` must accept ``prior_scale``).
+    data : dict, optional
+        The data ``cmp`` was fitted to (default: the module's ``DATA``).
+    prior_sweep : bool, default False
+        Refit the MAP at each of ``prior_scales`` (`inference_compare.analysis.prior_sweep`).
+    khat : bool, default False
+        Pareto k-hat of the MAP's Laplace approximation
+        (`inference_compare.analysis.laplace_khat`).
+    sensitivity : bool, default False
+        Power-scaling sensitivity and PSIS-LOO of the bayes fit.
+    prior_scales : sequence of float, default `PRIOR_SCALES`
+    random_seed : int, optional
+        Seed of the refits (default ``cmp.attrs["random_seed"]``).
+    on_step : callable, optional
+        Called with a short description as each analysis starts (progress display).
+
+    Returns
+    -------
+    Comparison
+        ``cmp`` itself, its attrs updated.
+
+    Examples
+    --------
+    >>> import inference_compare as ic
+    >>> from inference_compare.runner import add_analyses
+    >>> coin = ic.load_model("coin_flip")
+    >>> cmp = ic.compare(coin.build(coin.DATA), random_seed=1, progressbar=False)  # doctest: +SKIP
+    >>> add_analyses(cmp, coin, khat=True, prior_sweep=True).to_html("coin.html")  # doctest: +SKIP
+    """
+    from inference_compare import analysis
+    from inference_compare.report._analyses import analysis_attrs, prior_medians
+
+    _check_analyses(cmp, module, prior_sweep=prior_sweep, khat=khat, sensitivity=sensitivity)
+    seed = int(cmp.attrs.get("random_seed", 0) if random_seed is None else random_seed)
+    if "mle" in cmp.fits and {"map", "bayes"} & set(cmp.fits):
+        cmp.attrs["prior_medians"] = prior_medians(cmp)
+    tasks: dict[str, Any] = {}
+    if prior_sweep:
+        tasks["prior_sweep"] = lambda: analysis.prior_sweep(
+            module, prior_scales, data, random_seed=seed
+        )
+    if khat:
+        tasks["laplace_khat"] = lambda: analysis.laplace_khat(cmp.model, random_seed=seed)
+    if sensitivity:
+        tasks["psense"] = lambda: analysis.power_scaling_sensitivity(cmp)
+        tasks["loo"] = lambda: analysis.loo(cmp)
+    before = {m: set(fit.children) for m, fit in cmp.fits.items()}
+    results, errors = {}, dict(cmp.attrs.get("analysis_errors") or {})
+    for name, task in tasks.items():
+        if on_step is not None:
+            on_step(f"computing {_LABELS[name]}")
+        try:
+            with _quiet_psense():
+                results[name] = task()
+            errors.pop(name, None)
+        except (InferenceCompareError, *_ANALYSIS_ERRORS) as exc:
+            errors[name] = " ".join(str(exc).split()) or type(exc).__name__
+    _drop_new_groups(cmp, before)
+    cmp.attrs.update(analysis_attrs(**results))
+    if errors:
+        cmp.attrs["analysis_errors"] = errors
+    return cmp
+
+
+def _drop_new_groups(cmp: Comparison, before: dict[str, set[str]]) -> None:
+    """Remove the pointwise groups psense and LOO added: the saved file keeps its size."""
+    for method, children in before.items():
+        added = [name for name in cmp.fits[method].children if name not in children]
+        if added:
+            cmp.fits[method] = cmp.fits[method].drop_nodes(added)
+
+
+def _no_prior_scale(module: ModuleType | None) -> str:
+    name = getattr(module, "__name__", "the model")
+    return (
+        f"--prior-sweep needs a model file whose build takes prior_scale, as in "
+        f"'def build(data, prior_scale=1.0)'; {name}.build does not"
+    )
+
+
+def _check_analyses(
+    cmp: Comparison, module: ModuleType | None, *, prior_sweep: bool, khat: bool, sensitivity: bool
+) -> None:
+    """Refuse analyses that cannot run, before any of them starts."""
+    if prior_sweep and (module is None or not takes_prior_scale(module)):
+        raise UsageError(_no_prior_scale(module))
+    if sensitivity and "bayes" not in cmp.fits:
+        raise UsageError("--sensitivity needs the bayes fit: add bayes to --methods")
+    if (khat or sensitivity) and cmp.model is None:
+        raise UsageError("--khat and --sensitivity need the model (a loaded comparison has none)")
 
 
 def _module_file(module: ModuleType) -> Path | None:
@@ -82,6 +233,9 @@ def run_model(
     progress: bool = True,
     command: str | None = None,
     profile: bool = False,
+    prior_sweep: bool = False,
+    khat: bool = False,
+    sensitivity: bool = False,
 ) -> tuple[RunOutputs, Comparison]:
     """Fit a model file by each method and write the report, tables, figures and NetCDF file.
 
@@ -101,16 +255,31 @@ def run_model(
         The command line, recorded in the report.
     profile : bool, default False
         Add profile-likelihood intervals to the MLE.
+    prior_sweep, khat, sensitivity : bool, default False
+        The optional analyses of `add_analyses`, shown in the report: the MAP as the prior
+        is flattened (refits the MAP at each of `PRIOR_SCALES`), the Pareto k-hat of the
+        MAP's Laplace approximation, and power-scaling sensitivity with PSIS-LOO of the bayes
+        fit.
 
     Returns
     -------
     outputs : RunOutputs
     comparison : Comparison
+
+    Raises
+    ------
+    UsageError
+        Before any fitting, when ``sensitivity`` is asked for without the bayes method, or
+        ``prior_sweep`` for a model file whose ``build`` takes no ``prior_scale``.
     """
     methods = check_methods(methods)
+    if sensitivity and "bayes" not in methods:
+        raise UsageError("--sensitivity needs the bayes fit: add bayes to --methods")
     if random_seed is None:  # a 32-bit seed, recorded in the report and easy to pass to --seed
         random_seed = int(np.random.SeedSequence().generate_state(1)[0])
     module = load_model(str(model))
+    if prior_sweep and not takes_prior_scale(module):
+        raise UsageError(_no_prior_scale(module))
     if data_file is not None:
         data = read_data(data_file)
         source = Path(data_file).name
@@ -136,6 +305,16 @@ def run_model(
         )
         cmp.attrs.update(
             _run_attrs(module, built, data, str(data_file) if data_file else None, command)
+        )
+        add_analyses(
+            cmp,
+            module,
+            data,
+            prior_sweep=prior_sweep,
+            khat=khat,
+            sensitivity=sensitivity,
+            random_seed=random_seed,
+            on_step=step,
         )
         step("writing the report, tables and figures")
         outputs = _write(cmp, out_dir)

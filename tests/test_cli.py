@@ -492,3 +492,124 @@ def test_run_with_profile_adds_profile_interval_columns(tmp_path):
     # coin flip 7/10: the likelihood-ratio interval (see test_profile for the reference)
     assert table.loc["mle", "profile_lower"] == pytest.approx(0.39346, abs=1e-4)
     assert table.loc["mle", "profile_upper"] == pytest.approx(0.91544, abs=1e-4)
+
+
+# ----------------------------------------------------------------------------- analyses
+
+#: The analyses' part of the report, between the per-method sections and the diagnostics.
+ANALYSES_SECTIONS = re.compile(
+    r'<section id="prior-influence">.*(?=<section id="diagnostics">)', re.S
+)
+
+
+@pytest.fixture(scope="module")
+def analyses_dir(tmp_path_factory) -> Path:
+    """One coin-flip run with every optional analysis switched on."""
+    out = tmp_path_factory.mktemp("analyses") / "coin"
+    flags = ["--prior-sweep", "--khat", "--sensitivity", "--profile"]
+    code, _, stderr = run_main(
+        ["run", "coin_flip", "--out", str(out), "--no-progress", *SMALL_ARGS, *flags]
+    )
+    assert code == 0, stderr
+    assert stderr == ""  # ArviZ's psense log line stays out of the terminal
+    return out
+
+
+def _page_text(path: Path) -> str:
+    """The report's text as a reader sees it: tags removed, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
+
+
+def _without_images(text: str) -> str:
+    return re.sub(r"data:image/png;base64,[^\"]*", "", text)
+
+
+def test_prior_influence_is_reported_by_default(run_dir):
+    out, _ = run_dir
+    report = html.unescape((out / "report.html").read_text())
+    se = np.sqrt(0.7 * 0.3 / 10)
+    shift = (10 / 16 - 0.7) / se  # coin flip 7/10, Beta(4, 4): MAP 10/16, MLE 0.7
+    table = pd.read_csv(out / "summary.csv").set_index("method")
+    narrower = 1 - table.loc["map", "sd"] / table.loc["mle", "sd"]
+    sentence = (
+        f"pulls p {abs(shift):.2f} standard errors toward 0.5 (its prior median) and narrows "
+        f"its uncertainty by {narrower:.0%}"
+    )
+    assert sentence in report
+    assert sentence in (out / "summary.md").read_text()
+    for section in ("prior-strength", "laplace-trust", "sensitivity"):  # off by default
+        assert f'id="{section}"' not in report
+
+
+def test_run_prior_sweep_follows_the_closed_form(analyses_dir):
+    saved = ic.load(analyses_dir / "comparison.nc")
+    sweep = pd.DataFrame(saved.attrs["prior_sweep"])
+    np.testing.assert_allclose(sweep["prior_scale"], np.geomspace(0.1, 100, 13))
+    s = sweep["prior_scale"].to_numpy()
+    # Beta(4, 4) flattened to Beta(1 + 3/s, 1 + 3/s): the MAP of 7 heads in 10 is this
+    np.testing.assert_allclose(sweep["map"], (7 + 3 / s) / (10 + 6 / s), rtol=1e-6)
+    np.testing.assert_allclose(sweep["mle"], 0.7, rtol=1e-6)
+    report = (analyses_dir / "report.html").read_text()
+    assert 'id="prior-strength"' in report
+    for value in sweep["map"]:
+        assert f"{value:.4g}" in report
+    assert "MAP against the prior scale" in report
+    with Image.open(analyses_dir / "figures" / "prior_sweep.png") as img:
+        img.verify()
+    assert (
+        "Prior strength: MAP of `p` 0.5286 at prior scale 0.1"
+        in (analyses_dir / "summary.md").read_text()
+    )
+
+
+def test_run_khat_and_sensitivity_are_reported(analyses_dir):
+    saved = ic.load(analyses_dir / "comparison.nc")
+    khat = float(saved.attrs["laplace_khat"])
+    assert np.isfinite(khat) and khat <= 0.7  # Beta(11, 7) posterior: close to normal
+    report = _page_text(analyses_dir / "report.html")
+    assert f"Pareto k-hat {khat:.2f} (\u2264 0.7): the normal approximation" in report
+    psense = pd.DataFrame(saved.attrs["psense"])
+    assert list(psense["parameter"]) == list(saved.table()["parameter"].unique())
+    assert (psense[["prior", "likelihood"]] >= 0).all(axis=None)
+    for r in psense.itertuples():
+        assert f"{r.prior:.3f}" in report and f"{r.likelihood:.3f}" in report
+    loo = saved.attrs["loo"]
+    assert loo["n_data_points"] == 10 and loo["n_samples"] == 400
+    assert loo["k_good"] + loo["k_bad"] + loo["k_very_bad"] == 10
+    assert np.isfinite(loo["elpd"]) and loo["elpd"] < 0
+    assert f"{loo['elpd']:.2f} (SE {loo['se']:.2f})" in report
+    assert "log_likelihood" not in saved.fits["bayes"].children  # the file does not grow
+    table = saved.table().set_index("method")
+    profile = f"[{table.loc['mle', 'profile_lower']:.4g}, {table.loc['mle', 'profile_upper']:.4g}]"
+    assert f"{profile} profile" in report  # beside the Wald interval
+    summary = (analyses_dir / "summary.md").read_text()
+    for needle in ("Profile-likelihood intervals", "Pareto k-hat", "Power-scaling", "PSIS-LOO"):
+        assert needle in summary
+
+
+def test_report_command_keeps_the_analyses(analyses_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(analyses_dir, copy)
+    (copy / "report.html").unlink()
+    code, _, stderr = run_main(["report", str(copy)])
+    assert code == 0, stderr
+    before = ANALYSES_SECTIONS.search(_without_images((analyses_dir / "report.html").read_text()))
+    after = ANALYSES_SECTIONS.search(_without_images((copy / "report.html").read_text()))
+    assert before and after and before.group() == after.group()
+    for section in ("prior-influence", "prior-strength", "laplace-trust", "sensitivity"):
+        assert f'id="{section}"' in after.group()
+    assert (copy / "figures" / "prior_sweep.png").is_file()
+    assert (copy / "summary.md").read_text() == (analyses_dir / "summary.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["coin_flip", "--sensitivity", "--methods", "mle,map"], "add bayes to --methods"),
+        (["gaussian", "--prior-sweep"], "prior_scale"),
+    ],
+)
+def test_analysis_flags_refuse_before_fitting(argv, needle, tmp_path):
+    code, _, err = run_main(["run", *argv, "--out", str(tmp_path), "--no-progress"])
+    assert_one_line_error(code, err, needle)
+    assert not (tmp_path / "report.html").exists()

@@ -252,3 +252,38 @@ def test_report_with_some_methods_only(coin_cmp, gaussian_cmp, tmp_path):
     assert all(c.posterior_source == "map" and c.likelihood is not None for c in curves)
     html = write_html(gaussian_cmp, tmp_path / "gauss.html").read_text()
     assert "Laplace approximation" in html and len(_img_sources(html)) == 3
+
+
+def test_every_diagnostic_code_has_a_meaning():
+    from pathlib import Path
+
+    from inference_compare.report.html import DIAGNOSTIC_MEANINGS
+
+    package = Path(ic.__file__).parent
+    codes = set()
+    for path in package.rglob("*.py"):
+        for call in re.findall(r"Diagnostic\((.{0,300})", path.read_text(), flags=re.S):
+            codes |= set(re.findall(r'(?<![{\w])"([a-z][a-z_]*)"', call))
+            codes |= {f"low_ess_{kind}" for kind in ("bulk", "tail") if "low_ess_{" in call}
+    codes -= {"mle", "map", "bayes", "error", "warning", "info", "parameters"}
+    assert {"wald_profile_disagree", "mle_does_not_exist", "divergences"} <= codes
+    assert codes <= set(DIAGNOSTIC_MEANINGS), codes - set(DIAGNOSTIC_MEANINGS)
+
+
+def test_a_failed_analysis_is_reported_not_raised(coin_cmp, coin_pngs, tmp_path, monkeypatch):
+    from inference_compare import analysis
+    from inference_compare.runner import add_analyses
+
+    def fails(*args, **kwargs):
+        raise ValueError("no mode here")
+
+    monkeypatch.setattr(analysis, "laplace_khat", fails)
+    cmp = dataclasses.replace(coin_cmp, attrs=dict(coin_cmp.attrs))  # the fixture stays as is
+    add_analyses(cmp, khat=True)
+    assert cmp.attrs["analysis_errors"] == {"laplace_khat": "no mode here"}
+    assert "laplace_khat" not in cmp.attrs
+    assert cmp.attrs["prior_medians"] == {"p": 0.5}  # Beta(4, 4)
+    forest, densities = coin_pngs
+    page = write_html(cmp, tmp_path / "r.html", forest_png=forest, density_pngs=densities)
+    assert "k-hat could not be computed: no mode here" in page.read_text()
+    assert "- laplace_khat could not be computed: no mode here" in render_markdown(cmp)

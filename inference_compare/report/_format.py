@@ -16,6 +16,8 @@ interval_names: dict[str, str] = {
     "laplace_eti": "Laplace approximation, equal-tailed",
     "eti": "equal-tailed credible interval",
     "hdi": "highest-density credible interval",
+    "profile": "profile likelihood (inverting the likelihood-ratio test; follows the "
+    "likelihood's real shape)",
     "none": "not available",
 }
 

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from inference_compare._io import atomic_write
 from inference_compare.compare import Comparison
+from inference_compare.report._analyses import analysis_context
 from inference_compare.report._format import (
     fmt,
     fmt_fixed,
@@ -29,6 +30,7 @@ __all__ = [
     "describe_model",
     "figure_png",
     "render_html",
+    "render_prior_sweep",
     "report_context",
     "write_html",
 ]
@@ -54,6 +56,9 @@ DIAGNOSTIC_MEANINGS: dict[str, str] = {
     "low_ess_bulk": "the draws carry less information than their number suggests; means and "
     "standard deviations are noisy.",
     "low_ess_tail": "few effective draws in the tails; the interval endpoints are noisy.",
+    "wald_profile_disagree": "the Wald interval (estimate \u00b1 a multiple of the standard "
+    "error) and the profile-likelihood interval disagree, so the likelihood is not shaped like "
+    "a normal curve here and the standard error misdescribes the uncertainty.",
 }
 
 #: Checks that were run when no diagnostic is reported, by method.
@@ -128,12 +133,23 @@ def describe_model(model: Any) -> dict[str, Any]:
     return {"model_repr": model.str_repr(), "model_graph": graph, "variables": variables}
 
 
+def _profile_cell(r: Any) -> dict[str, str]:
+    """Return the profile interval of an mle row, when there is one."""
+    lower, upper = getattr(r, "profile_lower", None), getattr(r, "profile_upper", None)
+    if r.method != "mle" or lower is None or (fmt(lower) == fmt(upper) == "\u2013"):
+        return {}
+    return {"profile_lower": fmt(lower), "profile_upper": fmt(upper)}
+
+
 def _table(cmp: Comparison) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     rows: dict[str, dict[str, Any]] = {}
     kinds: set[str] = set()
     sd_names = {"mle": "SE", "map": "sd (Laplace)", "bayes": "sd"}
     for r in cmp.table().itertuples():
         kinds.add(str(r.interval))
+        profile = _profile_cell(r)
+        if profile:
+            kinds.add("profile")
         cell = {
             "estimate": fmt(r.estimate),
             "sd": fmt(r.sd),
@@ -143,6 +159,7 @@ def _table(cmp: Comparison) -> tuple[list[dict[str, Any]], list[tuple[str, str]]
             "interval": str(r.interval),
             "r_hat": fmt_fixed(r.r_hat, decimals=3) if r.method == "bayes" else "",
             "ess_bulk": fmt_fixed(r.ess_bulk) if r.method == "bayes" else "",
+            **profile,
         }
         rows.setdefault(r.parameter, {"label": r.parameter, "cells": {}})["cells"][r.method] = cell
     notes = [(k, interval_names[k]) for k in sorted(kinds) if k in interval_names]
@@ -178,15 +195,22 @@ def report_context(
     *,
     forest_png: bytes | None = None,
     density_pngs: dict[str, bytes] | None = None,
+    prior_sweep_png: bytes | None = None,
     **overrides: Any,
 ) -> dict[str, Any]:
     """Return everything the template shows, as plain values (escaping is the template's job).
+
+    The optional analyses (prior strength, Laplace k-hat, power-scaling sensitivity, PSIS-LOO)
+    are read from ``cmp.attrs`` (see `inference_compare.runner.add_analyses`); prior influence
+    is computed from the fits whenever the mle and a map or bayes fit are there.
 
     Parameters
     ----------
     cmp : Comparison
     forest_png, density_pngs : optional
         Rendered figures; drawn from ``cmp`` when both are None.
+    prior_sweep_png : bytes, optional
+        The rendered prior-strength figure; drawn from ``cmp.attrs["prior_sweep"]`` when None.
     **overrides
         Replace any context value, e.g. ``command``, ``data_source``, ``model_source``.
 
@@ -204,6 +228,9 @@ def report_context(
     bayes_attrs = cmp.fits["bayes"].attrs if "bayes" in cmp.fits else {}
     title = str(attrs.get("title") or attrs.get("model") or "model")
     density_pngs = density_pngs or {}
+    analyses = analysis_context(cmp)
+    if analyses["prior_sweep"] and prior_sweep_png is None:
+        prior_sweep_png = render_prior_sweep(cmp)
     context = {
         "title": title,
         "question": _question(cmp, labels),
@@ -242,6 +269,8 @@ def report_context(
         ),
         "python": str(attrs.get("python", "")),
         "versions": {str(k): str(v) for k, v in versions.items()},
+        **analyses,
+        "prior_sweep_figure": _image(prior_sweep_png) if prior_sweep_png else None,
     }
     context.update(overrides)
     return context
@@ -261,6 +290,18 @@ def render_figures(cmp: Comparison) -> tuple[bytes, dict[str, bytes]]:
     forest = figure_png(plots.forest(cmp), close=True)
     densities = plots.density_figures(cmp)
     return forest, {k: figure_png(f, close=True) for k, f in densities.items()}
+
+
+def render_prior_sweep(cmp: Comparison) -> bytes | None:
+    """Draw the prior-strength figure from ``cmp.attrs["prior_sweep"]`` (None when absent)."""
+    import pandas as pd
+
+    from inference_compare import plots
+
+    records = cmp.attrs.get("prior_sweep")
+    if not records:
+        return None
+    return figure_png(plots.prior_sweep_figure(pd.DataFrame(records)), close=True)
 
 
 def render_html(context: dict[str, Any]) -> str:

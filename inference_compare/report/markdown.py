@@ -7,6 +7,7 @@ from pathlib import Path
 
 from inference_compare._io import atomic_write
 from inference_compare.compare import Comparison
+from inference_compare.report._analyses import analysis_context
 from inference_compare.report._format import fmt, fmt_fixed, method_names
 
 __all__ = ["render_markdown", "write_markdown"]
@@ -56,6 +57,9 @@ def render_markdown(cmp: Comparison, *, command: str | None = None) -> str:
             cells.append(text)
         lines.append(f"| `{_cell(label)}` | " + " | ".join(_cell(c) for c in cells) + " |")
     lines += ["", "Estimate (sd or standard error) [interval].", ""]
+    extra = _profile_lines(table) + _analysis_lines(cmp)
+    if extra:
+        lines += [*extra, ""]
     diagnostics = cmp.diagnostics
     if diagnostics:
         lines += ["**Diagnostics**", ""]
@@ -66,6 +70,48 @@ def render_markdown(cmp: Comparison, *, command: str | None = None) -> str:
     if command:
         lines += ["", f"Reproduce: `{_cell(str(command))}`"]
     return "\n".join(lines) + "\n"
+
+
+def _profile_lines(table) -> list[str]:
+    if "profile_lower" not in table:
+        return []
+    rows = table[table["method"] == "mle"]
+    parts = [
+        f"`{_cell(r.parameter)}` [{fmt(r.profile_lower)}, {fmt(r.profile_upper)}]"
+        for r in rows.itertuples()
+    ]
+    return [f"- Profile-likelihood intervals (MLE): {', '.join(parts)}."] if parts else []
+
+
+def _analysis_lines(cmp: Comparison) -> list[str]:
+    """One line per analysis present: prior influence, strength, k-hat, psense, LOO."""
+    ctx = analysis_context(cmp)
+    lines = [f"- Prior influence: {_cell(r['sentence'])}." for r in ctx["influence"]]
+    for p in ctx["prior_sweep"] or []:
+        first, last = p["points"][0], p["points"][-1]
+        lines.append(
+            f"- Prior strength: MAP of `{_cell(p['label'])}` {first['map']} at prior scale "
+            f"{first['scale']}, {last['map']} at scale {last['scale']} (MLE {p['mle']})."
+        )
+    if ctx["khat"]:
+        lines.append(
+            f"- Laplace approximation: Pareto k-hat {ctx['khat']['value']} "
+            f"({ctx['khat']['relation']}): {_cell(ctx['khat']['verdict'])}."
+        )
+    for r in ctx["psense"] or []:
+        lines.append(
+            f"- Power-scaling sensitivity of `{_cell(r['parameter'])}`: prior {r['prior']}, "
+            f"likelihood {r['likelihood']} ({_cell(r['diagnosis'])})."
+        )
+    if ctx["loo"]:
+        loo = ctx["loo"]
+        lines.append(
+            f"- PSIS-LOO: elpd {loo['elpd']} (SE {loo['se']}), p_loo {loo['p_loo']}; "
+            f"Pareto k: {loo['k_good']} good, {loo['k_bad']} bad, {loo['k_very_bad']} very bad."
+        )
+    for name, message in ctx["analysis_errors"].items():
+        lines.append(f"- {name} could not be computed: {_cell(message)}")
+    return lines
 
 
 def write_markdown(cmp: Comparison, path: str | os.PathLike, **kwargs: str | None) -> Path:

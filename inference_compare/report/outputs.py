@@ -18,7 +18,7 @@ from typing import Any
 from inference_compare._io import atomic_write
 from inference_compare.compare import Comparison
 from inference_compare.report._format import safe_name
-from inference_compare.report.html import render_figures, write_html
+from inference_compare.report.html import render_figures, render_prior_sweep, write_html
 from inference_compare.report.markdown import write_markdown
 
 __all__ = ["RunOutputs", "write_run_outputs"]
@@ -33,7 +33,8 @@ class RunOutputs:
     report, summary_csv, summary_md, comparison : pathlib.Path
         ``report.html``, ``summary.csv`` (the tidy table), ``summary.md``, ``comparison.nc``.
     figures : list of pathlib.Path
-        ``figures/forest.png`` and ``figures/density_<parameter>.png``.
+        ``figures/forest.png``, ``figures/density_<parameter>.png`` and, when the comparison
+        holds a prior-strength sweep, ``figures/prior_sweep.png``.
     """
 
     report: Path
@@ -75,6 +76,7 @@ def write_run_outputs(cmp: Comparison, out_dir: str | os.PathLike, **context: An
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     forest_png, density_pngs = render_figures(cmp)
+    sweep_png = render_prior_sweep(cmp)
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
     try:
         figures = staging / "figures"
@@ -83,6 +85,8 @@ def write_run_outputs(cmp: Comparison, out_dir: str | os.PathLike, **context: An
         names = _figure_names(list(density_pngs))
         for label, png in density_pngs.items():
             atomic_write(figures / names[label], png)
+        if sweep_png is not None:
+            atomic_write(figures / "prior_sweep.png", sweep_png)
         atomic_write(staging / "summary.csv", cmp.table().to_csv(index=False))
         write_markdown(cmp, staging / "summary.md", command=context.get("command"))
         cmp.save(staging / "comparison.nc")
@@ -91,6 +95,7 @@ def write_run_outputs(cmp: Comparison, out_dir: str | os.PathLike, **context: An
             staging / "report.html",
             forest_png=forest_png,
             density_pngs=density_pngs,
+            prior_sweep_png=sweep_png,
             **context,
         )
         _publish(staging, out)
@@ -102,7 +107,8 @@ def write_run_outputs(cmp: Comparison, out_dir: str | os.PathLike, **context: An
         summary_md=out / "summary.md",
         comparison=out / "comparison.nc",
         figures=[out / "figures" / "forest.png"]
-        + [out / "figures" / names[k] for k in density_pngs],
+        + [out / "figures" / names[k] for k in density_pngs]
+        + ([out / "figures" / "prior_sweep.png"] if sweep_png is not None else []),
     )
 
 
