@@ -24,7 +24,7 @@ import scipy.special
 import scipy.stats
 import xarray as xr
 
-from inference_compare.compare import Comparison
+from inference_compare.compare import Comparison, _flat
 from inference_compare.errors import ModelError
 from inference_compare.methods import fit_map, fit_mle
 from inference_compare.methods._laplace import _covariance
@@ -89,22 +89,12 @@ def prior_sweep(
     if "prior_scale" not in inspect.signature(module.build).parameters:
         raise ModelError(f"{module.__name__}.build takes no prior_scale: it cannot be swept")
     data = module.DATA if data is None else data
-    mle = fit_mle(module.build(data), random_seed=random_seed)["point_estimate"].to_dataset()
+    mle = _flat(fit_mle(module.build(data), random_seed=random_seed)["point_estimate"].to_dataset())
     rows = []
     for scale in scales:
         fit = fit_map(module.build(data, prior_scale=scale), random_seed=random_seed)
-        est = fit["point_estimate"].to_dataset()
-        for name in mle.data_vars:
-            for idx, value in np.ndenumerate(est[name].values):
-                label = name + (f"[{', '.join(map(str, idx))}]" if idx else "")
-                rows.append(
-                    {
-                        "prior_scale": scale,
-                        "parameter": label,
-                        "map": float(value),
-                        "mle": float(mle[name].values[idx]),
-                    }
-                )
+        for label, value in _flat(fit["point_estimate"].to_dataset()).items():
+            rows.append({"prior_scale": scale, "parameter": label, "map": value, "mle": mle[label]})
     return pd.DataFrame(rows)
 
 

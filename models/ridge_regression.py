@@ -73,7 +73,8 @@ TRUTH = {
 }
 
 
-def build(data) -> pm.Model:
+def build(data, prior_scale: float = 1.0) -> pm.Model:
+    """Declare the model; ``prior_scale`` multiplies TAU (ridge alpha = SIGMA^2 / (s TAU)^2)."""
     X = np.column_stack([np.asarray(data[name], dtype=float) for name in PREDICTORS])
     y = np.asarray(data["TOTEMP"], dtype=float)
     coords = {"predictor": PREDICTORS, "obs": np.arange(len(y))}
@@ -82,7 +83,7 @@ def build(data) -> pm.Model:
         y_data = pm.Data("y_data", y, dims="obs")
         Z = (X_data - X_data.mean(axis=0)) / X_data.std(axis=0)
         intercept = pm.Normal("intercept", mu=65000.0, sigma=10000.0)
-        beta = pm.Normal("beta", mu=0.0, sigma=TAU, dims="predictor")
+        beta = pm.Normal("beta", mu=0.0, sigma=TAU * prior_scale, dims="predictor")
         pm.Normal("TOTEMP", mu=intercept + Z @ beta, sigma=SIGMA, observed=y_data, dims="obs")
     return model
 

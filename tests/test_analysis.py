@@ -25,6 +25,26 @@ def test_coin_flip_map_moves_to_the_mle_as_the_prior_flattens():
     assert np.all(np.diff(sweep["map"].to_numpy()) > 0)  # monotone toward the MLE
 
 
+def test_ridge_map_follows_sklearn_ridge_as_the_prior_flattens():
+    from sklearn.linear_model import Ridge
+    from sklearn.preprocessing import StandardScaler
+
+    module = ic.load_model("ridge_regression")
+    X = np.column_stack([module.DATA[name] for name in module.PREDICTORS])
+    Z, y = StandardScaler().fit_transform(X), module.DATA["TOTEMP"]
+    scales = [0.3, 1.0, 10.0, 1000.0]
+    sweep = analysis.prior_sweep(module, scales)
+    ols = np.linalg.lstsq(np.column_stack([np.ones(len(y)), Z]), y, rcond=None)[0][1:]
+    for s in scales:
+        alpha = module.SIGMA**2 / (module.TAU * s) ** 2  # the penalty the prior scale implies
+        ridge = Ridge(alpha=alpha, solver="cholesky").fit(Z, y).coef_
+        got = sweep[(sweep.prior_scale == s) & sweep.parameter.str.startswith("beta")]
+        # closed-form linear solves; the optimiser's mode is good to ~1e-7 relative
+        np.testing.assert_allclose(got["map"].to_numpy(), ridge, rtol=1e-5, atol=1e-3)
+    last = sweep[(sweep.prior_scale == 1000.0) & sweep.parameter.str.startswith("beta")]
+    np.testing.assert_allclose(last["map"].to_numpy(), ols, rtol=1e-3)  # flat prior: OLS
+
+
 def test_prior_influence_of_the_coin_flip():
     coin = ic.load_model("coin_flip")
     cmp = ic.compare(
