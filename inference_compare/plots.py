@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from inference_compare.compare import Comparison
 from inference_compare.errors import InferenceCompareError
+from inference_compare.methods.profile import profile_at
 
 if TYPE_CHECKING:
     from inference_compare.methods._objective import ModelFunctions
@@ -183,24 +184,6 @@ def _unconstrained_center(cmp: Comparison, names: list[str]) -> list[tuple[np.nd
     return out
 
 
-def _profile(functions: ModelFunctions, x: np.ndarray, i: int) -> float:
-    """Maximise the log-likelihood over every coordinate but ``i``, in place; return it."""
-    from scipy.optimize import minimize
-
-    others = np.delete(np.arange(x.size), i)
-
-    def negative(z: np.ndarray) -> tuple[float, np.ndarray]:
-        x[others] = z
-        ll, _, grad, _ = functions.terms(x)
-        if not np.isfinite(ll):
-            return 1e300, np.zeros_like(z)
-        return -ll, -grad[others]
-
-    result = minimize(negative, x[others], jac=True, method="L-BFGS-B")
-    x[others] = result.x
-    return float(functions.terms(x)[0])
-
-
 def likelihood_curves(cmp: Comparison) -> dict[str, tuple[np.ndarray, np.ndarray, str]]:
     """Compute the normalised (profile) likelihood of each scalar free parameter.
 
@@ -256,8 +239,7 @@ def _curve(
             x = x_hat.astype(float).copy()
             order = np.argsort(np.abs(grid - x_hat[i]))
             for k in order[np.sign(grid[order] - x_hat[i]) * start >= 0]:
-                x[i] = grid[k]
-                ll = _profile(functions, x, i) if x.size > 1 else functions.terms(x)[0]
+                ll, x = profile_at(functions, x, i, grid[k])
                 theta.append(float(functions.values_only(x)[j]))
                 loglik.append(ll)
     theta_arr, ll_arr = np.asarray(theta), np.asarray(loglik)

@@ -12,6 +12,7 @@ compiled apart, once, as functions of the raveled unconstrained parameter vector
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
@@ -174,8 +175,13 @@ def _data_size(model: pm.Model) -> int:
     return int(size)
 
 
+#: Compiled functions per model object, so that the fits, the report's likelihood curves and
+#: the analyses of one model compile once. Keyed weakly: a model that is gone frees its entry.
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def model_functions(model: pm.Model) -> ModelFunctions:
-    """Compile the log-density parts of ``model`` once.
+    """Return the compiled log-density parts of ``model``, compiling them on first use.
 
     Parameters
     ----------
@@ -187,6 +193,17 @@ def model_functions(model: pm.Model) -> ModelFunctions:
     -------
     ModelFunctions
     """
+    signature = tuple(model.named_vars)  # a variable added since: compile again
+    cached = _COMPILED.get(model)
+    if cached is None or cached[0] != signature:
+        _COMPILED[model] = cached = (signature, _compile(model))
+    functions = cached[1]
+    functions.data_changed()  # the data may have been set since the last use
+    return functions
+
+
+def _compile(model: pm.Model) -> ModelFunctions:
+    """Compile the log-density parts of ``model`` (see `model_functions`)."""
     check_model(model)
     start = model.initial_point()
     value_vars = list(model.value_vars)

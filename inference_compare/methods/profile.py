@@ -22,7 +22,7 @@ import scipy.stats
 
 from inference_compare.methods._objective import ModelFunctions
 
-__all__ = ["ProfileInterval", "profile_intervals"]
+__all__ = ["ProfileInterval", "profile_at", "profile_intervals"]
 
 #: Profile maximisation stops when half the Newton decrement is below this.
 PROFILE_TOL = 1e-12
@@ -59,10 +59,14 @@ def _loglik(functions: ModelFunctions, x: np.ndarray) -> tuple[float, np.ndarray
     return ll, g, functions.hessians(x)[0]
 
 
-def _profile_at(
+def profile_at(
     functions: ModelFunctions, x: np.ndarray, i: int, t: float
 ) -> tuple[float, np.ndarray]:
-    """Maximise the log-likelihood over every coordinate but ``i`` (held at ``t``)."""
+    """Maximise the log-likelihood over every coordinate but ``i`` (held at ``t``).
+
+    Damped Newton steps on the other coordinates, started from ``x``. Returns the profile
+    log-likelihood and the point that attains it.
+    """
     x = x.copy()
     x[i] = t
     rest = np.arange(x.size) != i
@@ -156,7 +160,7 @@ def _crossing(functions, x_hat, i, sign, sd, level) -> tuple[float, bool]:
     step = sd
     while step <= MAX_SEARCH_SE * sd:
         t = start + sign * step
-        ll, x_at = _profile_at(functions, inner_x, i, t)
+        ll, x_at = profile_at(functions, inner_x, i, t)
         if not np.isfinite(ll) or ll < level:
             break
         inner, inner_x = t, x_at
@@ -165,7 +169,7 @@ def _crossing(functions, x_hat, i, sign, sd, level) -> tuple[float, bool]:
         return start + sign * MAX_SEARCH_SE * sd, True  # never falls: runs to the boundary
 
     def gap(u: float) -> float:
-        value = _profile_at(functions, inner_x, i, u)[0]
+        value = profile_at(functions, inner_x, i, u)[0]
         return (value if np.isfinite(value) else -1e300) - level
 
     return scipy.optimize.brentq(gap, inner, t, xtol=1e-12, rtol=1e-12), False
