@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -416,8 +417,6 @@ def compare(
                 callback=lambda attempt, m=method: step(f"{m}: {attempt}"),
                 **options,
             )
-    from datetime import UTC, datetime
-
     attrs = {
         "model": model_name or getattr(model, "name", "") or "model",
         "random_seed": seed,
