@@ -105,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="power-scaling prior/likelihood sensitivity and PSIS-LOO of the bayes fit",
     )
+    run.add_argument(
+        "--heldout",
+        type=_positive_int,
+        default=0,
+        metavar="K",
+        help="K-fold held-out log predictive density of every method (refits K times)",
+    )
 
     study = sub.add_parser("study", help="sample-size x replicate sweep of the methods")
     study.add_argument("model", metavar="MODEL", help="catalogue name or model file path")
@@ -165,6 +172,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         prior_sweep=args.prior_sweep,
         khat=args.khat,
         sensitivity=args.sensitivity,
+        heldout=args.heldout,
     )
     print(cmp)
     print(f"\nReport: {outputs.report.resolve()}")

@@ -41,6 +41,7 @@ _LABELS = {
     "laplace_khat": "the Pareto k-hat of the Laplace approximation",
     "psense": "power-scaling sensitivity",
     "loo": "PSIS-LOO",
+    "heldout": "held-out log scores (refitting every method on each fold)",
 }
 #: Errors an optional analysis may raise on an unusual model; the run then records the message
 #: and still writes its report.
@@ -73,6 +74,7 @@ def add_analyses(
     prior_sweep: bool = False,
     khat: bool = False,
     sensitivity: bool = False,
+    heldout: int = 0,
     prior_scales: Sequence[float] = PRIOR_SCALES,
     random_seed: int | None = None,
     on_step: Callable[[str], None] | None = None,
@@ -100,6 +102,9 @@ def add_analyses(
         (`inference_compare.analysis.laplace_khat`).
     sensitivity : bool, default False
         Power-scaling sensitivity and PSIS-LOO of the bayes fit.
+    heldout : int, default 0
+        With K >= 2, K-fold held-out log predictive densities of every method
+        (`inference_compare.analysis.kfold_log_score`; refits all methods K times).
     prior_scales : sequence of float, default `PRIOR_SCALES`
     random_seed : int, optional
         Seed of the refits (default ``cmp.attrs["random_seed"]``).
@@ -122,7 +127,9 @@ def add_analyses(
     from inference_compare import analysis
     from inference_compare.report._analyses import analysis_attrs, prior_medians
 
-    _check_analyses(cmp, module, prior_sweep=prior_sweep, khat=khat, sensitivity=sensitivity)
+    _check_analyses(
+        cmp, module, prior_sweep=prior_sweep, khat=khat, sensitivity=sensitivity, heldout=heldout
+    )
     seed = int(cmp.attrs.get("random_seed", 0) if random_seed is None else random_seed)
     if "mle" in cmp.fits and {"map", "bayes"} & set(cmp.fits):
         cmp.attrs["prior_medians"] = prior_medians(cmp)
@@ -136,6 +143,11 @@ def add_analyses(
     if sensitivity:
         tasks["psense"] = lambda: analysis.power_scaling_sensitivity(cmp)
         tasks["loo"] = lambda: analysis.loo(cmp)
+    if heldout:
+        draws, chains = int(cmp.attrs.get("draws", 1000)), int(cmp.attrs.get("chains", 2))
+        tasks["heldout"] = lambda: analysis.kfold_log_score(
+            module, data, folds=heldout, draws=draws, chains=chains, random_seed=seed
+        )
     before = {m: set(fit.children) for m, fit in cmp.fits.items()}
     results, errors = {}, dict(cmp.attrs.get("analysis_errors") or {})
     for name, task in tasks.items():
@@ -171,13 +183,23 @@ def _no_prior_scale(module: ModuleType | None) -> str:
 
 
 def _check_analyses(
-    cmp: Comparison, module: ModuleType | None, *, prior_sweep: bool, khat: bool, sensitivity: bool
+    cmp: Comparison,
+    module: ModuleType | None,
+    *,
+    prior_sweep: bool,
+    khat: bool,
+    sensitivity: bool,
+    heldout: int = 0,
 ) -> None:
     """Refuse analyses that cannot run, before any of them starts."""
     if prior_sweep and (module is None or not takes_prior_scale(module)):
         raise UsageError(_no_prior_scale(module))
     if sensitivity and "bayes" not in cmp.fits:
         raise UsageError("--sensitivity needs the bayes fit: add bayes to --methods")
+    if heldout == 1 or heldout < 0:
+        raise UsageError(f"--heldout needs K >= 2 folds, got {heldout}")
+    if heldout and module is None:
+        raise UsageError("--heldout needs the model file, to refit it on each fold")
     if (khat or sensitivity) and cmp.model is None:
         raise UsageError("--khat and --sensitivity need the model (a loaded comparison has none)")
 
@@ -236,6 +258,7 @@ def run_model(
     prior_sweep: bool = False,
     khat: bool = False,
     sensitivity: bool = False,
+    heldout: int = 0,
 ) -> tuple[RunOutputs, Comparison]:
     """Fit a model file by each method and write the report, tables, figures and NetCDF file.
 
@@ -260,6 +283,8 @@ def run_model(
         is flattened (refits the MAP at each of `PRIOR_SCALES`), the Pareto k-hat of the
         MAP's Laplace approximation, and power-scaling sensitivity with PSIS-LOO of the bayes
         fit.
+    heldout : int, default 0
+        With K >= 2, K-fold held-out log scores of every method (refits each K times).
 
     Returns
     -------
@@ -275,6 +300,8 @@ def run_model(
     methods = check_methods(methods)
     if sensitivity and "bayes" not in methods:
         raise UsageError("--sensitivity needs the bayes fit: add bayes to --methods")
+    if heldout == 1 or heldout < 0:
+        raise UsageError(f"--heldout needs K >= 2 folds, got {heldout}")
     if random_seed is None:  # a 32-bit seed, recorded in the report and easy to pass to --seed
         random_seed = int(np.random.SeedSequence().generate_state(1)[0])
     module = load_model(str(model))
@@ -313,6 +340,7 @@ def run_model(
             prior_sweep=prior_sweep,
             khat=khat,
             sensitivity=sensitivity,
+            heldout=heldout,
             random_seed=random_seed,
             on_step=step,
         )

@@ -613,3 +613,31 @@ def test_analysis_flags_refuse_before_fitting(argv, needle, tmp_path):
     code, _, err = run_main(["run", *argv, "--out", str(tmp_path), "--no-progress"])
     assert_one_line_error(code, err, needle)
     assert not (tmp_path / "report.html").exists()
+
+
+@pytest.mark.slow
+def test_run_heldout_reports_the_predictive_comparison(tmp_path):
+    argv = [
+        "run",
+        "coin_flip",
+        "--heldout",
+        "2",
+        "--draws",
+        "200",
+        "--tune",
+        "200",
+        "--chains",
+        "2",
+        "--seed",
+        "1",
+        "--out",
+        str(tmp_path),
+        "--no-progress",
+    ]
+    code, _, err = run_main(argv)
+    assert code == 0, err
+    html_text = (tmp_path / "report.html").read_text()
+    assert 'id="heldout"' in html_text and "held-out elpd" in html_text
+    assert "Held-out log score" in (tmp_path / "summary.md").read_text()
+    code, _, err = run_main(["run", "coin_flip", "--heldout", "1", "--out", str(tmp_path)])
+    assert code == 2  # one fold cannot hold anything out

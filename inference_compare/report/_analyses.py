@@ -8,7 +8,8 @@ influence needs no refit and is computed here from the fits.
 Attrs keys: ``prior_sweep`` (records ``prior_scale, parameter, map, mle``), ``laplace_khat``
 (float), ``psense`` (records ``parameter, prior, likelihood, diagnosis``), ``loo`` (dict: ``elpd,
 se, p_loo, n_data_points, n_samples, good_k, k_good, k_bad, k_very_bad``), ``prior_medians``
-(dict of label to float), and ``analysis_errors`` (dict of analysis name to message) for an
+(dict of label to float), ``heldout`` (records ``method, elpd, se, diff, diff_se, n``), and
+``analysis_errors`` (dict of analysis name to message) for an
 analysis that was asked for but failed.
 """
 
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 #: Keys of `Comparison.attrs` written by `analysis_attrs`.
-ANALYSIS_KEYS = ("prior_sweep", "laplace_khat", "psense", "loo", "analysis_errors")
+ANALYSIS_KEYS = ("prior_sweep", "laplace_khat", "psense", "loo", "heldout", "analysis_errors")
 #: Draws from the prior for its medians (the direction the prior pulls an estimate).
 PRIOR_MEDIAN_DRAWS = 20_000
 #: Shifts smaller than this many standard errors are reported as "barely moves".
@@ -55,6 +56,7 @@ def analysis_attrs(
     laplace_khat: float | None = None,
     psense: pd.DataFrame | None = None,
     loo: Any = None,
+    heldout: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Encode analysis results as JSON-serialisable `Comparison.attrs` entries.
 
@@ -68,6 +70,8 @@ def analysis_attrs(
         `inference_compare.analysis.power_scaling_sensitivity`'s table (index parameter).
     loo : arviz_stats ELPDData, optional
         `inference_compare.analysis.loo`'s result.
+    heldout : pandas.DataFrame, optional
+        `inference_compare.analysis.kfold_log_score`'s table (index method).
 
     Returns
     -------
@@ -99,6 +103,14 @@ def analysis_attrs(
         ]
     if loo is not None:
         out["loo"] = _loo_attrs(loo)
+    if heldout is not None:
+        out["heldout"] = [
+            {
+                "method": str(method),
+                **{k: _float(row[k]) for k in ("elpd", "se", "diff", "diff_se", "n")},
+            }
+            for method, row in heldout.iterrows()
+        ]
     return out
 
 
@@ -291,6 +303,40 @@ def _loo(values: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _heldout(records: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Rows of the held-out table, each with a verdict against the posterior predictive."""
+    rows = []
+    for r in records:
+        diff, se = _float(r["diff"]), _float(r["diff_se"])
+        if r["method"] == "bayes":
+            verdict = "reference"
+        elif not math.isfinite(diff):
+            verdict = (
+                "predicts infinitely worse: a held-out observation had zero probability at "
+                "its estimate"
+                if diff < 0
+                else "not comparable (a non-finite score)"
+            )
+        elif diff < -2 * se:
+            verdict = "predicts worse than Bayes (beyond 2 SE)"
+        elif diff > 2 * se:
+            verdict = "predicts better than Bayes (beyond 2 SE)"
+        else:
+            verdict = "no clear difference from Bayes"
+        rows.append(
+            {
+                "method": str(r["method"]),
+                "elpd": fmt(r["elpd"]),
+                "se": fmt(r["se"]),
+                "diff": fmt(diff),
+                "diff_se": fmt(se),
+                "verdict": verdict,
+                "n": str(int(_float(r["n"]))),
+            }
+        )
+    return rows
+
+
 def _influence(cmp: Comparison) -> list[dict[str, str]]:
     if "mle" not in cmp.fits or not {"map", "bayes"} & set(cmp.fits):
         return []
@@ -327,6 +373,7 @@ def analysis_context(cmp: Comparison) -> dict[str, Any]:
         "khat": _khat(attrs.get("laplace_khat")),
         "psense": _psense(attrs["psense"]) if attrs.get("psense") else None,
         "loo": _loo(attrs["loo"]) if isinstance(attrs.get("loo"), dict) else None,
+        "heldout": _heldout(attrs["heldout"]) if attrs.get("heldout") else None,
         "analysis_errors": {str(k): str(v) for k, v in errors.items()}
         if isinstance(errors, dict)
         else {},

@@ -109,6 +109,12 @@ def _analysis_lines(cmp: Comparison) -> list[str]:
             f"- PSIS-LOO: elpd {loo['elpd']} (SE {loo['se']}), p_loo {loo['p_loo']}; "
             f"Pareto k: {loo['k_good']} good, {loo['k_bad']} bad, {loo['k_very_bad']} very bad."
         )
+    for r in ctx["heldout"] or []:
+        lines.append(
+            f"- Held-out log score ({r['n']} observations, K-fold), {r['method']}: elpd "
+            f"{r['elpd']} (SE {r['se']}), minus Bayes {r['diff']} (SE {r['diff_se']}): "
+            f"{r['verdict']}."
+        )
     for name, message in ctx["analysis_errors"].items():
         lines.append(f"- {name} could not be computed: {_cell(message)}")
     return lines
