@@ -31,14 +31,25 @@ def main() -> None:
     def record(frame):
         done.append(1)
         if len(done) % 100 == 0:
-            print(f"| {len(done)} | {time.perf_counter() - start:.0f} | {rss_mib():.0f} |",
-                  flush=True)
+            print(
+                f"| {len(done)} | {time.perf_counter() - start:.0f} | {rss_mib():.0f} |", flush=True
+            )
 
     print("| replicates done | seconds | resident memory (MiB) |")
     print("|---|---|---|")
     with tempfile.TemporaryDirectory() as out:
-        ic.study("coin_flip", sizes=[30], replicates=args.replicates, out=out, random_seed=0,
-                 draws=200, tune=200, chains=2, progressbar=False, on_replicate=record)
+        ic.study(
+            "coin_flip",
+            sizes=[30],
+            replicates=args.replicates,
+            out=out,
+            random_seed=0,
+            draws=200,
+            tune=200,
+            chains=2,
+            progressbar=False,
+            on_replicate=record,
+        )
 
 
 if __name__ == "__main__":

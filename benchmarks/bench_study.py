@@ -69,7 +69,24 @@ def main() -> None:
     parser.add_argument("--naive", type=int, default=3, help="replicates of the naive loop")
     parser.add_argument("--reps", type=int, default=60, help="replicates of ic.study")
     parser.add_argument("--size", type=int, default=50)
+    parser.add_argument(
+        "--scaling",
+        type=int,
+        default=0,
+        help="only time ic.study with 1 and 2 workers on this many replicates",
+    )
     args = parser.parse_args()
+    if args.scaling:
+        print("| model | n | replicates | 1 worker (rep/s) | 2 workers (rep/s) | speed-up |")
+        print("|---|---|---|---|---|---|")
+        for name in ("coin_flip", "linear_regression"):
+            one = ours(name, args.size, args.scaling, 1)
+            two = ours(name, args.size, args.scaling, 2)
+            print(
+                f"| {name} | {args.size} | {args.scaling} | {one:.2f} | {two:.2f} "
+                f"| {two / one:.2f}x |"
+            )
+        return
     print(
         "| model | n | naive loop (rep/s) | ic.study 1 worker (rep/s) | ratio "
         "| ic.study 2 workers (rep/s) |"
