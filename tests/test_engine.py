@@ -437,3 +437,30 @@ def test_discrete_free_variable_is_refused():
 def test_bad_arguments_are_refused(kwargs, match):
     with pytest.raises(ic.UsageError, match=match):
         ic.compare(_coin(7, 10), progressbar=False, **kwargs)
+
+
+@pytest.mark.slow
+def test_bayes_speed_settings_leave_the_posterior_unchanged():
+    # fit_bayes limits BLAS to one thread while sampling (a scheduling change for speed);
+    # the same seed must give exactly the draws of a plain pm.sample
+    import contextlib
+    import io
+
+    module = ic.load_model("linear_regression")
+    model = module.build(module.DATA)
+    ours = ic.fit_bayes(model, draws=200, tune=200, chains=2, random_seed=7)
+    with contextlib.redirect_stdout(io.StringIO()):
+        plain = pm.sample(
+            draws=200,
+            tune=200,
+            chains=2,
+            model=model,
+            progressbar=False,
+            random_seed=ours.attrs["random_seed"],
+            nuts_sampler="nutpie",
+            compute_convergence_checks=False,
+        )
+    for name in ("intercept", "beta", "sigma"):
+        np.testing.assert_array_equal(
+            ours["posterior"][name].values, plain["posterior"][name].values
+        )
