@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from inference_compare import analysis
 from inference_compare.catalog import list_models, load_model
 from inference_compare.compare import Comparison, compare, load
 from inference_compare.diagnostics import Diagnostic
@@ -16,7 +17,7 @@ from inference_compare.errors import (
 )
 from inference_compare.methods import fit_bayes, fit_map, fit_mle
 from inference_compare.priors import flat_prior_model
-from inference_compare.study import StudyResult, study
+from inference_compare.study import StudyResult, load_study, study
 
 __all__ = [
     "Comparison",
@@ -28,6 +29,7 @@ __all__ = [
     "StudyResult",
     "UsageError",
     "__version__",
+    "analysis",
     "compare",
     "fit_bayes",
     "fit_map",
@@ -35,6 +37,7 @@ __all__ = [
     "flat_prior_model",
     "list_models",
     "load",
+    "load_study",
     "load_model",
     "study",
 ]
