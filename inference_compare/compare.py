@@ -18,9 +18,10 @@ import xarray as xr
 
 from inference_compare._io import atomic_path
 from inference_compare.diagnostics import Diagnostic, diagnostics_from_json
+from inference_compare.errors import FitFailedError
 from inference_compare.methods import fit_bayes, fit_map, fit_mle
 from inference_compare.methods._objective import model_functions
-from inference_compare.validate import check_ci_prob, check_methods
+from inference_compare.validate import METHODS, check_ci_prob, check_methods
 
 __all__ = ["Comparison", "compare", "load"]
 
@@ -199,8 +200,12 @@ class Comparison:
     def diagnostics(self) -> list[Diagnostic]:
         """Every diagnostic of every fit, in method order."""
         out: list[Diagnostic] = []
-        for method in self.methods:
-            out += diagnostics_from_json(self.fits[method].attrs.get("diagnostics"))
+        failed = self.attrs.get("failed") or {}
+        for method in [m for m in METHODS if m in self.fits or m in failed]:
+            if method in failed:
+                out.append(Diagnostic(method, "fit_failed", "error", str(failed[method])))
+            else:
+                out += diagnostics_from_json(self.fits[method].attrs.get("diagnostics"))
         return out
 
     def plot(self, kind: str = "forest"):
@@ -393,30 +398,23 @@ def compare(
     if {"mle", "map"} & set(methods):
         step("compiling log-likelihood and log-prior")
         functions = model_functions(model)
+    settings = {
+        "ci_prob": ci_prob,
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "progressbar": progressbar,
+        "profile": profile,
+    }
+    failed: dict[str, str] = {}
     for method in methods:
         step(f"fitting {method}")
-        if method == "bayes":
-            fits[method] = fit_bayes(
-                model,
-                ci_prob=ci_prob,
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                random_seed=rngs[method],
-                progressbar=progressbar,
-            )
-        else:
-            options = {"profile": profile} if method == "mle" else {}
-            fitter = fit_mle if method == "mle" else fit_map
-            fits[method] = fitter(
-                model,
-                ci_prob=ci_prob,
-                draws=draws,
-                random_seed=rngs[method],
-                functions=functions,
-                callback=lambda attempt, m=method: step(f"{m}: {attempt}"),
-                **options,
-            )
+        try:
+            fits[method] = _fit_one(method, model, functions, rngs[method], step, settings)
+        except FitFailedError as exc:  # keep the other methods' answers; say why this one failed
+            failed[method] = exc.reason
+    if not fits:
+        raise FitFailedError(", ".join(failed), "; ".join(failed.values()))
     attrs = {
         "model": model_name or getattr(model, "name", "") or "model",
         "random_seed": seed,
@@ -426,4 +424,31 @@ def compare(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": _versions(),
     }
+    if failed:
+        attrs["failed"] = failed
     return Comparison(fits=fits, ci_prob=ci_prob, ci_kind=ci_kind, attrs=attrs, model=model)
+
+
+def _fit_one(method, model, functions, rng, step, settings) -> xr.DataTree:
+    """Fit one method with the comparison's settings."""
+    if method == "bayes":
+        return fit_bayes(
+            model,
+            ci_prob=settings["ci_prob"],
+            draws=settings["draws"],
+            tune=settings["tune"],
+            chains=settings["chains"],
+            random_seed=rng,
+            progressbar=settings["progressbar"],
+        )
+    fitter = fit_mle if method == "mle" else fit_map
+    options = {"profile": settings["profile"]} if method == "mle" else {}
+    return fitter(
+        model,
+        ci_prob=settings["ci_prob"],
+        draws=settings["draws"],
+        random_seed=rng,
+        functions=functions,
+        callback=lambda attempt: step(f"{method}: {attempt}"),
+        **options,
+    )

@@ -8,6 +8,7 @@ solution of the same data.
 
 from __future__ import annotations
 
+import importlib
 from fractions import Fraction
 
 import numpy as np
@@ -464,3 +465,25 @@ def test_bayes_speed_settings_leave_the_posterior_unchanged():
         np.testing.assert_array_equal(
             ours["posterior"][name].values, plain["posterior"][name].values
         )
+
+
+def test_a_method_that_fails_leaves_the_others_and_says_why(monkeypatch, tmp_path):
+    compare_module = importlib.import_module("inference_compare.compare")
+
+    def failing_nuts(*args, **kwargs):
+        raise ic.FitFailedError("bayes", "NUTS could not sample this model: (simulated)")
+
+    monkeypatch.setattr(compare_module, "fit_bayes", failing_nuts)
+    cmp = ic.compare(_coin(7, 10), random_seed=0, progressbar=False)
+    assert cmp.methods == ("mle", "map")
+    failed = [d for d in cmp.diagnostics if d.code == "fit_failed"]
+    assert failed and failed[0].method == "bayes" and "simulated" in failed[0].message
+    assert "fit_failed" in str(cmp)
+    loaded = ic.load(cmp.save(tmp_path / "c.nc"))
+    assert [d.code for d in loaded.diagnostics] == [d.code for d in cmp.diagnostics]
+    cmp.to_html(tmp_path / "r.html")
+    assert "simulated" in (tmp_path / "r.html").read_text()
+    monkeypatch.setattr(compare_module, "fit_mle", failing_nuts)
+    monkeypatch.setattr(compare_module, "fit_map", failing_nuts)
+    with pytest.raises(ic.FitFailedError):
+        ic.compare(_coin(7, 10), random_seed=0, progressbar=False)

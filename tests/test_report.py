@@ -262,9 +262,11 @@ def test_every_diagnostic_code_has_a_meaning():
     package = Path(ic.__file__).parent
     codes = set()
     for path in package.rglob("*.py"):
-        for call in re.findall(r"Diagnostic\((.{0,300})", path.read_text(), flags=re.S):
-            codes |= set(re.findall(r'(?<![{\w])"([a-z][a-z_]*)"', call))
-            codes |= {f"low_ess_{kind}" for kind in ("bulk", "tail") if "low_ess_{" in call}
+        # the code is the second argument of each Diagnostic(...) call: a literal, or a
+        # conditional of literals ("mle_does_not_exist" if ... else "map_does_not_exist")
+        for arg in re.findall(r"Diagnostic\(\s*[^,()]+,\s*(f?\"[^\n]*)", path.read_text()):
+            codes |= set(re.findall(r'(?<![{\w])"([a-z][a-z_]*)"', arg))
+            codes |= {f"low_ess_{kind}" for kind in ("bulk", "tail") if "low_ess_{" in arg}
     codes -= {"mle", "map", "bayes", "error", "warning", "info", "parameters"}
     assert {"wald_profile_disagree", "mle_does_not_exist", "divergences"} <= codes
     assert codes <= set(DIAGNOSTIC_MEANINGS), codes - set(DIAGNOSTIC_MEANINGS)

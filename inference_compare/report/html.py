@@ -37,6 +37,8 @@ __all__ = [
 
 #: What each diagnostic code means, in one plain sentence (the message says what to do).
 DIAGNOSTIC_MEANINGS: dict[str, str] = {
+    "fit_failed": "this method produced no result at all, so its column is missing; the other "
+    "methods' answers stand.",
     "objective_not_finite": "the optimiser ended where the model gives the data zero "
     "probability, so its numbers are meaningless.",
     "unbounded": "the likelihood has no highest point: some parameter can make it as large as "
