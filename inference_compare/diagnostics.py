@@ -141,6 +141,20 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
             )
         ]
     collapsed = _collapsed(functions, result, labels)
+    proper = result.converged and result.min_eigenvalue > 1e-12
+    if collapsed and proper:  # a finite supremum, reached as a scale goes to zero
+        return [
+            Diagnostic(
+                method,
+                "on_boundary",
+                "error" if method == "mle" else "warning",
+                f"the {kind} is highest as {', '.join(collapsed)} go to zero, the edge of "
+                "their support: the estimate is reported at the edge, and its standard error and "
+                "Wald interval are not valid there. Use a prior that vanishes at zero (e.g. "
+                "Gamma with shape > 2 for a scale) or full Bayes",
+                collapsed,
+            )
+        ]
     if collapsed:
         return [
             Diagnostic(
@@ -243,9 +257,7 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
 
 
 def _collapsed(functions, result, labels: list[str]) -> tuple[str, ...]:
-    """Positive parameters that shrank by more than `COLLAPSE_RATIO` without a proper optimum."""
-    if result.converged and result.min_eigenvalue > 1e-12:
-        return ()
+    """Return the positive parameters that shrank below `COLLAPSE_RATIO` of their start."""
     start = functions.values_only(functions.x0)[: len(labels)]
     end = functions.values_only(result.x)[: len(labels)]
     shrunk = (start > 0) & (end >= 0) & (end < COLLAPSE_RATIO * start)

@@ -260,6 +260,9 @@ def test_single_observation_gaussian_likelihood_is_unbounded():
     fit = ic.fit_map(model, random_seed=0)
     assert not _codes(fit)
     assert 0.1 < float(fit["point_estimate"]["sigma"]) < 10
+    # Gamma(2, .) vanishes at 0 only like sigma: the posterior's supremum is finite, at sigma = 0
+    model = _one_point(lambda: pm.Gamma("sigma", 2.0, 0.5))
+    assert "on_boundary" in _codes(ic.fit_map(model, random_seed=0))
 
 
 def test_collinear_predictors_are_not_identified():
