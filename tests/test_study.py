@@ -179,3 +179,48 @@ def test_study_input_errors(tmp_path):
     )
     with pytest.raises(ic.ModelError, match="TRUTH"):
         ic.study(str(bad), sizes=[10], replicates=1, progressbar=False)
+
+
+def test_study_report_says_where_an_interval_undercovers(tmp_path):
+    from inference_compare.report.study_report import conclusions
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for size, hit_rate in ((10, 0.6), (100, 0.95)):
+        for r in range(200):
+            covered = rng.uniform() < hit_rate
+            rows.append(
+                {
+                    "size": size,
+                    "replicate": r,
+                    "method": "mle",
+                    "parameter": "p",
+                    "truth": 0.5,
+                    "estimate": 0.5 + rng.normal(0, 0.1),
+                    "lower": 0.4 if covered else 0.55,
+                    "upper": 0.6,
+                    "covered": covered,
+                    "status": "ok",
+                    "seconds": 0.01,
+                }
+            )
+    result = ic.StudyResult(
+        pd.DataFrame(rows),
+        config={
+            "ci_prob": 0.95,
+            "model": "toy",
+            "sizes": [10, 100],
+            "replicates": 200,
+            "methods": ["mle"],
+            "truth": "fixed",
+            "random_seed": 0,
+            "draws": 1,
+            "tune": 1,
+            "chains": 1,
+        },
+    )
+    lines = conclusions(result)["p"]
+    assert any(line.startswith("at n = 10 the mle interval undercovers") for line in lines)
+    assert not any("n = 100" in line and "covers" in line for line in lines)
+    path = result.to_html(tmp_path / "study.html")
+    assert "undercovers" in path.read_text()
