@@ -224,3 +224,19 @@ def test_study_report_says_where_an_interval_undercovers(tmp_path):
     assert not any("n = 100" in line and "covers" in line for line in lines)
     path = result.to_html(tmp_path / "study.html")
     assert "undercovers" in path.read_text()
+
+
+def test_ordered_and_simplex_parameters_get_intervals_in_studies():
+    # their transforms are not elementwise, so their intervals come from Laplace draws
+    res = ic.study(
+        "gaussian_mixture",
+        sizes=[60],
+        replicates=2,
+        methods=("mle",),
+        random_seed=1,
+        progressbar=False,
+    )
+    rows = res.replicates[res.replicates.status == "ok"]
+    assert len(rows) and set(rows.parameter) >= {"mu[0]", "w[0]"}
+    assert np.isfinite(rows[["lower", "upper"]].to_numpy()).all()
+    assert rows["covered"].notna().all()

@@ -30,7 +30,13 @@ from inference_compare.diagnostics import Diagnostic, diagnostics_to_json
 from inference_compare.methods._objective import ModelFunctions, _coordinate_labels
 from inference_compare.methods._optimize import OptimizationResult
 
-__all__ = ["OptimumSummary", "element_labels", "optimum_summary", "optimum_to_datatree"]
+__all__ = [
+    "OptimumSummary",
+    "element_labels",
+    "needs_draws",
+    "optimum_summary",
+    "optimum_to_datatree",
+]
 
 
 def element_labels(functions: ModelFunctions) -> list[str]:
@@ -118,6 +124,18 @@ class OptimumSummary:
     kinds: dict[str, str]
     cov_x: np.ndarray | None
     samples: np.ndarray
+
+
+def needs_draws(functions: ModelFunctions, jac: np.ndarray) -> bool:
+    """Return True when some free variable's interval must come from Laplace draws.
+
+    That is when its transform is not elementwise (simplex, ordered): see `optimum_summary`.
+    """
+    return any(
+        not _is_elementwise(jac[v.start : v.stop][:, _x_slice(functions, v)])
+        for v in functions.variables
+        if v.free
+    )
 
 
 def optimum_summary(

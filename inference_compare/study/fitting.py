@@ -16,12 +16,15 @@ import pandas as pd
 import pymc as pm
 
 from inference_compare.diagnostics import optimum_diagnostics
-from inference_compare.methods._laplace import element_labels, optimum_summary
+from inference_compare.methods._laplace import element_labels, needs_draws, optimum_summary
 from inference_compare.methods._objective import model_functions
 from inference_compare.methods._optimize import maximize
 from inference_compare.study.simulate import Simulator, replicate_seeds
 
 __all__ = ["ROW_COLUMNS", "SizeFitter", "run_replicates"]
+
+#: Laplace draws per MLE/MAP fit, made only for variables whose interval needs them.
+LAPLACE_DRAWS = 1000
 
 #: Columns of the per-replicate table.
 ROW_COLUMNS = [
@@ -65,6 +68,12 @@ class SizeFitter:
         n_free = sum(v.stop - v.start for v in free)
         self.labels = element_labels(self.functions)[:n_free]
         self.free_names = [v.name for v in free]
+        # simplex or ordered variables take their intervals from Laplace draws
+        self.laplace_draws = (
+            LAPLACE_DRAWS
+            if needs_draws(self.functions, self.functions.values(self.functions.x0)[1])
+            else 0
+        )
         self.sampler = None
         if "bayes" in methods:
             import nutpie
@@ -80,7 +89,11 @@ class SizeFitter:
         found = optimum_diagnostics(self.functions, result, method, self.labels)
         errors = [d.code for d in found if d.severity == "error"]
         summary = optimum_summary(
-            self.functions, result, ci_prob=self.settings["ci_prob"], draws=0, rng=rng
+            self.functions,
+            result,
+            ci_prob=self.settings["ci_prob"],
+            draws=self.laplace_draws,
+            rng=rng,
         )
         status = errors[0] if errors else "ok"
         return summary.values[:n], summary.lower[:n], summary.upper[:n], status
@@ -133,7 +146,12 @@ class SizeFitter:
                         "estimate": est,
                         "lower": lower,
                         "upper": upper,
-                        "covered": (lower <= truth_vec) & (truth_vec <= upper),
+                        # NaN where there is no interval (a singular Hessian), not False
+                        "covered": np.where(
+                            np.isfinite(lower) & np.isfinite(upper),
+                            (lower <= truth_vec) & (truth_vec <= upper),
+                            np.nan,
+                        ),
                         "status": status,
                         "seconds": seconds,
                     }

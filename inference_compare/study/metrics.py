@@ -8,6 +8,8 @@ Formulas as in rsimsum (Gasparini 2018) and Morris, White & Crowther (2019, Tabl
   RMSE = sqrt(MSE), MCSE by the delta method MCSE(MSE) / (2 RMSE);
 * coverage = mean(lower <= truth <= upper), MCSE = sqrt(c (1 - c) / n);
 * width = mean(upper - lower), MCSE = sd(width) / sqrt(n);
+  (coverage and width over the replicates that have an interval: none when the Hessian is
+  singular;)
 * failure rate over all replicates (success or not), MCSE = sqrt(f (1 - f) / N), overall and
   by kind (``failure_rate_<status>``).
 """
@@ -22,29 +24,39 @@ __all__ = ["METRIC_COLUMNS", "metrics"]
 METRIC_COLUMNS = ["bias", "rmse", "coverage", "width", "failure_rate"]
 
 
+def _mean_mcse(values: np.ndarray) -> tuple[float, float]:
+    """Mean and its Monte Carlo standard error sd / sqrt(n) (NaN when too few values)."""
+    if values.size == 0:
+        return np.nan, np.nan
+    mcse = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else np.nan
+    return float(values.mean()), float(mcse)
+
+
 def _one(group: pd.DataFrame) -> pd.Series:
     ok = group[group["status"] == "ok"]
     n, total = len(ok), len(group)
     err = (ok["estimate"] - ok["truth"]).to_numpy(float)
+    # replicates whose fit gave no interval (a singular Hessian) count for bias and RMSE only
     width = (ok["upper"] - ok["lower"]).to_numpy(float)
+    width = width[np.isfinite(width)]
     covered = ok["covered"].to_numpy(float)
-    out = {"n": n, "n_total": total}
+    covered = covered[np.isfinite(covered)]
+    out: dict = {"n": n, "n_total": total}
+    out["bias"], out["bias_mcse"] = _mean_mcse(err)
+    out["width"], out["width_mcse"] = _mean_mcse(width)
+    out["coverage"] = float(covered.mean()) if covered.size else np.nan
+    out["coverage_mcse"] = (
+        np.sqrt(out["coverage"] * (1 - out["coverage"]) / covered.size)
+        if covered.size > 1
+        else np.nan
+    )
+    out["rmse"], out["rmse_mcse"] = np.nan, np.nan
     if n:
         mse = np.mean(err**2)
-        out["bias"] = err.mean()
         out["rmse"] = np.sqrt(mse)
-        out["coverage"] = covered.mean()
-        out["width"] = width.mean()
-    else:
-        out.update(bias=np.nan, rmse=np.nan, coverage=np.nan, width=np.nan)
-    if n > 1:
-        out["bias_mcse"] = err.std(ddof=1) / np.sqrt(n)
-        mse_mcse = np.sqrt(np.sum((err**2 - mse) ** 2) / (n * (n - 1)))
-        out["rmse_mcse"] = mse_mcse / (2 * out["rmse"]) if out["rmse"] > 0 else np.nan
-        out["coverage_mcse"] = np.sqrt(out["coverage"] * (1 - out["coverage"]) / n)
-        out["width_mcse"] = width.std(ddof=1) / np.sqrt(n)
-    else:
-        out.update(bias_mcse=np.nan, rmse_mcse=np.nan, coverage_mcse=np.nan, width_mcse=np.nan)
+        if n > 1 and out["rmse"] > 0:
+            mse_mcse = np.sqrt(np.sum((err**2 - mse) ** 2) / (n * (n - 1)))
+            out["rmse_mcse"] = mse_mcse / (2 * out["rmse"])
     failed = (group["status"] != "ok").to_numpy(float)
     out["failure_rate"] = failed.mean()
     out["failure_rate_mcse"] = np.sqrt(out["failure_rate"] * (1 - out["failure_rate"]) / total)
