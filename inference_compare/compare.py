@@ -20,7 +20,10 @@ from inference_compare._io import atomic_path
 from inference_compare.diagnostics import Diagnostic, diagnostics_from_json
 from inference_compare.errors import FitFailedError
 from inference_compare.methods import fit_bayes, fit_map, fit_mle
-from inference_compare.methods._objective import model_functions
+from inference_compare.methods._laplace import _observed
+from inference_compare.methods._objective import LARGE_DATA, _data_size, model_functions
+from inference_compare.priors import check_model
+from inference_compare.rewrites import gaussian_sufficient_statistics
 from inference_compare.validate import METHODS, check_ci_prob, check_methods
 
 __all__ = ["Comparison", "compare", "load"]
@@ -347,6 +350,7 @@ def compare(
     model_name: str | None = None,
     on_step: Callable[[str], None] | None = None,
     profile: bool = False,
+    sufficient_statistics: bool | str = "auto",
 ) -> Comparison:
     """Fit ``model`` by each method and return a `Comparison`.
 
@@ -375,6 +379,11 @@ def compare(
     profile : bool, default False
         Add profile-likelihood intervals to the MLE (``profile_lower``, ``profile_upper``
         columns of `Comparison.table`).
+    sufficient_statistics : bool or "auto", default "auto"
+        Fit a Gaussian linear likelihood through its sufficient statistics
+        (`inference_compare.rewrites.gaussian_sufficient_statistics`: the same log density,
+        O(p^2) instead of O(n p) per evaluation). ``"auto"``: when the model has that form and
+        more than ``LARGE_DATA`` data values. Recorded in ``attrs["rewrite"]``.
 
     Returns
     -------
@@ -394,10 +403,11 @@ def compare(
     seed, rngs = _spawn_seeds(random_seed)
     step = on_step or (lambda _msg: None)
     fits: dict[str, xr.DataTree] = {}
+    fit_model, rewrite = _fitting_model(model, sufficient_statistics)
     functions = None
     if {"mle", "map"} & set(methods):
         step("compiling log-likelihood and log-prior")
-        functions = model_functions(model)
+        functions = model_functions(fit_model)
     settings = {
         "ci_prob": ci_prob,
         "draws": draws,
@@ -410,7 +420,9 @@ def compare(
     for method in methods:
         step(f"fitting {method}")
         try:
-            fits[method] = _fit_one(method, model, functions, rngs[method], step, settings)
+            fits[method] = _fit_one(method, fit_model, functions, rngs[method], step, settings)
+            if fit_model is not model:  # the data, as the user's model holds them
+                fits[method]["observed_data"] = _observed(model)
         except FitFailedError as exc:  # keep the other methods' answers; say why this one failed
             failed[method] = exc.reason
     if not fits:
@@ -426,7 +438,26 @@ def compare(
     }
     if failed:
         attrs["failed"] = failed
+    if rewrite:
+        attrs["rewrite"] = rewrite
     return Comparison(fits=fits, ci_prob=ci_prob, ci_kind=ci_kind, attrs=attrs, model=model)
+
+
+def _fitting_model(model: pm.Model, sufficient_statistics: bool | str) -> tuple[pm.Model, str]:
+    """Return the model the methods fit: the user's, or its exact rewrite (and its name)."""
+    if sufficient_statistics not in (True, False, "auto"):
+        raise ValueError(
+            f"sufficient_statistics must be True, False or 'auto', got {sufficient_statistics!r}"
+        )
+    if sufficient_statistics is False:
+        return model, ""
+    if sufficient_statistics == "auto" and _data_size(model) <= LARGE_DATA:
+        return model, ""
+    check_model(model)
+    rewritten = gaussian_sufficient_statistics(model)
+    if rewritten is None:
+        return model, ""
+    return rewritten, "gaussian_sufficient_statistics"
 
 
 def _fit_one(method, model, functions, rng, step, settings) -> xr.DataTree:

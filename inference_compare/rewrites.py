@@ -1,0 +1,122 @@
+"""Exact rewrites of a model that make its fits cheaper at large n.
+
+`gaussian_sufficient_statistics`: a Normal likelihood of a linear predictor,
+``y ~ Normal(c + X @ b, sigma)`` with data ``X`` (n x p) and ``y`` (n), scalar ``c`` and
+``sigma``, has the log-likelihood
+
+    -n log(sigma) - n/2 log(2 pi) - Q / (2 sigma^2),
+    Q = y'y - 2 c 1'y - 2 b'X'y + n c^2 + 2 c b'X'1 + b'X'X b,
+
+so it depends on the data only through ``y'y``, ``1'y``, ``X'y``, ``X'1`` and ``X'X``. These are
+computed once (the data are constant during a fit), and each log-density or gradient then costs
+O(p^2) instead of O(n p): the same function, evaluated in a different order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from pymc.model.fgraph import (
+    ModelObservedRV,
+    fgraph_from_model,
+    model_from_fgraph,
+    model_potential,
+)
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Constant
+from pytensor.scalar import Add
+from pytensor.tensor.blockwise import Blockwise
+from pytensor.tensor.elemwise import DimShuffle, Elemwise
+from pytensor.tensor.math import Dot
+from pytensor.tensor.random.basic import NormalRV
+
+__all__ = ["gaussian_sufficient_statistics"]
+
+
+def _data(var) -> np.ndarray | None:
+    """Return the value of a data variable (shared or constant), else None."""
+    if isinstance(var, SharedVariable):
+        return np.asarray(var.get_value())
+    if isinstance(var, Constant):
+        return np.asarray(var.data)
+    return None
+
+
+def _strip(var, ndim_change: int):
+    """Return the input of ``var`` when ``var`` only adds (+1) or drops (-1) an axis."""
+    node = var.owner
+    if node is None or not isinstance(node.op, DimShuffle):
+        return None
+    source = node.inputs[0]
+    return source if var.ndim - source.ndim == ndim_change else None
+
+
+def _linear(mu):
+    """Match ``mu = c + X @ b`` or ``X @ b``; return (c or None, X data, b) or None."""
+    intercept = None
+    node = mu.owner
+    if node is not None and isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, Add):
+        if len(node.inputs) != 2:
+            return None
+        for a, other in (node.inputs, node.inputs[::-1]):
+            c = _strip(a, +1)
+            if c is not None and c.ndim == 0 and _strip(other, -1) is not None:
+                intercept, mu = c, other
+                break
+        else:
+            return None
+    product = _strip(mu, -1)
+    op = None if product is None or product.owner is None else product.owner.op
+    if not (isinstance(op, Blockwise) and isinstance(op.core_op, Dot)):
+        return None
+    X_var, b_col = product.owner.inputs
+    b = _strip(b_col, +1)
+    X = _data(X_var)
+    if b is None or X is None or X.ndim != 2 or b.ndim != 1:
+        return None
+    return intercept, X, b
+
+
+def gaussian_sufficient_statistics(model: pm.Model) -> pm.Model | None:
+    """Rewrite ``y ~ Normal(c + X @ b, sigma)`` into its sufficient statistics.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        Not mutated.
+
+    Returns
+    -------
+    pymc.Model or None
+        A model whose observed Normal is replaced by a ``pm.Potential`` named ``NAME_suffstat``
+        with the same log-likelihood, or None when the model does not have that form (one
+        observed Normal with data ``X`` and ``y``, a scalar ``sigma`` and intercept).
+    """
+    fgraph, _ = fgraph_from_model(model)
+    observed = [n for n in fgraph.apply_nodes if isinstance(n.op, ModelObservedRV)]
+    if len(observed) != 1:
+        return None
+    node = observed[0]
+    rv, value = node.inputs
+    if rv.owner is None or not isinstance(rv.owner.op, NormalRV):
+        return None
+    y = _data(value)
+    mu, sigma = rv.owner.inputs[2], rv.owner.inputs[3]
+    sigma = _strip(sigma, +1) if sigma.ndim == 1 else sigma
+    match = _linear(mu)
+    if y is None or y.ndim != 1 or sigma is None or sigma.ndim != 0 or match is None:
+        return None
+    c, X, b = match
+    if X.shape[0] != y.shape[0]:
+        return None
+    n = y.shape[0]
+    yy, sy, Xy, sX, XX = y @ y, y.sum(), X.T @ y, X.sum(axis=0), X.T @ X
+    quad = yy - 2 * pt.dot(b, Xy) + pt.dot(b, pt.dot(XX, b))
+    if c is not None:
+        quad = quad - 2 * c * sy + n * c**2 + 2 * c * pt.dot(b, sX)
+    loglik = -n * pt.log(sigma) - n / 2 * np.log(2 * np.pi) - quad / (2 * sigma**2)
+    potential = model_potential(loglik, f"{node.op.name}_suffstat")
+    fgraph.remove_output(fgraph.outputs.index(node.outputs[0]))
+    fgraph.add_output(potential)
+    return model_from_fgraph(fgraph, mutate_fgraph=True)
