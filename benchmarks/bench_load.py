@@ -1,6 +1,6 @@
 """Load: a linear regression with n = 50,000 rows and 30 predictors, compared three ways.
 
-Usage: ``python benchmarks/bench_load.py [--n 50000] [--p 30]``
+Usage: ``python benchmarks/bench_load.py [--n 50000] [--p 30] [--check]``
 Prints the wall time of each stage of ``ic.compare`` and the posterior mean/sd of a few
 coefficients.
 """
@@ -34,6 +34,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=50_000)
     parser.add_argument("--p", type=int, default=30)
+    parser.add_argument(
+        "--check", action="store_true", help="run again without the rewrite and compare"
+    )
     args = parser.parse_args()
     model = build(args.n, args.p)
     steps = []
@@ -50,6 +53,23 @@ def main() -> None:
         print(f"{name:45s} {t1 - t0:8.2f} s")
     print(f"{'total':45s} {total:8.2f} s")
     print(cmp.table().head(6).to_string(index=False))
+    if args.check:
+        start = time.perf_counter()
+        plain = ic.compare(model, random_seed=1, progressbar=False, sufficient_statistics=False)
+        print(f"\nwithout the rewrite: {time.perf_counter() - start:.2f} s")
+        a, b = (c.table().set_index(["parameter", "method"]) for c in (cmp, plain))
+        a = a.loc[b.index]
+        for method in ("mle", "map"):
+            diff = (a.xs(method, level=1)["estimate"] - b.xs(method, level=1)["estimate"]).abs()
+            print(f"{method}: largest |difference| of the estimates {diff.max():.2e}")
+        bayes, fast = b.xs("bayes", level=1), a.xs("bayes", level=1)
+        mcse = bayes["sd"] / np.sqrt(bayes["ess_bulk"])  # of each posterior mean
+        z = (fast["estimate"] - bayes["estimate"]) / (np.sqrt(2) * mcse)
+        ratio = fast["sd"] / bayes["sd"]
+        print(
+            f"bayes: posterior means differ by at most {z.abs().max():.2f} Monte Carlo SEs; "
+            f"posterior sds' ratio within [{ratio.min():.3f}, {ratio.max():.3f}]"
+        )
 
 
 if __name__ == "__main__":
