@@ -8,7 +8,7 @@ import pymc as pm
 import xarray as xr
 
 from inference_compare.diagnostics import optimum_diagnostics
-from inference_compare.methods._laplace import element_labels, optimum_to_datatree
+from inference_compare.methods._laplace import free_labels, optimum_to_datatree
 from inference_compare.methods._objective import ModelFunctions, model_functions
 from inference_compare.methods._optimize import maximize
 from inference_compare.methods.profile import profile_intervals
@@ -50,11 +50,7 @@ def fit_optimum(
     functions = model_functions(model) if functions is None else functions
     rng = make_rng(random_seed)
     result = maximize(functions, include_prior=(method == "map"), rng=rng, callback=callback)
-    labels = [
-        label
-        for var, label in zip(_element_vars(functions), element_labels(functions), strict=True)
-        if var.free
-    ]
+    labels = free_labels(functions)
     found = optimum_diagnostics(functions, result, method, labels)
     tree = optimum_to_datatree(
         functions,
@@ -116,8 +112,3 @@ def add_profile(tree, functions, result, labels, *, ci_prob: float) -> None:
             )
         )
         tree.attrs["diagnostics"] = diagnostics_to_json(notes)
-
-
-def _element_vars(functions: ModelFunctions):
-    for var in functions.variables:
-        yield from [var] * (var.stop - var.start)

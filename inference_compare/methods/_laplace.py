@@ -33,10 +33,16 @@ from inference_compare.methods._optimize import OptimizationResult
 __all__ = [
     "OptimumSummary",
     "element_labels",
+    "free_labels",
     "needs_draws",
     "optimum_summary",
     "optimum_to_datatree",
 ]
+
+
+def free_labels(functions: ModelFunctions) -> list[str]:
+    """ArviZ-style labels of the free variables' elements (the first ``n_free`` values)."""
+    return element_labels(functions)[: functions.n_free]
 
 
 def element_labels(functions: ModelFunctions) -> list[str]:
@@ -204,7 +210,6 @@ def optimum_to_datatree(
     summary = optimum_summary(functions, result, ci_prob=ci_prob, draws=draws, rng=rng)
     values, se, lower, upper = summary.values, summary.se, summary.lower, summary.upper
     samples, kinds, cov_x = summary.samples, summary.kinds, summary.cov_x
-    n_free = sum(v.stop - v.start for v in functions.variables if v.free)
     ll, lp, *_ = functions.terms(x)
     one = {"chain": [0], "draw": list(range(samples.shape[0]))}
     posterior = _dataset(functions, samples[None], one)
@@ -249,7 +254,7 @@ def optimum_to_datatree(
         "converged": int(result.converged),
         "ci_prob": ci_prob,
         "interval_kind": json.dumps(kinds),
-        "n_free": n_free,
+        "n_free": functions.n_free,
         "diagnostics": diagnostics_to_json(diagnostics),
         "inference_library": "inference_compare",
     }

@@ -124,14 +124,10 @@ class ModelFunctions:
         """Return the raveled constrained values at ``x`` (cheap: no data, no derivatives)."""
         return np.asarray(self._values_only(np.asarray(x, dtype=float)))
 
-    def unravel(self, vector: np.ndarray) -> dict[str, np.ndarray]:
-        """Split a raveled values vector into ``{name: array}`` with each variable's shape."""
-        return {
-            v.name: np.asarray(vector[..., v.start : v.stop]).reshape(
-                (*np.shape(vector)[:-1], *v.shape)
-            )
-            for v in self.variables
-        }
+    @property
+    def n_free(self) -> int:
+        """Number of free-variable elements (they come first in the values vector)."""
+        return sum(v.stop - v.start for v in self.variables if v.free)
 
     def value_point(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Map ``x`` to the model's value-variable point (unconstrained, by value name)."""

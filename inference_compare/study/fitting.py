@@ -16,7 +16,7 @@ import pandas as pd
 import pymc as pm
 
 from inference_compare.diagnostics import optimum_diagnostics
-from inference_compare.methods._laplace import element_labels, needs_draws, optimum_summary
+from inference_compare.methods._laplace import free_labels, needs_draws, optimum_summary
 from inference_compare.methods._objective import model_functions
 from inference_compare.methods._optimize import maximize
 from inference_compare.study.simulate import Simulator, replicate_seeds
@@ -65,8 +65,7 @@ class SizeFitter:
         self.model = module.build(data)
         self.functions = model_functions(self.model)
         free = [v for v in self.functions.variables if v.free]
-        n_free = sum(v.stop - v.start for v in free)
-        self.labels = element_labels(self.functions)[:n_free]
+        self.labels = free_labels(self.functions)
         self.free_names = [v.name for v in free]
         # simplex or ordered variables take their intervals from Laplace draws
         self.laplace_draws = (
