@@ -10,6 +10,7 @@ MAP estimates with their intervals. Densities are ArviZ KDEs; no interval or KDE
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -286,17 +287,35 @@ class ParameterCurves:
     likelihood: tuple[np.ndarray, np.ndarray, str] | None = field(default=None)
 
 
+def _is_flat(rv) -> bool:
+    return type(rv.owner.op).__name__ in ("FlatRV", "HalfFlatRV")
+
+
+def _depends_on(var, names: set[str], model) -> bool:
+    """Return True when ``var``'s graph involves one of the free variables ``names``."""
+    from pytensor.graph.traversal import ancestors
+
+    return any(getattr(a, "name", None) in names for a in ancestors([var]))
+
+
 def _prior_frame(cmp: Comparison) -> pd.DataFrame | None:
     if cmp.model is None:
         return None
     import pymc as pm
 
-    names = [rv.name for rv in cmp.model.free_RVs]
+    model = cmp.model
+    flat = {rv.name for rv in model.free_RVs if _is_flat(rv)}  # improper: nothing to draw
+    names = [rv.name for rv in model.free_RVs if rv.name not in flat]
+    names += [d.name for d in model.deterministics if not _depends_on(d, flat, model)]
+    if not names:
+        return None
     seed = int(cmp.attrs.get("random_seed", 0) or 0)
     try:
-        prior = pm.sample_prior_predictive(
-            draws=PRIOR_DRAWS, model=cmp.model, var_names=names, random_seed=seed
-        )
+        with warnings.catch_warnings():  # numba's object-mode notes on exotic distributions
+            warnings.simplefilter("ignore", UserWarning)
+            prior = pm.sample_prior_predictive(
+                draws=PRIOR_DRAWS, model=model, var_names=names, random_seed=seed
+            )
     except NotImplementedError:  # a distribution PyMC cannot draw from: no prior curve
         return None
     return _sample_frame(prior["prior"].to_dataset())
@@ -329,7 +348,9 @@ def parameter_curves(cmp: Comparison, *, max_parameters: int = 24) -> list[Param
                 rows=table[table["parameter"] == label],
                 posterior=_kde(draws[label].to_numpy()) if label in draws else None,
                 posterior_source=source,
-                prior=_kde(prior[label].to_numpy()) if prior is not None else None,
+                prior=(
+                    _kde(prior[label].to_numpy()) if prior is not None and label in prior else None
+                ),
                 likelihood=likelihood.get(label),
             )
         )

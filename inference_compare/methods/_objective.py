@@ -26,8 +26,9 @@ from pymc.logprob.utils import ParameterValueError
 from pymc.pytensorf import join_nonshared_inputs
 
 from inference_compare.priors import check_model, likelihood_terms, prior_terms
+from inference_compare.support import check_start
 
-__all__ = ["ModelFunctions", "VariableInfo", "model_functions"]
+__all__ = ["ModelFunctions", "VariableInfo", "model_functions", "start_is_finite"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +177,19 @@ def _data_size(model: pm.Model) -> int:
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def start_is_finite(model: pm.Model) -> bool:
+    """Return True when the joint log density (without Jacobian) is finite at the start.
+
+    Uses the model's compiled functions when they exist; otherwise compiles ``model.logp``.
+    """
+    cached = _COMPILED.get(model)
+    if cached is not None and cached[0] == tuple(model.named_vars):
+        ll, lp, *_ = cached[1].terms(cached[1].x0)
+        return bool(np.isfinite(ll + lp))
+    logp = model.compile_logp(jacobian=False)
+    return bool(np.isfinite(logp(model.initial_point())))
+
+
 def model_functions(model: pm.Model) -> ModelFunctions:
     """Return the compiled log-density parts of ``model``, compiling them on first use.
 
@@ -195,6 +209,8 @@ def model_functions(model: pm.Model) -> ModelFunctions:
         _COMPILED[model] = cached = (signature, _compile(model))
     functions = cached[1]
     functions.data_changed()  # the data may have been set since the last use
+    if not np.isfinite(functions.terms(functions.x0)[0]):
+        check_start(model)  # the user's data or parameters? then say so, in one line
     return functions
 
 
@@ -215,9 +231,11 @@ def _compile(model: pm.Model) -> ModelFunctions:
     point_map_info = DictToArrayBijection.map({v.name: start[v.name] for v in value_vars})
     point_map_info = point_map_info.point_map_info
 
-    grad_ll, grad_lp = pytensor.grad(loglik, x), pytensor.grad(logprior, x)
-    hess_ll = pytensor.gradient.jacobian(grad_ll, x, vectorize=True)
-    hess_lp = pytensor.gradient.jacobian(grad_lp, x, vectorize=True)
+    # a part may not depend on x at all (all priors pm.Flat: a constant log-prior)
+    grad_ll = pytensor.grad(loglik, x, disconnected_inputs="ignore")
+    grad_lp = pytensor.grad(logprior, x, disconnected_inputs="ignore")
+    hess_ll = pytensor.gradient.jacobian(grad_ll, x, vectorize=True, disconnected_inputs="ignore")
+    hess_lp = pytensor.gradient.jacobian(grad_lp, x, vectorize=True, disconnected_inputs="ignore")
     flat = pt.concatenate([pt.as_tensor(o, dtype="float64").ravel() for o in outputs])
     jac = pytensor.gradient.jacobian(flat, x, vectorize=True, disconnected_inputs="ignore")
 
@@ -240,11 +258,14 @@ def _compile(model: pm.Model) -> ModelFunctions:
     x_names = []
     for name, shape, *_ in point_map_info:
         x_names += _coordinate_labels(model, name, shape, dims_of=value_to_rv.get(name, name))
-    probe = everything(x0)[8:]
+    try:
+        shapes = [np.shape(value) for value in everything(x0)[8:]]
+    except ParameterValueError:  # the log densities are not defined at x0: shapes alone
+        shapes = pytensor.function([x], [pt.shape(o) for o in outputs], **compile_kwargs)(x0)
     variables, offset = [], 0
     names = [rv.name for rv in free_rvs] + [d.name for d in model.deterministics]
-    for i, (name, value) in enumerate(zip(names, probe, strict=True)):
-        shape = tuple(np.shape(value))
+    for i, (name, shape) in enumerate(zip(names, shapes, strict=True)):
+        shape = tuple(int(n) for n in shape)
         size = int(np.prod(shape, dtype=int))
         dims = tuple(model.named_vars_to_dims.get(name) or ())
         variables.append(

@@ -14,7 +14,9 @@ from threadpoolctl import threadpool_limits
 from inference_compare.diagnostics import diagnostics_to_json, nuts_diagnostics
 from inference_compare.errors import FitFailedError, UsageError
 from inference_compare.methods._common import make_rng
+from inference_compare.methods._objective import start_is_finite
 from inference_compare.priors import check_model
+from inference_compare.support import check_start
 from inference_compare.validate import check_ci_prob, check_positive_int
 
 __all__ = ["default_nuts_sampler", "fit_bayes"]
@@ -75,6 +77,13 @@ def fit_bayes(
     rng = make_rng(random_seed)
     seed = int(rng.integers(2**31 - 1))
     sampler = nuts_sampler or default_nuts_sampler()
+    if not start_is_finite(model):  # nutpie would crash the interpreter on such a model
+        check_start(model)  # the user's data or parameters? then say so, in one line
+        raise FitFailedError(
+            "bayes",
+            "NUTS cannot start: the log density is not finite at the model's initial point "
+            "(give initval= values inside the support)",
+        )
     quiet = contextlib.nullcontext() if progressbar else contextlib.redirect_stdout(io.StringIO())
     try:
         with threadpool_limits(limits=1), quiet:
@@ -89,7 +98,11 @@ def fit_bayes(
                 compute_convergence_checks=False,
             )
     except (pm.exceptions.SamplingError, ValueError, RuntimeError) as exc:
-        raise FitFailedError("bayes", f"NUTS could not sample this model: {exc}") from exc
+        check_start(model)  # the user's data or parameters? then say so, in one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FitFailedError("bayes", f"NUTS could not sample this model: {first}") from None
+    if dt["posterior"].sizes["draw"] < draws:  # the sampler was interrupted and kept a part
+        raise KeyboardInterrupt
     dt.name = "bayes"
     found = nuts_diagnostics(dt)
     dt.attrs.update(

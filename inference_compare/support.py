@@ -1,0 +1,157 @@
+"""Checks at the model's initial point: can the methods start at all.
+
+Two mistakes stop every method before it starts, and both are the user's to fix:
+
+* a distribution whose parameters are invalid (``pm.Gamma("rate", alpha=-2, beta=1)``, or a
+  scale computed negative at the initial point): PyMC raises ``ParameterValueError`` from
+  inside the compiled graph, which names the condition but not the variable;
+* observed data outside the support of their likelihood (a negative waiting time under an
+  Exponential, a count of -1, a proportion of 1.3): the log-likelihood is ``-inf`` whatever the
+  parameters, so an optimiser never leaves its start and NUTS cannot initialise.
+
+`check_start` evaluates each term's log density element by element at the initial point and,
+where an observation has zero likelihood, at `N_PROBES` further parameter points drawn around
+it: an observation whose likelihood is zero at every one of them is reported with its variable,
+position and value. A term that is ``-inf`` only at the initial point (a ``Uniform(0, theta)``
+likelihood whose initial ``theta`` is below the largest observation) is not the data's fault,
+and is left to the optimisers, which leave such a point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pymc as pm
+import pytensor
+from pymc.logprob.utils import ParameterValueError
+
+from inference_compare.errors import DataError, ModelError
+
+__all__ = ["N_PROBES", "check_start"]
+
+#: Parameter points, besides the initial point, at which an observation's zero likelihood is
+#: confirmed before it is called outside the support.
+N_PROBES = 24
+#: Spread of those points around the initial point, on the unconstrained scale.
+PROBE_SCALE = 3.0
+
+
+def _term_logps(model: pm.Model, rvs: list) -> Callable[[dict], list[np.ndarray]]:
+    """Compiled elementwise log densities of ``rvs`` as a function of a value point.
+
+    Compiled with plain ``pytensor.function``, not ``model.compile_fn``: PyMC's rewrite would
+    turn invalid parameters into a silent ``-inf``; here they raise ``ParameterValueError``.
+    """
+    inputs = list(model.value_vars)
+    fn = pytensor.function(
+        inputs, model.logp(vars=rvs, jacobian=False, sum=False), on_unused_input="ignore"
+    )
+    return lambda point: [np.asarray(v) for v in fn(*(point[i.name] for i in inputs))]
+
+
+def _invalid_parameters(model: pm.Model, point: dict, exc: ParameterValueError) -> ModelError:
+    """Find which variable's distribution rejected its parameters; say so in one line."""
+    for rv in [*model.free_RVs, *model.observed_RVs]:
+        try:
+            _term_logps(model, [rv])(point)
+        except ParameterValueError as inner:
+            where = "its prior" if rv in model.free_RVs else "its likelihood"
+            return ModelError(
+                f"the distribution of {rv.name!r} ({where}) has invalid parameters at the "
+                f"model's initial point: PyMC requires {_condition(inner)}. Check the "
+                "parameters in the model file (or give an initval= that makes them valid)"
+            )
+    return ModelError(f"a distribution in the model has invalid parameters: {_condition(exc)}")
+
+
+def _condition(exc: ParameterValueError) -> str:
+    return " ".join(str(exc).split()) or "valid parameters"
+
+
+def _describe_position(index: tuple[int, ...]) -> str:
+    if len(index) == 1:
+        return f"row {index[0] + 1}"
+    return "element [" + ", ".join(map(str, index)) + "]"
+
+
+def check_start(model: pm.Model, *, random_seed: int = 0) -> None:
+    """Raise when the methods cannot start: invalid parameters or data outside the support.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The user's model (not mutated).
+    random_seed : int, default 0
+        Seed of the probe points (the verdict does not depend on it in practice).
+
+    Raises
+    ------
+    ModelError
+        A distribution's parameters are invalid at the initial point, or a prior's log density
+        is not finite there (an ``initval`` outside the support).
+    DataError
+        Observed data have zero likelihood at every parameter point tried: they lie outside
+        the support of their distribution. The message names the variable, the first
+        offending position (1-based row) and its value.
+    """
+    start = model.initial_point()
+    terms = [*model.free_RVs, *model.observed_RVs]
+    try:
+        logps = _term_logps(model, terms)(start)
+    except ParameterValueError as exc:
+        raise _invalid_parameters(model, start, exc) from None
+    n_free = len(model.free_RVs)
+    for rv, logp in zip(model.free_RVs, logps[:n_free], strict=True):
+        if not np.all(np.isfinite(logp)):
+            raise ModelError(
+                f"the prior of {rv.name!r} has zero density at the model's initial point: are "
+                "its parameters valid, and its initval (if any) inside its support?"
+            )
+    bad = [
+        (rv, ~np.isfinite(np.asarray(lp)))
+        for rv, lp in zip(model.observed_RVs, logps[n_free:], strict=True)
+        if not np.all(np.isfinite(lp))
+    ]
+    if bad:
+        _confirm_outside_support(model, start, bad, random_seed)
+
+
+def _confirm_outside_support(model, start, bad, random_seed: int) -> None:
+    """Raise `DataError` for observations that have zero likelihood at every probe point."""
+    rng = np.random.default_rng(random_seed)
+    rvs = [rv for rv, _ in bad]
+    logps = _term_logps(model, rvs)
+    never = [mask.copy() for _, mask in bad]
+    for _ in range(N_PROBES):
+        point = {k: v + PROBE_SCALE * rng.standard_normal(np.shape(v)) for k, v in start.items()}
+        try:
+            values = logps(point)
+        except ParameterValueError:
+            continue
+        for k, lp in enumerate(values):
+            never[k] &= ~np.isfinite(np.asarray(lp))
+    for (rv, _), mask in zip(bad, never, strict=True):
+        if np.any(mask):
+            data = _data(model, rv)
+            index = tuple(int(i) for i in np.argwhere(np.broadcast_to(mask, data.shape))[0])
+            value = data[index]
+            dist = _distribution_name(rv)
+            raise DataError(
+                f"the observed data of {rv.name!r} are outside the support of its "
+                f"{dist} distribution: {_describe_position(index)} is {value.item()!r}, which has "
+                f"zero likelihood at every parameter value tried ({int(mask.sum())} "
+                "such value(s) in all)"
+            )
+
+
+def _distribution_name(rv) -> str:
+    op = rv.owner.op
+    names = getattr(op, "_print_name", None)
+    return names[0] if names else type(op).__name__.removesuffix("RV")
+
+
+def _data(model: pm.Model, rv) -> np.ndarray:
+    """Return the observed values of ``rv`` (constant or ``pm.Data``)."""
+    value = model.rvs_to_values[rv]
+    return np.asarray(value.eval())
