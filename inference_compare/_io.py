@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write"]
+__all__ = ["atomic_path", "atomic_write", "ensure_writable_dir"]
 
 
 def _umask() -> int:
@@ -58,3 +58,29 @@ def atomic_write(path: str | os.PathLike, content: str | bytes) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def ensure_writable_dir(path: str | os.PathLike) -> Path:
+    """Create folder ``path`` (and its parents) and check that files can be written in it.
+
+    Raises
+    ------
+    UsageError
+        When the path is a file, or the folder cannot be created or written (exit 2 on the
+        command line: the user's path to fix).
+    """
+    from inference_compare.errors import UsageError
+
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"the output folder {str(out)!r} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write to the folder {str(out)!r}: {exc.strerror or exc}"
+        ) from None
+    return out

@@ -194,12 +194,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_study(args: argparse.Namespace) -> int:
+    from inference_compare._io import ensure_writable_dir
     from inference_compare.runner import write_study_outputs
     from inference_compare.study import study
 
     _use_agg()
     name = Path(args.model).stem
-    out = Path(args.out) if args.out else Path("reports") / f"{name}-study"
+    out = ensure_writable_dir(Path(args.out) if args.out else Path("reports") / f"{name}-study")
     result = study(
         args.model,
         sizes=args.sizes,

@@ -67,8 +67,9 @@ def _read_csv(path: Path) -> dict[str, list[Any]]:
         "dtype": str,
         "keep_default_na": False,
         "skipinitialspace": True,
-        "encoding": "utf-8-sig",
-    }  # a byte-order mark is not part of the first name
+        "encoding": "utf-8-sig",  # a byte-order mark is not part of the first name
+        "skip_blank_lines": False,  # a blank line inside the data is a missing row: say so
+    }
     try:
         frame = pd.read_csv(path, sep=_delimiter(path), **options)
     except pd.errors.EmptyDataError:
@@ -76,6 +77,9 @@ def _read_csv(path: Path) -> dict[str, list[Any]]:
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise DataError(f"data file {path.name!r} is not a well-formed CSV: {reason}") from None
+    blank = (frame == "").all(axis=1).to_numpy() | frame.isna().all(axis=1).to_numpy()
+    last = len(frame) - int(np.argmin(blank[::-1])) if not blank.all() else 0
+    frame = frame.iloc[:last].fillna("")  # blank lines at the very end are not data
     if len(frame) == 0:
         raise DataError(f"data file {path.name!r} has a header but no rows")
     unnamed = [c for c in frame.columns if str(c).startswith("Unnamed:")]

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from inference_compare._io import ensure_writable_dir
 from inference_compare.catalog import load_model, model_title
 from inference_compare.compare import Comparison, compare, load
 from inference_compare.data import build_model, read_data, summarize_data
@@ -315,6 +316,7 @@ def run_model(
         source = f"{module.__name__}.DATA"
     built = build_model(module, data, source=source)
     out_dir = Path(out) if out is not None else Path("reports") / module.__name__
+    ensure_writable_dir(out_dir)  # before the fitting, not after it
     enabled = progress_enabled(progress)
     with quiet_library_logs(not enabled), StepProgress(enabled) as step:
         cmp = compare(
@@ -351,12 +353,13 @@ def run_model(
 
 def _write(cmp: Comparison, out_dir: Path) -> RunOutputs:
     """Write the outputs; a folder that cannot be written is the user's to fix (exit 2)."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {str(out_dir)!r} is a file, not a folder")
+    ensure_writable_dir(out_dir)
     try:
         return write_run_outputs(cmp, out_dir)
-    except PermissionError as exc:
-        raise UsageError(f"cannot write the outputs to {str(out_dir)!r}: {exc.strerror}") from None
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the outputs to {str(out_dir)!r}: {exc.strerror or exc}"
+        ) from None
 
 
 def _rebuild(attrs: dict[str, Any]) -> Any:
