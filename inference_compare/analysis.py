@@ -115,7 +115,7 @@ def laplace_khat(model: pm.Model, *, draws: int = 2000, random_seed: int = 0) ->
     """
     functions = model_functions(model)
     rng = np.random.default_rng(random_seed)
-    result = maximize(functions, include_prior=True, rng=rng)
+    result = maximize(functions, include_prior=True)
     cov = _covariance(result.hessian)
     if cov is None:
         return float("inf")

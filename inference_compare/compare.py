@@ -40,6 +40,7 @@ TABLE_COLUMNS = [
     "ess_bulk",
     "ess_tail",
     "r_hat",
+    "status",
 ]
 
 
@@ -175,13 +176,22 @@ class Comparison:
                 else _optimum_rows(fit)
             )
             rows.insert(1, "method", method)
+            rows["status"] = str(fit.attrs.get("status", "ok"))
             parts.append(rows)
+        labels = list(dict.fromkeys(parts[0]["parameter"])) if parts else []
+        for method, reason in (self.attrs.get("failed") or {}).items():
+            parts.append(
+                pd.DataFrame(
+                    {"parameter": labels, "method": method, "status": f"failed: {reason}"}
+                )
+            )
         table = pd.concat(parts, ignore_index=True)
         extra = [c for c in ("profile_lower", "profile_upper") if c in table.columns]
         table = table.reindex(columns=TABLE_COLUMNS + extra)
         order = {p: i for i, p in enumerate(dict.fromkeys(table["parameter"]))}
         table["_p"] = table["parameter"].map(order)
-        table["_m"] = table["method"].map({m: i for i, m in enumerate(self.methods)})
+        table["_m"] = table["method"].map({m: i for i, m in enumerate(METHODS)})
+        table["interval"] = table["interval"].fillna("none")
         return table.sort_values(["_p", "_m"]).drop(columns=["_p", "_m"]).reset_index(drop=True)
 
     def summary(self) -> pd.DataFrame:
@@ -263,8 +273,7 @@ class Comparison:
     def __str__(self) -> str:
         """Return the side-by-side table and the diagnostics as text."""
         head = f"Comparison of {', '.join(self.methods)} ({self.attrs.get('model', 'model')})"
-        cols = ["parameter", "method", "estimate", "sd", "lower", "upper"]
-        body = self.table()[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}")
+        body = _text_table(self.table())
         notes = "\n".join(f"  {d}" for d in self.diagnostics)
         return f"{head}, {self.ci_prob:.0%} intervals\n{body}" + (
             f"\nDiagnostics:\n{notes}" if notes else ""
@@ -281,6 +290,18 @@ class Comparison:
             for d in self.diagnostics
         )
         return f"<div>{table}" + (f"<ul>{notes}</ul>" if notes else "") + "</div>"
+
+
+def _text_table(table: pd.DataFrame) -> str:
+    """Return the table as text; a failed fit's row says why instead of numbers."""
+    cols = ["parameter", "method", "estimate", "sd", "lower", "upper"]
+    shown = table[cols].astype(object)
+    for col in cols[2:]:
+        shown[col] = [f"{v:.4g}" for v in table[col]]
+    failed = table["status"] != "ok"
+    shown.loc[failed, "estimate"] = table.loc[failed, "status"]
+    shown.loc[failed, ["sd", "lower", "upper"]] = ""
+    return shown.to_string(index=False)
 
 
 def _attr(value: Any) -> Any:

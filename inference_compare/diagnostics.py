@@ -13,7 +13,9 @@ import numpy as np
 import xarray as xr
 
 __all__ = [
+    "FAILURES",
     "Diagnostic",
+    "failure_reason",
     "diagnostics_from_json",
     "diagnostics_to_json",
     "nuts_diagnostics",
@@ -32,6 +34,8 @@ FLAT_TOL = 1e-6
 UNBOUNDED_RISE = 1.0
 #: A positive parameter that ends below this fraction of its starting value has collapsed.
 COLLAPSE_RATIO = 1e-8
+#: Hessian eigenvalues below this fraction of the largest span the flat directions named.
+EIGEN_FLAT = 1e-9
 #: Ray lengths, in units of ``1 + max|x|`` of the unconstrained estimate.
 RAY_STEPS = (1.0, 10.0, 100.0)
 
@@ -78,11 +82,6 @@ def diagnostics_from_json(text: str | None) -> list[Diagnostic]:
     return [Diagnostic(**{**d, "parameters": tuple(d["parameters"])}) for d in json.loads(text)]
 
 
-def _changed(before: np.ndarray, after: np.ndarray, names: list[str]) -> tuple[str, ...]:
-    moved = ~np.isclose(before, after, rtol=1e-3, atol=1e-8)
-    return tuple(n for n, m in zip(names, moved, strict=True) if m)
-
-
 def _ray(functions, objective, x, v, labels):
     """Follow ``x + t v``; return (rise per step, labels that moved, values converge)."""
     scale = 1.0 + float(np.max(np.abs(x)))
@@ -93,8 +92,7 @@ def _ray(functions, objective, x, v, labels):
             xt = x + t * scale * v
             rises.append(objective(xt) - f0)
             vals.append(functions.values_only(xt)[: len(labels)])
-    base = functions.values_only(x)[: len(labels)]
-    moved = _changed(base, vals[-1], labels)
+    moved = _flat_parameters(v, functions)  # the parameters that move along the ray
     bounded = bool(np.all(np.isfinite(vals[-1])) and np.allclose(vals[-2], vals[-1], rtol=1e-4))
     return np.asarray(rises), moved, bounded
 
@@ -147,11 +145,12 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
             Diagnostic(
                 method,
                 "on_boundary",
-                "error" if method == "mle" else "warning",
-                f"the {kind} is highest as {', '.join(collapsed)} go to zero, the edge of "
-                "their support: the estimate is reported at the edge, and its standard error and "
-                "Wald interval are not valid there. Use a prior that vanishes at zero (e.g. "
-                "Gamma with shape > 2 for a scale) or full Bayes",
+                "warning",
+                f"the {kind} is highest as {', '.join(collapsed)} goes to zero, the edge of "
+                "its support: the estimate is that edge, where a standard error and a Wald "
+                "interval do not exist, so the interval is the profile-likelihood interval. A "
+                "prior that vanishes at zero (e.g. Gamma with shape > 2 for a scale) keeps the "
+                "MAP off the edge",
                 collapsed,
             )
         ]
@@ -162,10 +161,11 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                 "unbounded",
                 "error",
                 f"{', '.join(collapsed)} collapsed toward zero while the {kind} kept growing: "
-                "the likelihood is unbounded and has no maximum (typically a scale or variance "
-                "fitted to a single point, or a mixture component that collapsed onto one "
-                "observation). Use more data, a prior that keeps the scale away from zero "
-                "(the MAP), or full Bayes",
+                f"the {kind} is unbounded and has no maximum (typically a scale or variance "
+                "fitted to a single point, a mixture component that collapsed onto one "
+                "observation, or the group scale of a centred hierarchical model collapsing "
+                "with its group effects). Use more data, a prior that keeps the scale away from "
+                "zero, integrate group effects out (latent=...), or full Bayes",
                 collapsed,
             )
         ]
@@ -184,8 +184,10 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
         if not norm > 0:
             continue
         v = v / norm
-        for sign in (1.0, -1.0):
-            rises, moved, bounded = _ray(functions, objective, result.x, sign * v, labels)
+        both = [_ray(functions, objective, result.x, sign * v, labels) for sign in (1.0, -1.0)]
+        if all(np.all(np.abs(r[0]) < FLAT_TOL) for r in both):
+            continue  # flat both ways: a direction the data do not determine (see below)
+        for rises, moved, bounded in both:
             if not np.all(rises > -FLAT_TOL):
                 continue
             if rises[-1] > UNBOUNDED_RISE and rises[-1] > rises[-2] + UNBOUNDED_RISE:
@@ -207,12 +209,11 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                     Diagnostic(
                         method,
                         "on_boundary",
-                        "error" if method == "mle" else "warning",
+                        "warning",
                         f"the {kind} is highest at the boundary of the support of "
                         f"{', '.join(moved) or 'some parameters'} (e.g. a proportion of 0 or 1): "
-                        "the estimate is reported at the edge, and its standard error and Wald "
-                        "interval are not valid there. Prefer the MAP or the Bayes interval, or "
-                        "a profile-likelihood interval",
+                        "the estimate is that edge, where a standard error and a Wald interval "
+                        "do not exist, so the interval is the profile-likelihood interval",
                         moved,
                     )
                 ]
@@ -230,15 +231,21 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                 )
             ]
     if not result.min_eigenvalue > 1e-12:
+        null = eigval <= EIGEN_FLAT * max(abs(eigval[-1]), np.finfo(float).tiny)
+        flat = _flat_parameters(d[:, None] * eigvec[:, null | (eigval == eigval[0])], functions)
         out.append(
             Diagnostic(
                 method,
                 "hessian_not_positive_definite",
                 "error",
-                f"the {kind} is flat in some direction at the estimate (its Hessian is not "
-                "positive definite), so some parameters are not identified by the data "
-                "(e.g. collinear predictors, or more parameters than observations): standard "
-                "errors and intervals are not available. Remove the redundancy or add a prior",
+                f"the {kind} is flat along a direction that moves "
+                f"{', '.join(flat) or 'several parameters'} together: the data do not "
+                "determine these parameters (e.g. collinear predictors, more parameters than "
+                "observations, or a hierarchical model whose group-level priors were removed, "
+                "so its population parameters vanish from the likelihood), and any value along "
+                "that direction fits equally well. Remove the redundancy, add a prior (the "
+                "MAP), or integrate group effects out (latent=...)",
+                flat,
             )
         )
     elif not result.converged:
@@ -256,12 +263,57 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
     return out
 
 
+def _flat_parameters(direction: np.ndarray, functions) -> tuple[str, ...]:
+    """Labels of the free elements that move along an unconstrained ``direction``.
+
+    ``direction`` may be a matrix whose columns span several directions.
+    """
+    weights = np.abs(direction)
+    weights = weights.max(axis=1) if weights.ndim == 2 else weights  # several directions
+    weights = weights / max(float(np.max(weights)), np.finfo(float).tiny)
+    names = functions.x_labels()
+    return tuple(dict.fromkeys(names[i] for i in np.flatnonzero(weights > 0.1)))
+
+
+#: Diagnostics after which a fit has no estimate at all, and what its table cells say instead.
+FAILURES: dict[str, str] = {
+    "objective_not_finite": "the objective is not finite where the optimiser ended",
+    "unbounded": "the objective is unbounded (no maximum)",
+    "mle_does_not_exist": "the MLE does not exist (an estimate runs to infinity)",
+    "map_does_not_exist": "the MAP does not exist (an estimate runs to infinity)",
+    "hessian_not_positive_definite": "parameters not identified (a flat direction)",
+    "not_converged": "the optimiser did not converge",
+}
+
+
+def failure_reason(found: list[Diagnostic]) -> str | None:
+    """Return the short reason a fit failed (see `FAILURES`), or None when it did not."""
+    for d in found:
+        if d.code in FAILURES:
+            where = f": {', '.join(d.parameters)}" if d.parameters else ""
+            return f"{FAILURES[d.code]}{where}"
+    return None
+
+
 def _collapsed(functions, result, labels: list[str]) -> tuple[str, ...]:
-    """Return the positive parameters that shrank below `COLLAPSE_RATIO` of their start."""
+    """Return the positive parameters that shrank below `COLLAPSE_RATIO` of their start.
+
+    A parameter the objective does not depend on at all (its gradient and Hessian row exactly
+    zero: e.g. a group scale once the group priors are removed) has not collapsed, whatever
+    value it drifted to: it is not identified, which the caller reports instead.
+    """
     start = functions.values_only(functions.x0)[: len(labels)]
     end = functions.values_only(result.x)[: len(labels)]
     shrunk = (start > 0) & (end >= 0) & (end < COLLAPSE_RATIO * start)
-    return tuple(label for label, s in zip(labels, shrunk, strict=True) if s)
+    x_labels = functions.x_labels()
+    absent = {
+        x_labels[i]
+        for i in range(result.x.size)
+        if result.gradient[i] == 0 and not np.any(result.hessian[i])
+    }
+    return tuple(
+        label for label, s in zip(labels, shrunk, strict=True) if s and label not in absent
+    )
 
 
 def nuts_diagnostics(dt: xr.DataTree) -> list[Diagnostic]:

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from inference_compare.diagnostics import optimum_diagnostics
-from inference_compare.methods._laplace import free_labels, optimum_to_datatree
+from inference_compare.diagnostics import (
+    FAILURES,
+    Diagnostic,
+    failure_reason,
+    optimum_diagnostics,
+)
+from inference_compare.methods._laplace import (
+    OptimumSummary,
+    boundary_summary,
+    failed_summary,
+    free_labels,
+    optimum_summary,
+    optimum_to_datatree,
+)
 from inference_compare.methods._objective import ModelFunctions, model_functions
-from inference_compare.methods._optimize import maximize
+from inference_compare.methods._optimize import OptimizationResult, maximize
 from inference_compare.methods.profile import profile_intervals
 from inference_compare.validate import check_ci_prob, check_positive_int
 
-__all__ = ["add_profile", "fit_optimum", "make_rng"]
+__all__ = ["Optimum", "add_profile", "fit_optimum", "make_rng", "solve"]
 
 #: Wald and profile intervals "disagree strongly" when an endpoint moves by more than this
 #: fraction of the Wald interval's width.
@@ -26,6 +40,80 @@ def make_rng(random_seed: int | np.random.Generator | None) -> np.random.Generat
     if isinstance(random_seed, np.random.Generator):
         return random_seed
     return np.random.default_rng(random_seed)
+
+
+@dataclass(slots=True)
+class Optimum:
+    """One MLE or MAP fit, judged: what `fit_optimum` and the studies both report.
+
+    Attributes
+    ----------
+    result : OptimizationResult
+        Where the optimiser ended.
+    diagnostics : list of Diagnostic
+    summary : OptimumSummary
+        Estimates, standard errors and intervals; all NaN when the fit failed.
+    status : str
+        ``"ok"``, or ``"failed: why"`` (`inference_compare.diagnostics.FAILURES`): a fit that
+        did not reach a verified optimum has no estimate. An estimate on the boundary of the
+        support is an estimate (status ok, an ``on_boundary`` warning, profile intervals).
+    """
+
+    result: OptimizationResult
+    diagnostics: list[Diagnostic]
+    summary: OptimumSummary
+    status: str
+
+    @property
+    def failed(self) -> bool:
+        """True when the fit has no estimate."""
+        return self.status != "ok"
+
+    @property
+    def code(self) -> str:
+        """``"ok"``, or the code of the diagnostic that made the fit fail."""
+        if not self.failed:
+            return "ok"
+        return next(d.code for d in self.diagnostics if d.code in FAILURES)
+
+
+def solve(
+    functions: ModelFunctions,
+    *,
+    method: str,
+    ci_prob: float,
+    draws: int,
+    rng: np.random.Generator,
+    callback=None,
+) -> Optimum:
+    """Maximise the MLE (``method="mle"``) or MAP objective and judge the optimum.
+
+    The one rule for every MLE and MAP in the package (`compare`, the studies, exact coverage):
+    a verified interior optimum gets Wald / Laplace intervals; an optimum on the boundary gets
+    profile intervals (`inference_compare.methods._laplace.boundary_summary`); anything else
+    (no convergence, unbounded, non-existent, non-identified, not finite) fails, with no
+    estimate.
+    """
+    include_prior = method == "map"
+    result = maximize(functions, include_prior=include_prior, callback=callback)
+    found = optimum_diagnostics(functions, result, method, free_labels(functions))
+    reason = failure_reason(found)
+    if reason is not None:
+        return Optimum(result, found, failed_summary(functions), f"failed: {reason}")
+    boundary = tuple(p for d in found if d.code == "on_boundary" for p in d.parameters)
+    if boundary:
+        summary = boundary_summary(
+            functions,
+            result,
+            boundary,
+            include_prior=include_prior,
+            ci_prob=ci_prob,
+            draws=draws,
+            rng=rng,
+        )
+    else:
+        summary = optimum_summary(functions, result, ci_prob=ci_prob, draws=draws, rng=rng)
+    return Optimum(result, found, summary, "ok")
 
 
 def fit_optimum(
@@ -49,20 +137,18 @@ def fit_optimum(
     check_positive_int("draws", draws)
     functions = model_functions(model) if functions is None else functions
     rng = make_rng(random_seed)
-    result = maximize(functions, include_prior=(method == "map"), rng=rng, callback=callback)
-    labels = free_labels(functions)
-    found = optimum_diagnostics(functions, result, method, labels)
+    fit = solve(functions, method=method, ci_prob=ci_prob, draws=draws, rng=rng, callback=callback)
     tree = optimum_to_datatree(
         functions,
-        result,
+        fit.result,
+        fit.summary,
         method=method,
         ci_prob=ci_prob,
-        draws=draws,
-        rng=rng,
-        diagnostics=found,
+        diagnostics=fit.diagnostics,
+        status=fit.status,
     )
-    if profile and method == "mle":
-        add_profile(tree, functions, result, labels, ci_prob=ci_prob)
+    if profile and method == "mle" and not fit.failed:
+        add_profile(tree, functions, fit.result, free_labels(functions), ci_prob=ci_prob)
     return tree
 
 

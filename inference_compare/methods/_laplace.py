@@ -32,12 +32,19 @@ from inference_compare.methods._optimize import OptimizationResult
 
 __all__ = [
     "OptimumSummary",
+    "boundary_summary",
     "element_labels",
+    "failed_summary",
     "free_labels",
     "needs_draws",
     "optimum_summary",
     "optimum_to_datatree",
 ]
+
+
+#: How far a boundary coordinate is pushed on the unconstrained scale to reach the edge itself
+#: (logistic(1000) == 1.0 and exp(-1000) == 0.0 in double precision).
+EDGE_PUSH = 1000.0
 
 
 def free_labels(functions: ModelFunctions) -> list[str]:
@@ -188,29 +195,36 @@ def optimum_summary(
     return OptimumSummary(values, se, lower, upper, kinds, cov_x, samples)
 
 
+def failed_summary(functions: ModelFunctions) -> OptimumSummary:
+    """Return the summary of a failed fit: no estimate, no standard error, no interval."""
+    nan = np.full(functions.variables[-1].stop, np.nan)
+    return OptimumSummary(nan, nan, nan, nan, {}, None, nan[None, :])
+
+
 def optimum_to_datatree(
     functions: ModelFunctions,
     result: OptimizationResult,
+    summary: OptimumSummary,
     *,
     method: str,
     ci_prob: float,
-    draws: int,
-    rng: np.random.Generator,
     diagnostics: list[Diagnostic],
+    status: str = "ok",
 ) -> xr.DataTree:
     """Build the DataTree of an MLE or MAP fit.
 
     Groups: ``posterior`` (Laplace draws, chain=1), ``point_estimate`` (the exact mode),
     ``standard_error`` (delta method), ``interval`` (``ci_bound`` = lower, upper), ``fit``
     (unconstrained ``mean_vector`` and ``covariance_matrix``), ``optimizer_result`` and
-    ``observed_data``. Attrs: ``method``, ``log_likelihood``, ``log_posterior``, ``converged``,
-    ``ci_prob``, ``interval_kind`` (per variable, JSON) and ``diagnostics`` (JSON).
+    ``observed_data``. Attrs: ``method``, ``status`` (``"ok"`` or ``"failed: why"``),
+    ``log_likelihood``, ``log_posterior``, ``converged``, ``ci_prob``, ``interval_kind`` (per
+    variable, JSON) and ``diagnostics`` (JSON). A failed fit (see `failed_summary`) has NaN
+    in every estimate, standard error, interval and draw, and no log density.
     """
     x = result.x
-    summary = optimum_summary(functions, result, ci_prob=ci_prob, draws=draws, rng=rng)
     values, se, lower, upper = summary.values, summary.se, summary.lower, summary.upper
     samples, kinds, cov_x = summary.samples, summary.kinds, summary.cov_x
-    ll, lp, *_ = functions.terms(x)
+    ll, lp = functions.terms(x)[:2] if status == "ok" else (np.nan, np.nan)
     one = {"chain": [0], "draw": list(range(samples.shape[0]))}
     posterior = _dataset(functions, samples[None], one)
     names = functions.x_names
@@ -248,6 +262,7 @@ def optimum_to_datatree(
     )
     attrs = {
         "method": method,
+        "status": status,
         "log_likelihood": ll,
         "log_prior": lp,
         "log_posterior": ll + lp,
@@ -274,15 +289,81 @@ def optimum_to_datatree(
     return tree
 
 
+def _boundary_columns(functions: ModelFunctions, labels: tuple[str, ...]) -> list[int]:
+    x_labels = functions.x_labels()
+    return [i for i, label in enumerate(x_labels) if label in labels]
+
+
+def boundary_summary(
+    functions: ModelFunctions,
+    result: OptimizationResult,
+    boundary: tuple[str, ...],
+    *,
+    include_prior: bool,
+    ci_prob: float,
+    draws: int,
+    rng: np.random.Generator,
+) -> OptimumSummary:
+    """Summarise an optimum on the boundary of the support (e.g. 10 heads in 10 tosses).
+
+    The estimate of each parameter in ``boundary`` is the edge itself (its unconstrained
+    coordinate pushed on to where the transform saturates: a proportion of exactly 1, a scale
+    of exactly 0). There its standard error and Wald interval do not exist (the unconstrained
+    coordinate is infinite), so every free scalar gets the **profile-likelihood** interval
+    (of the log-posterior for the MAP), which stops at the edge; the other parameters' standard
+    errors come from the Hessian with the boundary coordinates held at the edge.
+    """
+    from inference_compare.methods.profile import profile_intervals
+
+    cols = _boundary_columns(functions, boundary)
+    x_edge = result.x.copy()
+    x_edge[cols] += np.sign(result.x[cols] - functions.x0[cols] + 1e-300) * EDGE_PUSH
+    with np.errstate(all="ignore"):
+        values = functions.values_only(x_edge)
+    _, jac = functions.values(result.x)
+    keep = np.setdiff1d(np.arange(result.x.size), cols)
+    inner = _covariance(result.hessian[np.ix_(keep, keep)]) if keep.size else np.zeros((0, 0))
+    cov_x = np.zeros_like(result.hessian)
+    se = np.full(values.shape, np.nan)
+    if inner is not None:
+        cov_x[np.ix_(keep, keep)] = inner
+        se = np.sqrt(np.clip(np.diag(jac @ cov_x @ jac.T), 0, None))
+    labels = element_labels(functions)
+    se[[k for k, label in enumerate(labels) if label in boundary]] = np.nan
+    lower, upper = np.full(values.shape, np.nan), np.full(values.shape, np.nan)
+    found = profile_intervals(
+        functions,
+        result.x,
+        cov_x,
+        free_labels(functions),
+        ci_prob=ci_prob,
+        include_prior=include_prior,
+    )
+    kinds: dict[str, str] = {}
+    for k, item in enumerate(found):
+        lower[k], upper[k] = item.lower, item.upper
+    for var in (v for v in functions.variables if v.free):
+        if np.all(np.isfinite(lower[var.start : var.stop])):
+            kinds[var.name] = "profile"
+    samples = values[None, :]
+    if draws and inner is not None:
+        xs = x_edge + rng.standard_normal((draws, x_edge.size)) @ _sqrt_psd(cov_x).T
+        with np.errstate(all="ignore"):
+            samples = np.stack([functions.values_only(xi) for xi in xs])
+        q = np.quantile(samples, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
+        for var in (v for v in functions.variables if v.name not in kinds):
+            sl = slice(var.start, var.stop)
+            lower[sl], upper[sl] = q[0, sl], q[1, sl]
+            kinds[var.name] = "laplace_eti"
+    return OptimumSummary(values, se, lower, upper, kinds, cov_x, samples)
+
+
+def _sqrt_psd(cov: np.ndarray) -> np.ndarray:
+    """Return a square root of a positive semi-definite covariance (zero rows allowed)."""
+    eigval, eigvec = np.linalg.eigh(cov)
+    return eigvec * np.sqrt(np.clip(eigval, 0, None))
+
+
 def _x_slice(functions: ModelFunctions, var) -> slice:
     """Columns of ``x`` that belong to free variable ``var``."""
-    model = functions.model
-    rv = model[var.name]
-    value_name = model.rvs_to_values[rv].name
-    offset = 0
-    for name, shape, *_ in functions._point_map_info:
-        size = int(np.prod(shape, dtype=int))
-        if name == value_name:
-            return slice(offset, offset + size)
-        offset += size
-    raise KeyError(var.name)
+    return functions.x_slice(var.name)

@@ -130,6 +130,32 @@ class ModelFunctions:
         """Number of free-variable elements (they come first in the values vector)."""
         return sum(v.stop - v.start for v in self.variables if v.free)
 
+    def x_slice(self, name: str) -> slice:
+        """Return the columns of ``x`` that belong to free variable ``name``."""
+        value_name = self.model.rvs_to_values[self.model[name]].name
+        offset = 0
+        for value, shape, *_ in self._point_map_info:
+            size = int(np.prod(shape, dtype=int))
+            if value == value_name:
+                return slice(offset, offset + size)
+            offset += size
+        raise KeyError(name)
+
+    def x_labels(self) -> list[str]:
+        """Label of the free variable element each column of ``x`` belongs to.
+
+        Elementwise transforms map one column to one element; a simplex or ordered variable's
+        columns are labelled with the variable's name.
+        """
+        out = list(self.x_names)
+        for v in (v for v in self.variables if v.free):
+            cols = self.x_slice(v.name)
+            same = cols.stop - cols.start == v.stop - v.start
+            labels = _coordinate_labels(self.model, v.name, v.shape) if same else None
+            for k, i in enumerate(range(cols.start, cols.stop)):
+                out[i] = labels[k] if labels else v.name
+        return out
+
     def value_point(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Map ``x`` to the model's value-variable point (unconstrained, by value name)."""
         raveled = DictToArrayBijection.rmap(

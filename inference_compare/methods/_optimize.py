@@ -12,7 +12,7 @@ attempt fails, BFGS and jittered starts are tried before giving up.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +28,8 @@ DECREMENT_TOL = 1e-8
 EIGEN_RTOL = 1e-12
 #: Largest number of damped Newton steps in the polishing phase.
 MAX_NEWTON_STEPS = 100
+#: Seed of the jittered restarts: fixed, so a fit does not depend on the caller's seed.
+RESTART_SEED = 20_261_126
 
 
 @dataclass(slots=True)
@@ -77,19 +79,27 @@ class OptimizationResult:
 
 
 class _Objective:
-    """Negative objective with gradient and Hessian, caching the last evaluation."""
+    """Negative objective with gradient and Hessian; remembers the best point it has seen.
+
+    A trial step that overflows (NaN or infinite objective, non-finite gradient) reads as
+    ``+inf``, so trust-region and line-search methods shrink the step; `best_x` is the lowest
+    finite point evaluated, what an attempt that aborts falls back to instead of its start.
+    """
 
     def __init__(self, functions: ModelFunctions, include_prior: bool) -> None:
         self.functions = functions
         self.include_prior = include_prior
+        self.best_x: np.ndarray | None = None
+        self.best_f = np.inf
 
     def value_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         ll, lp, gll, glp = self.functions.terms(x)
-        if not np.isfinite(lp):  # outside the support of the prior
-            return np.inf, np.zeros_like(x)
-        if self.include_prior:
-            return -(ll + lp), -(gll + glp)
-        return -ll, -gll
+        f, g = (-(ll + lp), -(gll + glp)) if self.include_prior else (-ll, -gll)
+        if not (np.isfinite(lp) and np.isfinite(f) and np.all(np.isfinite(g))):
+            return np.inf, np.zeros_like(x)  # outside the support, or an overflow
+        if f < self.best_f:
+            self.best_x, self.best_f = np.array(x, dtype=float), float(f)
+        return float(f), g
 
     def hessian(self, x: np.ndarray) -> np.ndarray:
         hll, hlp = self.functions.hessians(x)
@@ -160,14 +170,19 @@ def _attempt(obj: _Objective, x0: np.ndarray, method: str) -> tuple[np.ndarray, 
         kwargs["options"] = {"gtol": 1e-10, "maxiter": 200}
     else:
         kwargs["options"] = {"gtol": 1e-10, "maxiter": 2000}
+    obj.best_x, obj.best_f = None, np.inf
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", scipy.optimize.OptimizeWarning)
         try:
             res = scipy.optimize.minimize(obj.value_grad, x0, **kwargs)
-        except (ValueError, np.linalg.LinAlgError) as exc:  # NaN Hessian, singular system
-            res = scipy.optimize.OptimizeResult(x=x0, fun=np.inf, nit=0, message=str(exc))
-    x = res.x if np.isfinite(res.fun) else x0
+        except Exception as exc:  # noqa: BLE001 - scipy's solvers can fail in many ways
+            # (NaN Hessian, singular system, an UnboundLocalError inside trust-exact after an
+            # overflow): keep the best point reached, not the start
+            message = f"{type(exc).__name__}: {exc}"
+            res = scipy.optimize.OptimizeResult(x=x0, fun=np.inf, nit=0, message=message)
+    x = res.x if np.isfinite(res.fun) and res.fun <= obj.best_f else obj.best_x
+    x = x0 if x is None else x
     with np.errstate(all="ignore"):
         x, polish_steps = _polish(obj, x)
     return x, int(res.get("nit", 0)) + polish_steps, str(res.get("message", ""))
@@ -192,16 +207,36 @@ def _result(obj: _Objective, x: np.ndarray, method: str, n_iter: int, msg: str):
     )
 
 
+def _plan(x0: np.ndarray, n_restarts: int) -> Iterator[tuple[str, str, np.ndarray | None]]:
+    """Yield the attempts after a first one that did not converge: (label, method, start).
+
+    ``None`` means "continue from the best point reached so far". The jittered starts come
+    from a fixed sequence (`RESTART_SEED`), so the answer does not depend on the caller's seed.
+    """
+    yield "trust-exact (from the best point so far)", "trust-exact", None
+    yield "BFGS", "BFGS", x0
+    jitter = np.random.default_rng(RESTART_SEED)
+    for k in range(n_restarts):
+        spread = 1.0 + k  # wider and wider around the start
+        start = x0 + spread * jitter.uniform(-1, 1, size=x0.shape)
+        yield f"trust-exact (jittered start {k + 1})", "trust-exact", start
+
+
 def maximize(
     functions: ModelFunctions,
     *,
     include_prior: bool,
     x0: np.ndarray | None = None,
-    rng: np.random.Generator | None = None,
-    n_restarts: int = 3,
+    n_restarts: int = 4,
     callback: Callable[[str], None] | None = None,
 ) -> OptimizationResult:
     """Maximise the log-likelihood (``include_prior=False``) or the log-posterior.
+
+    A first trust-region Newton attempt from ``x0`` that converges (Newton decrement below
+    `DECREMENT_TOL`, positive definite Hessian) is the answer. Otherwise every further attempt
+    of the plan is made (on from the best point reached, BFGS, ``n_restarts`` jittered starts)
+    and the best *converged* attempt wins; when none converged, the best objective is returned,
+    marked not converged.
 
     Parameters
     ----------
@@ -212,45 +247,37 @@ def maximize(
         log-likelihood + log-prior (the MAP). No Jacobian term in either.
     x0 : ndarray, optional
         Unconstrained start; defaults to the model's initial point.
-    rng : numpy.random.Generator, optional
-        For the jittered restarts.
-    n_restarts : int, default 3
-        Jittered starts tried when the first attempts do not converge.
+    n_restarts : int, default 4
+        Jittered starts tried when the first attempt does not converge.
     callback : callable, optional
         Called with a one-line description before each attempt (for progress display).
 
     Returns
     -------
     OptimizationResult
-        The best attempt (highest objective), converged or not.
+        The best attempt.
     """
     obj = _Objective(functions, include_prior)
     x0 = functions.x0 if x0 is None else np.asarray(x0, dtype=float)
-    rng = np.random.default_rng() if rng is None else rng
-    plan = [("trust-exact", x0), ("BFGS", x0)]
-    plan += [("trust-exact", None)] * n_restarts
-    best: OptimizationResult | None = None
     attempts: list[str] = []
-    for i, (method, start) in enumerate(plan):
-        label = method if i < 2 else f"{method} (jittered start {i - 1})"
-        if start is None:
-            start = x0 + rng.uniform(-1, 1, size=x0.shape)
+
+    def attempt(label: str, method: str, start: np.ndarray) -> OptimizationResult:
         if callback is not None:
             callback(label)
         x, n_iter, msg = _attempt(obj, start, method)
         res = _result(obj, x, label, n_iter, msg)
-        attempts.append(
-            f"{label}: objective {res.objective:.10g}, "
-            f"{'converged' if res.converged else 'not converged'} ({msg})"
-        )
-        if (
-            best is None
-            or (res.objective > best.objective)
-            or (res.converged and not best.converged)
-        ):
-            best = res
-        if best.converged:
-            break
-    assert best is not None
+        state = "converged" if res.converged else "not converged"
+        attempts.append(f"{label}: objective {res.objective:.10g}, {state} ({msg})")
+        return res
+
+    results = [attempt("trust-exact", "trust-exact", x0)]
+    if not results[0].converged:
+        for label, method, start in _plan(x0, n_restarts):
+            results.append(attempt(label, method, results[-1].x if start is None else start))
+    best = max(results, key=lambda r: (r.converged, _finite(r.objective)))
     best.attempts = attempts
     return best
+
+
+def _finite(value: float) -> float:
+    return value if np.isfinite(value) else -np.inf

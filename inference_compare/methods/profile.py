@@ -52,25 +52,31 @@ class ProfileInterval:
     upper_open: bool
 
 
-def _loglik(functions: ModelFunctions, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    ll, lp, g, _ = functions.terms(x)
+def _loglik(
+    functions: ModelFunctions, x: np.ndarray, include_prior: bool = False
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Objective, gradient and Hessian: log-likelihood, or log-posterior with the prior."""
+    ll, lp, g, g_prior = functions.terms(x)
     if not np.isfinite(lp):
         return -np.inf, g, np.zeros((x.size, x.size))
-    return ll, g, functions.hessians(x)[0]
+    h, h_prior = functions.hessians(x)
+    if include_prior:
+        return ll + lp, g + g_prior, h + h_prior
+    return ll, g, h
 
 
 def profile_at(
-    functions: ModelFunctions, x: np.ndarray, i: int, t: float
+    functions: ModelFunctions, x: np.ndarray, i: int, t: float, *, include_prior: bool = False
 ) -> tuple[float, np.ndarray]:
     """Maximise the log-likelihood over every coordinate but ``i`` (held at ``t``).
 
     Damped Newton steps on the other coordinates, started from ``x``. Returns the profile
-    log-likelihood and the point that attains it.
+    log-likelihood (the log-posterior with ``include_prior``) and the point that attains it.
     """
     x = x.copy()
     x[i] = t
     rest = np.arange(x.size) != i
-    ll, g, h = _loglik(functions, x)
+    ll, g, h = _loglik(functions, x, include_prior)
     for _ in range(100):
         if not rest.any() or not np.isfinite(ll):
             break
@@ -89,7 +95,7 @@ def profile_at(
         while s > 1e-10:
             trial = x.copy()
             trial[rest] += s * step
-            ll_new, g_new, h_new = _loglik(functions, trial)
+            ll_new, g_new, h_new = _loglik(functions, trial, include_prior)
             if np.isfinite(ll_new) and ll_new >= ll - 1e-12:
                 break
             s /= 2
@@ -106,6 +112,7 @@ def profile_intervals(
     labels: list[str],
     *,
     ci_prob: float,
+    include_prior: bool = False,
 ) -> list[ProfileInterval]:
     """Profile-likelihood intervals of every free scalar element.
 
@@ -119,6 +126,9 @@ def profile_intervals(
     labels : list of str
         Labels of the free elements, in the order of ``functions.values``.
     ci_prob : float
+    include_prior : bool, default False
+        Profile the log-posterior instead (the MAP's interval where its Laplace interval does
+        not exist, at a boundary).
 
     Returns
     -------
@@ -127,7 +137,7 @@ def profile_intervals(
     """
     from inference_compare.methods._laplace import _is_elementwise, _x_slice
 
-    ll_hat = functions.terms(x_hat)[0]
+    ll_hat = _loglik(functions, x_hat, include_prior)[0]
     cutoff = scipy.stats.chi2.ppf(ci_prob, df=1) / 2
     _, jac = functions.values(x_hat)
     out = []
@@ -143,24 +153,27 @@ def profile_intervals(
             sd = np.sqrt(cov_x[i, i]) if cov_x is not None and cov_x[i, i] > 0 else 1.0
             bounds, opened = [], []
             for sign in (-1.0, 1.0):
-                t, is_open = _crossing(functions, x_hat, i, sign, sd, ll_hat - cutoff)
+                t, is_open = _crossing(
+                    functions, x_hat, i, sign, sd, ll_hat - cutoff, include_prior
+                )
                 point = x_hat.copy()
-                point[i] = t
-                bounds.append(float(functions.values_only(point)[var.start + k]))
+                point[i] = sign * np.inf if is_open else t  # open: the support's edge
+                with np.errstate(all="ignore"):
+                    bounds.append(float(functions.values_only(point)[var.start + k]))
                 opened.append(is_open)
             lo, hi = sorted(bounds)
             out.append(ProfileInterval(label, lo, hi, opened[0], opened[1]))
     return out
 
 
-def _crossing(functions, x_hat, i, sign, sd, level) -> tuple[float, bool]:
+def _crossing(functions, x_hat, i, sign, sd, level, include_prior) -> tuple[float, bool]:
     """Where the profile falls to ``level`` on one side of ``x_hat[i]``; (t, open?)."""
     start = x_hat[i]
     inner, inner_x = start, x_hat
     step = sd
     while step <= MAX_SEARCH_SE * sd:
         t = start + sign * step
-        ll, x_at = profile_at(functions, inner_x, i, t)
+        ll, x_at = profile_at(functions, inner_x, i, t, include_prior=include_prior)
         if not np.isfinite(ll) or ll < level:
             break
         inner, inner_x = t, x_at
@@ -169,7 +182,7 @@ def _crossing(functions, x_hat, i, sign, sd, level) -> tuple[float, bool]:
         return start + sign * MAX_SEARCH_SE * sd, True  # never falls: runs to the boundary
 
     def gap(u: float) -> float:
-        value = profile_at(functions, inner_x, i, u)[0]
+        value = profile_at(functions, inner_x, i, u, include_prior=include_prior)[0]
         return (value if np.isfinite(value) else -1e300) - level
 
     return scipy.optimize.brentq(gap, inner, t, xtol=1e-12, rtol=1e-12), False

@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from inference_compare.diagnostics import optimum_diagnostics
-from inference_compare.methods._laplace import free_labels, needs_draws, optimum_summary
+from inference_compare.methods._common import solve
+from inference_compare.methods._laplace import free_labels, needs_draws
 from inference_compare.methods._objective import model_functions
-from inference_compare.methods._optimize import maximize
 from inference_compare.study.simulate import Simulator, replicate_seeds
 
 __all__ = ["ROW_COLUMNS", "SizeFitter", "run_replicates"]
@@ -83,19 +82,16 @@ class SizeFitter:
         return np.concatenate([np.ravel(truth[name]) for name in self.free_names])
 
     def _optimum(self, method: str, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-        result = maximize(self.functions, include_prior=(method == "map"), rng=rng)
-        n = len(self.labels)
-        found = optimum_diagnostics(self.functions, result, method, self.labels)
-        errors = [d.code for d in found if d.severity == "error"]
-        summary = optimum_summary(
+        fit = solve(
             self.functions,
-            result,
+            method=method,
             ci_prob=self.settings["ci_prob"],
             draws=self.laplace_draws,
             rng=rng,
         )
-        status = errors[0] if errors else "ok"
-        return summary.values[:n], summary.lower[:n], summary.upper[:n], status
+        n = len(self.labels)
+        summary = fit.summary
+        return summary.values[:n], summary.lower[:n], summary.upper[:n], fit.code
 
     def _bayes(self, containers: dict, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
         import arviz_stats as azs
