@@ -10,6 +10,7 @@ A model file is a plain Python module (it runs as code: load only files you trus
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from types import ModuleType
 
 from inference_compare.errors import ModelError
 
-__all__ = ["catalog_dir", "list_models", "load_model", "model_title"]
+__all__ = ["catalog_dir", "list_models", "load_model", "model_title", "resolve_model"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -36,8 +37,17 @@ def list_models() -> dict[str, str]:
     for path in sorted(catalog_dir().glob("*.py")):
         if path.name.startswith("_"):
             continue
-        out[path.stem] = model_title(load_model(str(path)))
+        out[path.stem] = _file_title(path)
     return out
+
+
+def _file_title(path: Path) -> str:
+    """Return the first docstring line of a model file, read without importing it."""
+    try:
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    except (SyntaxError, UnicodeDecodeError, OSError) as exc:
+        raise ModelError(f"cannot read the model file {path.name!r}: {exc}") from None
+    return doc.strip().splitlines()[0].strip() if doc.strip() else path.stem
 
 
 def model_title(module: ModuleType) -> str:
@@ -46,7 +56,8 @@ def model_title(module: ModuleType) -> str:
     return doc.splitlines()[0].strip() if doc else module.__name__
 
 
-def _resolve(name: str) -> Path:
+def resolve_model(name: str) -> Path:
+    """Return the path of a catalogue name or model file, or raise `ModelError`."""
     path = Path(name)
     if path.suffix == ".py" or len(path.parts) > 1:
         if not path.is_file():
@@ -82,7 +93,7 @@ def load_model(model: str | Path | ModuleType) -> ModuleType:
     if isinstance(model, ModuleType):
         module = model
     else:
-        path = _resolve(str(model))
+        path = resolve_model(str(model))
         spec = importlib.util.spec_from_file_location(f"inference_compare_model_{path.stem}", path)
         if spec is None or spec.loader is None:
             raise ModelError(f"cannot load {str(path)!r} as a Python module")

@@ -9,18 +9,20 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from inference_compare.errors import InferenceCompareError, UsageError
+from inference_compare.errors import InferenceCompareError, StudyInterrupted, UsageError
 
 __all__ = ["main"]
 
 PROG = "inference-compare"
-EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _Parser(argparse.ArgumentParser):
@@ -153,6 +155,9 @@ def _use_agg() -> None:
 
 
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from inference_compare.catalog import resolve_model
+
+    resolve_model(args.model)  # an unknown model is refused before PyMC is imported
     _use_agg()
     from inference_compare.runner import run_model
 
@@ -197,9 +202,13 @@ def _cmd_study(args: argparse.Namespace) -> int:
     from inference_compare._io import ensure_writable_dir
     from inference_compare.runner import write_study_outputs
     from inference_compare.study import study
+    from inference_compare.study.store import ReplicateStore
 
     _use_agg()
     name = Path(args.model).stem
+    if args.resume and args.out:
+        found = ReplicateStore.count(args.out)
+        print(f"resuming the study in {args.out}: {found} finished replicate(s) found")
     out = ensure_writable_dir(Path(args.out) if args.out else Path("reports") / f"{name}-study")
     result = study(
         args.model,
@@ -238,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 2 on bad input or usage, 1 on an internal failure.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    previous = _interrupt_on_sigterm()
     try:
         args = build_parser().parse_args(argv)
         if args.command == "list":
@@ -252,9 +262,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except StudyInterrupted as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, exit 1
         if os.environ.get("INFERENCE_COMPARE_DEBUG"):
             traceback.print_exc()
@@ -264,6 +277,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt_on_sigterm():
+    """Treat SIGTERM as Ctrl-C, so a terminated run cleans up and exits 130 (main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -181,9 +181,7 @@ class Comparison:
         labels = list(dict.fromkeys(parts[0]["parameter"])) if parts else []
         for method, reason in (self.attrs.get("failed") or {}).items():
             parts.append(
-                pd.DataFrame(
-                    {"parameter": labels, "method": method, "status": f"failed: {reason}"}
-                )
+                pd.DataFrame({"parameter": labels, "method": method, "status": f"failed: {reason}"})
             )
         table = pd.concat(parts, ignore_index=True)
         extra = [c for c in ("profile_lower", "profile_upper") if c in table.columns]

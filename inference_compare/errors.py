@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "DataError",
+    "StudyInterrupted",
     "FitFailedError",
     "InferenceCompareError",
     "ModelError",
@@ -42,3 +43,22 @@ class FitFailedError(InferenceCompareError):
         self.method = method
         self.reason = reason
         super().__init__(f"{method}: {reason}")
+
+
+class StudyInterrupted(KeyboardInterrupt):
+    """A study stopped by Ctrl-C or SIGTERM; every finished replicate is on disk.
+
+    Parameters
+    ----------
+    saved : int
+        Replicates finished and stored (those of earlier runs included).
+    total : int
+        Replicates the study asked for.
+    out : str or None
+        The study folder (None: the study kept nothing on disk).
+    """
+
+    def __init__(self, saved: int, total: int, out: str | None) -> None:
+        self.saved, self.total, self.out = saved, total, out
+        where = f"; rerun with --resume (--out {out}) to continue" if out else ""
+        super().__init__(f"interrupted: {saved} of {total} replicates saved{where}")

@@ -74,14 +74,6 @@ def _covariance(h: np.ndarray) -> np.ndarray | None:
     return d[:, None] * (inv.T @ inv) * d[None, :]
 
 
-def _is_elementwise(jac_block: np.ndarray) -> bool:
-    rows, cols = jac_block.shape
-    if rows != cols:
-        return False
-    off = jac_block - np.diag(np.diag(jac_block))
-    return bool(np.all(off == 0))
-
-
 def _dataset(functions: ModelFunctions, flat: np.ndarray, lead: dict[str, list]) -> xr.Dataset:
     """Dataset of all variables from raveled values with leading dims ``lead``."""
     model = functions.model
@@ -139,16 +131,12 @@ class OptimumSummary:
     samples: np.ndarray
 
 
-def needs_draws(functions: ModelFunctions, jac: np.ndarray) -> bool:
+def needs_draws(functions: ModelFunctions) -> bool:
     """Return True when some free variable's interval must come from Laplace draws.
 
     That is when its transform is not elementwise (simplex, ordered): see `optimum_summary`.
     """
-    return any(
-        not _is_elementwise(jac[v.start : v.stop][:, _x_slice(functions, v)])
-        for v in functions.variables
-        if v.free
-    )
+    return any(not functions.elementwise(v.name) for v in functions.variables if v.free)
 
 
 def optimum_summary(
@@ -186,7 +174,7 @@ def optimum_summary(
         q = np.quantile(samples, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
     for var in functions.variables:
         sl = slice(var.start, var.stop)
-        if var.free and _is_elementwise(jac[sl][:, _x_slice(functions, var)]):
+        if var.free and functions.elementwise(var.name):
             lower[sl], upper[sl] = np.minimum(lo_x[sl], hi_x[sl]), np.maximum(lo_x[sl], hi_x[sl])
             kinds[var.name] = "wald"
         elif draws:
@@ -327,7 +315,8 @@ def boundary_summary(
     se = np.full(values.shape, np.nan)
     if inner is not None:
         cov_x[np.ix_(keep, keep)] = inner
-        se = np.sqrt(np.clip(np.diag(jac @ cov_x @ jac.T), 0, None))
+        with np.errstate(all="ignore"):  # a deterministic may be infinite at the edge
+            se = np.sqrt(np.clip(np.diag(jac @ cov_x @ jac.T), 0, None))
     labels = element_labels(functions)
     se[[k for k, label in enumerate(labels) if label in boundary]] = np.nan
     lower, upper = np.full(values.shape, np.nan), np.full(values.shape, np.nan)
@@ -348,9 +337,9 @@ def boundary_summary(
     samples = values[None, :]
     if draws and inner is not None:
         xs = x_edge + rng.standard_normal((draws, x_edge.size)) @ _sqrt_psd(cov_x).T
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # (a deterministic may be infinite at the edge)
             samples = np.stack([functions.values_only(xi) for xi in xs])
-        q = np.quantile(samples, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
+            q = np.quantile(samples, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
         for var in (v for v in functions.variables if v.name not in kinds):
             sl = slice(var.start, var.stop)
             lower[sl], upper[sl] = q[0, sl], q[1, sl]
@@ -362,8 +351,3 @@ def _sqrt_psd(cov: np.ndarray) -> np.ndarray:
     """Return a square root of a positive semi-definite covariance (zero rows allowed)."""
     eigval, eigvec = np.linalg.eigh(cov)
     return eigvec * np.sqrt(np.clip(eigval, 0, None))
-
-
-def _x_slice(functions: ModelFunctions, var) -> slice:
-    """Columns of ``x`` that belong to free variable ``var``."""
-    return functions.x_slice(var.name)

@@ -69,6 +69,7 @@ class ModelFunctions:
     _point_map_info: Any = field(repr=False)
     _terms_only: Any = field(default=None, repr=False)
     _last: tuple = field(default=(None, None), repr=False)
+    _elementwise: dict[str, bool] | None = field(default=None, repr=False)
 
     def _evaluate(self, x: np.ndarray) -> list | None:
         """All outputs at ``x`` (cached for the last ``x``); None outside the domain."""
@@ -140,6 +141,22 @@ class ModelFunctions:
                 return slice(offset, offset + size)
             offset += size
         raise KeyError(name)
+
+    def elementwise(self, name: str) -> bool:
+        """Return True when free variable ``name``'s transform maps each element on its own.
+
+        (None, log, logodds, interval: its Jacobian block is square and diagonal; a simplex or
+        an ordered vector's is not.) Judged once, at the start point, where it is finite.
+        """
+        if self._elementwise is None:
+            _, jac = self.values(self.x0)
+            flags = {}
+            for v in (v for v in self.variables if v.free):
+                block = jac[v.start : v.stop, self.x_slice(v.name)]
+                square = block.shape[0] == block.shape[1]
+                flags[v.name] = bool(square and np.all(block - np.diag(np.diag(block)) == 0))
+            self._elementwise = flags
+        return self._elementwise[name]
 
     def x_labels(self) -> list[str]:
         """Label of the free variable element each column of ``x`` belongs to.

@@ -135,15 +135,12 @@ def profile_intervals(
     list of ProfileInterval
         One per element whose variable has an elementwise transform; NaN bounds otherwise.
     """
-    from inference_compare.methods._laplace import _is_elementwise, _x_slice
-
     ll_hat = _loglik(functions, x_hat, include_prior)[0]
     cutoff = scipy.stats.chi2.ppf(ci_prob, df=1) / 2
-    _, jac = functions.values(x_hat)
     out = []
     for var in (v for v in functions.variables if v.free):
-        cols = _x_slice(functions, var)
-        elementwise = _is_elementwise(jac[var.start : var.stop, cols])
+        cols = functions.x_slice(var.name)
+        elementwise = functions.elementwise(var.name)
         for k in range(var.stop - var.start):
             label = labels[var.start + k]
             if not elementwise:

@@ -18,7 +18,7 @@ from types import ModuleType
 import pandas as pd
 
 from inference_compare.catalog import load_model
-from inference_compare.errors import ModelError, UsageError
+from inference_compare.errors import ModelError, StudyInterrupted, UsageError
 from inference_compare.study.executors import chunks, run_dask, run_in_process
 from inference_compare.study.metrics import metrics as compute_metrics
 from inference_compare.study.store import ReplicateStore
@@ -177,6 +177,18 @@ def study(
         },
     }
     total = sum(len(r) for r in todo.values())
+    try:
+        _run(todo, work, store, progressbar, on_replicate, workers, scheduler, total)
+    except KeyboardInterrupt:  # every finished replicate is on disk already
+        out_dir = None if store.out is None else str(store.out)
+        saved = len([k for k in store.done() if k[0] in sizes and k[1] < replicates])
+        raise StudyInterrupted(saved, len(sizes) * replicates, out_dir) from None
+    table = store.table(sizes=set(sizes), replicates=replicates)
+    return StudyResult(replicates=table, config=config, out=store.out)
+
+
+def _run(todo, work, store, progressbar, on_replicate, workers, scheduler, total) -> None:
+    """Fit the replicates still to do, storing each as soon as it is finished."""
     with _progress(progressbar, total) as advance:
 
         def on_done(frame: pd.DataFrame) -> None:
@@ -195,8 +207,6 @@ def study(
                 scheduler=scheduler,
                 workers=workers,
             )
-    table = store.table(sizes=set(sizes), replicates=replicates)
-    return StudyResult(replicates=table, config=config, out=store.out)
 
 
 def load_study(path: str | os.PathLike) -> StudyResult:

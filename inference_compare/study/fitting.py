@@ -67,11 +67,7 @@ class SizeFitter:
         self.labels = free_labels(self.functions)
         self.free_names = [v.name for v in free]
         # simplex or ordered variables take their intervals from Laplace draws
-        self.laplace_draws = (
-            LAPLACE_DRAWS
-            if needs_draws(self.functions, self.functions.values(self.functions.x0)[1])
-            else 0
-        )
+        self.laplace_draws = LAPLACE_DRAWS if needs_draws(self.functions) else 0
         self.sampler = None
         if "bayes" in methods:
             import nutpie
@@ -107,6 +103,8 @@ class SizeFitter:
             progress_bar=False,
         )
         post = trace["posterior"].to_dataset()[self.free_names]
+        if post.sizes["draw"] < self.settings["draws"]:  # interrupted: nutpie kept a part
+            raise KeyboardInterrupt
         ci = azs.eti(post, prob=self.settings["ci_prob"])
         mean = np.concatenate([np.ravel(post[n].mean(("chain", "draw"))) for n in self.free_names])
         lower = np.concatenate([np.ravel(ci[n].isel(ci_bound=0)) for n in self.free_names])

@@ -69,6 +69,11 @@ class ReplicateStore:
             size, rep = int(path.parent.name[1:]), int(path.stem[1:])
             self.frames[(size, rep)] = pd.read_parquet(path)
 
+    @staticmethod
+    def count(out: str | os.PathLike) -> int:
+        """Return how many finished replicates the study folder ``out`` holds."""
+        return sum(1 for _ in Path(out).glob("replicates/n*/r*.parquet"))
+
     def done(self) -> set[tuple[int, int]]:
         """Return the (size, replicate) pairs already finished."""
         return set(self.frames)

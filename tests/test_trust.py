@@ -1,0 +1,315 @@
+"""Right numbers or a clear refusal: models and data as new users write them (issue 10).
+
+References: closed forms written here; statsmodels' GLM for the all-flat logistic model; NIST
+StRD BoxBOD certified values (https://www.itl.nist.gov/div898/strd/nls/data/boxbod.shtml).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+import scipy.stats
+
+import inference_compare as ic
+from inference_compare import cli
+
+#: Optimisers converge to ~1e-8 relative precision here; closed forms are exact.
+RTOL = 1e-6
+#: chi-square(1) quantile of 95% intervals.
+Q95 = scipy.stats.chi2.ppf(0.95, df=1)
+
+
+def run_main(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def write_model(tmp_path: Path, name: str, source: str) -> Path:
+    path = tmp_path / f"{name}.py"
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def coin(k: int, n: int) -> pm.Model:
+    with pm.Model() as model:
+        p = pm.Beta("p", 1, 1)
+        pm.Deterministic("odds", p / (1 - p))
+        pm.Binomial("k", n=n, p=p, observed=k)
+    return model
+
+
+def rows(cmp: ic.Comparison, method: str) -> pd.DataFrame:
+    table = cmp.table()
+    return table[table.method == method].set_index("parameter")
+
+
+# ------------------------------------------------------------------ modelling features
+
+
+def test_deterministic_gets_a_delta_method_standard_error():
+    cmp = ic.compare(coin(7, 10), methods=("mle", "map"), random_seed=0, progressbar=False)
+    mle = rows(cmp, "mle")
+    p, se_p = 0.7, np.sqrt(0.7 * 0.3 / 10)
+    assert mle.loc["odds", "estimate"] == pytest.approx(p / (1 - p), rel=RTOL)
+    # d odds / d p = 1 / (1 - p)^2
+    assert mle.loc["odds", "sd"] == pytest.approx(se_p / (1 - p) ** 2, rel=RTOL)
+    assert mle.loc["odds", "lower"] < 7 / 3 < mle.loc["odds", "upper"]
+
+
+BLISS = {  # Bliss (1935) beetle mortality, as in Dobson & Barnett, Table 7.2
+    "dose": [1.6907, 1.7242, 1.7552, 1.7842, 1.8113, 1.8369, 1.8610, 1.8839],
+    "n": [59, 60, 62, 56, 63, 59, 62, 60],
+    "killed": [6, 13, 18, 28, 52, 53, 61, 60],
+}
+
+
+def test_all_flat_priors_fit_and_match_statsmodels():
+    import statsmodels.api as sm
+
+    dose, n, k = (np.asarray(BLISS[c], float) for c in ("dose", "n", "killed"))
+    with pm.Model() as model:
+        a = pm.Flat("a")
+        b = pm.Flat("b")
+        pm.Binomial("killed", n=n.astype(int), logit_p=a + b * dose, observed=k.astype(int))
+    cmp = ic.compare(model, methods=("mle", "map"), random_seed=0, progressbar=False)
+    glm = sm.GLM(np.column_stack([k, n - k]), sm.add_constant(dose), family=sm.families.Binomial())
+    ref = glm.fit()
+    for method in ("mle", "map"):  # flat priors: the MAP is the MLE
+        got = rows(cmp, method)
+        np.testing.assert_allclose(got.loc[["a", "b"], "estimate"], ref.params, rtol=RTOL)
+        np.testing.assert_allclose(got.loc[["a", "b"], "sd"], ref.bse, rtol=1e-5)
+
+
+# ------------------------------------------------------------------ user errors
+
+
+def test_invalid_prior_parameter_is_a_user_error(tmp_path):
+    path = write_model(
+        tmp_path,
+        "bad_prior",
+        '''
+        """Waiting times with an impossible prior."""
+        import numpy as np
+        import pymc as pm
+        DATA = {"y": np.array([1.0, 2.0, 3.0])}
+        def build(data):
+            with pm.Model() as model:
+                rate = pm.Gamma("rate", alpha=-2, beta=1)
+                pm.Exponential("y", rate, observed=data["y"])
+            return model
+        ''',
+    )
+    code, _, err = run_main(["run", str(path), "--out", str(tmp_path / "o"), "--no-progress"])
+    assert code == 2
+    assert err.count("\n") == 1 and "'rate'" in err and "alpha > 0" in err
+
+
+def test_data_outside_the_support_names_variable_row_and_value(tmp_path):
+    path = write_model(
+        tmp_path,
+        "waits",
+        '''
+        """Waiting times."""
+        import numpy as np
+        import pymc as pm
+        DATA = {"y": np.array([1.0, 2.0, -3.0, 0.5])}
+        def build(data):
+            with pm.Model() as model:
+                rate = pm.Gamma("rate", alpha=2, beta=1)
+                pm.Exponential("y", rate, observed=data["y"])
+            return model
+        ''',
+    )
+    for methods in ("mle,map,bayes", "bayes"):
+        out = tmp_path / methods.replace(",", "_")
+        proc = subprocess.run(
+            [*command(), "run", str(path), "--out", str(out), "--no-progress", "--seed", "1"]
+            + ["--methods", methods],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stdout == ""  # no sampler backtrace
+        assert proc.stderr.count("\n") == 1
+        assert "'y'" in proc.stderr and "row 3" in proc.stderr and "-3.0" in proc.stderr
+        assert not (out / "report.html").exists()
+
+
+def test_blank_line_in_a_one_column_csv_is_refused(tmp_path):
+    data = tmp_path / "y.csv"
+    data.write_text("y\n1.0\n\n2.5\n3.0\n")
+    code, _, err = run_main(["run", "gaussian", "--data", str(data), "--out", str(tmp_path)])
+    assert code == 2
+    assert "'y.csv'" in err and "'y'" in err and "row 2" in err
+
+
+def test_unwritable_output_folder_is_refused_before_fitting(tmp_path):
+    (tmp_path / "a_file").write_text("")
+    start = time.perf_counter()
+    code, _, err = run_main(["run", "coin_flip", "--out", str(tmp_path / "a_file" / "out")])
+    assert code == 2 and "a_file" in err and err.count("\n") == 1
+    assert time.perf_counter() - start < 5  # refused before any compilation
+
+
+# ------------------------------------------------------------------ failed is failed
+
+
+@pytest.mark.parametrize("k", [0, 10])
+def test_boundary_estimate_is_the_edge_with_a_profile_interval(k):
+    cmp = ic.compare(coin(k, 10), methods=("mle", "map"), random_seed=0, progressbar=False)
+    edge = np.exp(-Q95 / (2 * 10))  # n log p = -q/2 (k = n), mirrored for k = 0
+    expected = (edge, 1.0) if k == 10 else (0.0, 1 - edge)
+    for method in ("mle", "map"):  # a Beta(1, 1) prior: the MAP is the MLE
+        p = rows(cmp, method).loc["p"]
+        assert p.status == "ok" and p.interval == "profile"
+        assert p.estimate == k / 10  # exactly the edge, not 0.9999999
+        assert np.isnan(p.sd)  # no standard error at the edge
+        np.testing.assert_allclose([p.lower, p.upper], expected, rtol=1e-8, atol=1e-12)
+    assert {d.code for d in cmp.diagnostics} == {"on_boundary"}
+
+
+def test_failed_fit_shows_no_estimate_anywhere(tmp_path):
+    x = np.array([1.0, 2, 3, 4, 5, 6])
+    with pm.Model() as model:  # perfectly separated: the MLE does not exist
+        a = pm.Normal("a", 0, 2.5)
+        b = pm.Normal("b", 0, 2.5)
+        pm.Bernoulli("y", logit_p=a + b * x, observed=np.array([0, 0, 0, 1, 1, 1]))
+    cmp = ic.compare(model, methods=("mle", "map"), random_seed=0, progressbar=False)
+    mle, map_ = rows(cmp, "mle"), rows(cmp, "map")
+    assert mle[["estimate", "sd", "lower", "upper"]].isna().all().all()
+    assert mle.status.str.startswith("failed: the MLE does not exist").all()
+    assert (map_.status == "ok").all() and map_.estimate.notna().all()
+    text = str(cmp)
+    assert "failed: the MLE does not exist" in text
+    assert "nan" not in text.lower()
+
+
+def test_non_identified_parameters_are_named():
+    y, s = np.array([28.0, 8, -3, 7, -1, 1, 18, 12]), np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
+    with pm.Model() as model:  # eight schools, centred, all group priors removed by the MLE
+        mu = pm.Normal("mu", 0, 5)
+        tau = pm.HalfCauchy("tau", 5)
+        theta = pm.Normal("theta", mu, tau, shape=8)
+        pm.Normal("y", theta, s, observed=y)
+    fit = ic.fit_mle(model, random_seed=3)
+    found = ic.Comparison(fits={"mle": fit}).diagnostics
+    flat = [d for d in found if d.code == "hessian_not_positive_definite"]
+    assert flat and set(flat[0].parameters) == {"mu", "tau"}
+    assert fit.attrs["status"].startswith("failed: parameters not identified")
+
+
+BOXBOD = {"x": [1.0, 2, 3, 5, 7, 10], "y": [109.0, 149, 149, 191, 213, 224]}
+#: NIST StRD certified values of BoxBOD (higher difficulty).
+BOXBOD_CERTIFIED = {"b1": 2.1380940889e02, "b2": 5.4723748542e-01}
+BOXBOD_RSS = 1.1680088766e03
+
+
+@pytest.mark.parametrize("start", [(1.0, 1.0), (100.0, 0.75)])
+def test_nist_boxbod_from_both_starts_whatever_the_seed(start):
+    x, y = (np.asarray(BOXBOD[c]) for c in ("x", "y"))
+    with pm.Model() as model:
+        b1 = pm.Flat("b1", initval=start[0])
+        b2 = pm.Flat("b2", initval=start[1])
+        sigma = pm.HalfFlat("sigma", initval=10.0)
+        pm.Normal("y", b1 * (1 - pm.math.exp(-b2 * x)), sigma, observed=y)
+    tables = [
+        rows(ic.compare(model, methods=("mle",), random_seed=s, progressbar=False), "mle")
+        for s in (1, 2)
+    ]
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    for name, value in BOXBOD_CERTIFIED.items():
+        assert tables[0].loc[name, "estimate"] == pytest.approx(value, rel=1e-7)
+    assert tables[0].loc["sigma", "estimate"] == pytest.approx(np.sqrt(BOXBOD_RSS / 6), rel=1e-7)
+
+
+# ------------------------------------------------------------------ start-up and interrupts
+
+
+def command() -> list[str]:
+    script = Path(sys.executable).parent / "inference-compare"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "inference_compare.cli"]
+
+
+@pytest.mark.parametrize("argv", [["list"], ["--help"], ["run"], ["run", "nosuch"]])
+def test_light_commands_do_not_import_pymc(argv):
+    probe = (
+        "import sys; from inference_compare import cli; code = cli.main(sys.argv[1:]); "
+        "heavy = [m for m in ('pymc', 'pytensor', 'arviz_base', 'matplotlib', 'scipy') "
+        "if m in sys.modules]; print('HEAVY', heavy); sys.exit(code)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120
+    )
+    assert "HEAVY []" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_import_is_light():
+    probe = "import sys, inference_compare as ic; print('pymc' in sys.modules, ic.__version__)"
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert proc.stdout.startswith("False"), proc.stdout + proc.stderr
+
+
+def _interrupt(args: list[str], delay: float, sig: int) -> subprocess.CompletedProcess:
+    proc = subprocess.Popen(
+        [*command(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    time.sleep(delay)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=300)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("delay", "sig"), [(0.3, signal.SIGINT), (3.0, signal.SIGINT), (6.0, signal.SIGTERM)]
+)
+def test_interrupted_run_leaves_nothing_that_looks_complete(tmp_path, delay, sig):
+    out = tmp_path / "out"
+    args = ["run", "coin_flip", "--out", str(out), "--no-progress", "--seed", "1"]
+    proc = _interrupt(args + ["--draws", "3000", "--tune", "3000"], delay, sig)
+    if proc.returncode == 0:  # finished before the signal: then it is complete
+        assert (out / "report.html").exists()
+        return
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr.strip().count("\n") == 0 and "interrupted" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (out / "report.html").exists() and not (out / "summary.csv").exists()
+
+
+@pytest.mark.slow
+def test_interrupted_study_says_what_was_saved_and_resumes(tmp_path):
+    out = tmp_path / "study"
+    args = ["study", "coin_flip", "--sizes", "10", "--replicates", "400", "--out", str(out)]
+    args += ["--methods", "mle,map,bayes", "--no-progress", "--draws", "200", "--tune", "200"]
+    proc = _interrupt(args, 25.0, signal.SIGINT)
+    assert proc.returncode == 130, proc.stderr
+    saved = len(list(out.glob("replicates/n*/r*.parquet")))
+    assert f"{saved} of 400 replicates saved" in proc.stderr and "--resume" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    small = [a if a != "400" else str(saved + 2) for a in args]
+    done = subprocess.run(
+        [*command(), *small, "--resume"], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{saved} finished replicate(s) found" in done.stdout
+    assert len(list(out.glob("replicates/n*/r*.parquet"))) == saved + 2
+
+
+def test_sigterm_handler_is_restored():
+    before = signal.getsignal(signal.SIGTERM)
+    run_main(["list"])
+    assert signal.getsignal(signal.SIGTERM) is before
