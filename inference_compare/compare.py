@@ -109,6 +109,8 @@ def _bayes_rows(fit: xr.DataTree, ci_prob: float, ci_kind: str) -> pd.DataFrame:
     import arviz_stats as azs
 
     summary = azs.summary(fit, ci_prob=ci_prob, ci_kind=ci_kind, round_to="none")
+    if fit.attrs.get("status", "ok") != "ok":  # no usable posterior: no number
+        summary.loc[:, :] = np.nan
     lb, ub = [c for c in summary.columns if c.endswith("_lb") or c.endswith("_ub")]
     return pd.DataFrame(
         {

@@ -26,6 +26,9 @@ Severity = Literal["error", "warning", "info"]
 
 #: R-hat above this means the chains disagree (Vehtari et al. 2021).
 RHAT_MAX = 1.01
+#: R-hat above this means the chains sampled different distributions: no usable posterior
+#: (the older, lenient threshold of Gelman and Rubin; past it a summary means nothing).
+RHAT_FAIL = 1.1
 #: Bulk and tail ESS below this many draws per chain are too few for stable intervals.
 ESS_PER_CHAIN_MIN = 100
 #: A ray whose objective never falls more than this below the optimum is flat or rising.
@@ -224,9 +227,8 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                     "error",
                     f"the {kind} keeps increasing as {', '.join(moved) or 'the parameters'} run "
                     "to infinity, so the estimate does not exist (typical of perfectly "
-                    "separated classes in logistic regression); the reported values are "
-                    "wherever the optimiser stopped. A prior (the MAP, or full Bayes) gives "
-                    "finite estimates",
+                    "separated classes in logistic regression), and none is reported. A prior "
+                    "(the MAP, or full Bayes) gives finite estimates",
                     moved,
                 )
             ]
@@ -283,6 +285,8 @@ FAILURES: dict[str, str] = {
     "map_does_not_exist": "the MAP does not exist (an estimate runs to infinity)",
     "hessian_not_positive_definite": "parameters not identified (a flat direction)",
     "not_converged": "the optimiser did not converge",
+    "chains_disagree": "the NUTS chains disagree (R-hat > 1.1): no usable posterior",
+    "draws_not_finite": "some NUTS draws are not finite: no usable posterior",
 }
 
 
@@ -316,13 +320,16 @@ def _collapsed(functions, result, labels: list[str]) -> tuple[str, ...]:
     )
 
 
-def nuts_diagnostics(dt: xr.DataTree) -> list[Diagnostic]:
+def nuts_diagnostics(dt: xr.DataTree, *, hierarchical: bool = False) -> list[Diagnostic]:
     """Check a NUTS fit: divergences, R-hat, bulk and tail ESS.
 
     Parameters
     ----------
     dt : xarray.DataTree
         The Bayes fit, with ``posterior`` and ``sample_stats``.
+    hierarchical : bool, default False
+        True when some free variable's prior depends on another (a centred hierarchy): then
+        a non-centred parameterisation is the advice for divergences.
 
     Returns
     -------
@@ -343,13 +350,48 @@ def nuts_diagnostics(dt: xr.DataTree) -> list[Diagnostic]:
                     "divergences",
                     "warning",
                     f"{n_div} of {n_chains * n_draws} NUTS transitions diverged: the sampler "
-                    "could not explore part of the posterior (often a funnel or a boundary), so "
-                    "the posterior summaries may be biased. Reparameterise (e.g. non-centred), "
-                    "or raise target_accept",
+                    "could not explore part of the posterior, so the posterior summaries may be "
+                    "biased. "
+                    + (
+                        "Here a group scale sets the spread of group effects (a centred "
+                        "hierarchy, whose funnel NUTS cannot enter): write them non-centred "
+                        "(z ~ Normal(0, 1), theta = mu + tau * z), or raise target_accept"
+                        if hierarchical
+                        else "Look for a parameter pressed against a boundary or strongly "
+                        "correlated parameters; rescale predictors, use more informative priors, "
+                        "or raise target_accept"
+                    ),
                 )
             )
     labels_of = _flat_labels
+    finite = {k: bool(np.all(np.isfinite(v))) for k, v in post.data_vars.items()}
+    if not all(finite.values()):
+        bad_vars = tuple(k for k, ok in finite.items() if not ok)
+        return out + [
+            Diagnostic(
+                "bayes",
+                "draws_not_finite",
+                "error",
+                "some posterior draws are NaN or infinite, so there is no usable posterior; "
+                "check the model for values outside a distribution's support",
+                bad_vars,
+            )
+        ]
     rhat = labels_of(azs.rhat(post))
+    lost = tuple(k for k, v in rhat.items() if not v <= RHAT_FAIL)
+    if lost and n_chains > 1:
+        return out + [
+            Diagnostic(
+                "bayes",
+                "chains_disagree",
+                "error",
+                f"R-hat above {RHAT_FAIL} (max {max(rhat[k] for k in lost):.3f}): the chains "
+                "sampled different distributions, so their draws summarise none of them and no "
+                "estimate is shown. Typical of several posterior modes (e.g. label switching in "
+                "a mixture) or of far too few draws: run longer, or make the model identified",
+                lost,
+            )
+        ]
     bad = tuple(k for k, v in rhat.items() if not v <= RHAT_MAX)
     if bad and n_chains > 1:
         out.append(

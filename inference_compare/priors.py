@@ -22,7 +22,13 @@ from pymc.vartypes import discrete_types
 
 from inference_compare.errors import ModelError
 
-__all__ = ["check_model", "flat_prior_model", "likelihood_terms", "prior_terms"]
+__all__ = [
+    "check_model",
+    "flat_prior_model",
+    "hierarchical_variables",
+    "likelihood_terms",
+    "prior_terms",
+]
 
 
 def check_model(model: pm.Model) -> None:
@@ -87,6 +93,23 @@ def _observed_values(model: pm.Model, rv) -> np.ndarray | None:
     source = inputs[0]
     data = source.get_value() if isinstance(source, SharedVariable) else source.data
     return np.asarray(data)
+
+
+def hierarchical_variables(model: pm.Model) -> list[str]:
+    """Return the free variables whose prior depends on another free variable.
+
+    These are the centred group effects of a hierarchical model (``theta ~ Normal(mu, tau)``
+    with ``mu`` and ``tau`` free).
+    """
+    from pytensor.graph.traversal import ancestors
+
+    free = set(model.free_RVs)
+    out = []
+    for rv in model.free_RVs:
+        params = rv.owner.inputs[2:]  # after the rng and size inputs
+        if any(a in free for a in ancestors(params)):
+            out.append(rv.name)
+    return out
 
 
 def likelihood_terms(model: pm.Model) -> list:

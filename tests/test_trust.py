@@ -313,3 +313,19 @@ def test_sigterm_handler_is_restored():
     before = signal.getsignal(signal.SIGTERM)
     run_main(["list"])
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_chains_that_disagree_give_no_bayes_estimate():
+    import xarray as xr
+
+    from inference_compare.diagnostics import nuts_diagnostics
+
+    rng = np.random.default_rng(0)
+    draws = np.stack([rng.normal(-2, 0.1, 500), rng.normal(2, 0.1, 500)])  # two modes
+    posterior = xr.Dataset({"mu": (("chain", "draw"), draws)})
+    tree = xr.DataTree.from_dict({"posterior": posterior})
+    found = nuts_diagnostics(tree)
+    assert [d.code for d in found] == ["chains_disagree"]
+    tree.attrs = {"status": "failed: the NUTS chains disagree", "method": "bayes"}
+    bayes = rows(ic.Comparison(fits={"bayes": tree}), "bayes")
+    assert bayes[["estimate", "sd", "lower", "upper"]].isna().all().all()

@@ -11,11 +11,11 @@ import pymc as pm
 import xarray as xr
 from threadpoolctl import threadpool_limits
 
-from inference_compare.diagnostics import diagnostics_to_json, nuts_diagnostics
+from inference_compare.diagnostics import diagnostics_to_json, failure_reason, nuts_diagnostics
 from inference_compare.errors import FitFailedError, UsageError
 from inference_compare.methods._common import make_rng
 from inference_compare.methods._objective import start_is_finite
-from inference_compare.priors import check_model
+from inference_compare.priors import check_model, hierarchical_variables
 from inference_compare.support import check_start
 from inference_compare.validate import check_ci_prob, check_positive_int
 
@@ -104,9 +104,11 @@ def fit_bayes(
     if dt["posterior"].sizes["draw"] < draws:  # the sampler was interrupted and kept a part
         raise KeyboardInterrupt
     dt.name = "bayes"
-    found = nuts_diagnostics(dt)
+    found = nuts_diagnostics(dt, hierarchical=bool(hierarchical_variables(model)))
+    reason = failure_reason(found)
     dt.attrs.update(
         method="bayes",
+        status="ok" if reason is None else f"failed: {reason}",
         ci_prob=ci_prob,
         nuts_sampler=sampler,
         random_seed=seed,

@@ -37,8 +37,8 @@ __all__ = [
 
 #: What each diagnostic code means, in one plain sentence (the message says what to do).
 DIAGNOSTIC_MEANINGS: dict[str, str] = {
-    "fit_failed": "this method produced no result at all, so its column is missing; the other "
-    "methods' answers stand.",
+    "fit_failed": "this method produced no result at all, so its cells say why instead of "
+    "showing numbers; the other methods' answers stand.",
     "objective_not_finite": "the optimiser ended where the model gives the data zero "
     "probability, so its numbers are meaningless.",
     "unbounded": "the likelihood has no highest point: some parameter can make it as large as "
@@ -152,6 +152,12 @@ def _table(cmp: Comparison) -> tuple[list[dict[str, Any]], list[tuple[str, str]]
         profile = _profile_cell(r)
         if profile:
             kinds.add("profile")
+        if r.status != "ok":  # a failed fit: no number, only why
+            cell = {"failed": str(r.status)}
+            rows.setdefault(r.parameter, {"label": r.parameter, "cells": {}})["cells"][r.method] = (
+                cell
+            )
+            continue
         cell = {
             "estimate": fmt(r.estimate),
             "sd": fmt(r.sd),

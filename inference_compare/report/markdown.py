@@ -51,6 +51,9 @@ def render_markdown(cmp: Comparison, *, command: str | None = None) -> str:
                 cells.append("\u2013")
                 continue
             r = rows.iloc[0]
+            if r.status != "ok":  # a failed fit: no number, only why
+                cells.append(str(r.status))
+                continue
             text = f"{fmt(r.estimate)} (sd {fmt(r.sd)}) [{fmt(r.lower)}, {fmt(r.upper)}]"
             if m == "bayes":
                 text += f" R-hat {fmt_fixed(r.r_hat, decimals=3)}"
