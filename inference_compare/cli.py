@@ -161,6 +161,8 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     _use_agg()
     from inference_compare.runner import run_model
 
+    # a run without --seed draws one; the recorded command names it, so it reproduces the run
+    seed = args.seed if args.seed is not None else _fresh_seed()
     outputs, cmp = run_model(
         args.model,
         data_file=args.data,
@@ -170,9 +172,9 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,
-        random_seed=args.seed,
+        random_seed=seed,
         progress=not args.no_progress,
-        command=shlex.join([PROG, *argv]),
+        command=_reproducible(argv, seed),
         profile=args.profile,
         prior_sweep=args.prior_sweep,
         khat=args.khat,
@@ -186,6 +188,19 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         f" {outputs.comparison.name}, figures/ ({len(outputs.figures)} PNG)"
     )
     return EXIT_OK
+
+
+def _fresh_seed() -> int:
+    """Return a random 32-bit seed: short enough to read in a report and type back in."""
+    return int.from_bytes(os.urandom(4), "little")
+
+
+def _reproducible(argv: Sequence[str], seed: int) -> str:
+    """Return the command line that reproduces a run: ``argv`` with its seed explicit."""
+    words = [PROG, *argv]
+    if not any(w == "--seed" or w.startswith("--seed=") for w in argv):
+        words += ["--seed", str(seed)]
+    return shlex.join(words)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

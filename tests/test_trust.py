@@ -329,3 +329,10 @@ def test_chains_that_disagree_give_no_bayes_estimate():
     tree.attrs = {"status": "failed: the NUTS chains disagree", "method": "bayes"}
     bayes = rows(ic.Comparison(fits={"bayes": tree}), "bayes")
     assert bayes[["estimate", "sd", "lower", "upper"]].isna().all().all()
+
+
+def test_the_recorded_command_reproduces_the_run(tmp_path):
+    code, _, err = run_main(["run", "coin_flip", "--methods", "mle", "--out", str(tmp_path)])
+    assert code == 0, err
+    cmp = ic.load(tmp_path / "comparison.nc")
+    assert cmp.attrs["command"].endswith(f"--seed {cmp.attrs['random_seed']}")
