@@ -52,8 +52,17 @@ def _strip(var, ndim_change: int):
     return source if var.ndim - source.ndim == ndim_change else None
 
 
+def _is_dot(op) -> bool:
+    """Return True for a matrix product: ``pt.dot`` (Dot) or ``@`` (Blockwise of Dot)."""
+    return isinstance(op, Dot) or (isinstance(op, Blockwise) and isinstance(op.core_op, Dot))
+
+
 def _linear(mu):
-    """Match ``mu = c + X @ b`` or ``X @ b``; return (c or None, X data, b) or None."""
+    """Match ``mu = c + X @ b`` or ``X @ b``; return (c or None, X data, b) or None.
+
+    ``X @ b``, ``pt.dot(X, b)``, ``pm.math.dot(X, b)`` and ``X.dot(b)`` all match, with the
+    intercept on either side of the sum, and ``X`` a NumPy array or a ``pm.Data`` container.
+    """
     intercept = None
     node = mu.owner
     if node is not None and isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, Add):
@@ -68,7 +77,7 @@ def _linear(mu):
             return None
     product = _strip(mu, -1)
     op = None if product is None or product.owner is None else product.owner.op
-    if not (isinstance(op, Blockwise) and isinstance(op.core_op, Dot)):
+    if not _is_dot(op):
         return None
     X_var, b_col = product.owner.inputs
     b = _strip(b_col, +1)

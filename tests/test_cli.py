@@ -299,7 +299,7 @@ def test_missing_data_file(tmp_path):
         ("x\n1\n0\n", ["reads column 'y'", "columns found: 'x'"]),
         ("y\n1\nheads\n1\n", ["column 'y' row 2", "'heads'"]),
         ("y\n1\nNaN\n1\n", ["column 'y' row 2", "'NaN'"]),
-        ("y\n1\n\n1\n", []),  # a blank line is skipped, not an error
+        ("y\n1\n\n1\n", ["column 'y' row 2", "missing value"]),  # a blank line is a row
         ("y\n1\n0,1\n", ["not a well-formed CSV"]),
         ("", ["is empty"]),
         ("y\n", ["no rows"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 import pytest
 
 import inference_compare as ic
@@ -20,33 +21,72 @@ def _points(model, rng, k=4):
     ]
 
 
-@pytest.mark.parametrize("intercept", [True, False])
-def test_rewrite_gives_the_same_log_density_and_gradient(intercept):
+FORMULATIONS = {
+    "c + X @ b (pm.Data)": lambda X, b, c: c + pm.Data("X", X) @ b,
+    "X @ b (pm.Data), no intercept": lambda X, b, c: pm.Data("X", X) @ b,
+    "X @ b + c (NumPy)": lambda X, b, c: X @ b + c,
+    "pm.math.dot(X, b) + c": lambda X, b, c: pm.math.dot(X, b) + c,
+    "c + pt.dot(X, b)": lambda X, b, c: c + pt.dot(X, b),
+    "pt.dot(X, b), no intercept": lambda X, b, c: pt.dot(X, b),
+    "X.dot(b) + c": lambda X, b, c: pt.as_tensor(X).dot(b) + c,
+}
+
+
+def _regression(formulation, X, y) -> pm.Model:
+    with pm.Model() as model:
+        b = pm.Normal("b", 0, 1, shape=X.shape[1])
+        c = pm.Normal("c", 0, 1)
+        sigma = pm.HalfNormal("sigma", 1)
+        pm.Normal("y", FORMULATIONS[formulation](X, b, c), sigma, observed=y)
+    return model
+
+
+def _gradients(model, point) -> dict[str, np.ndarray]:
+    """The gradient of the log density with respect to each value variable, by name."""
+    return {
+        v.name: model.compile_dlogp(vars=[model.values_to_rvs[v]])(point)
+        for v in model.value_vars
+    }
+
+
+@pytest.mark.parametrize("formulation", FORMULATIONS)
+def test_rewrite_gives_the_same_log_density_and_gradient(formulation):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(50, 3)), rng.normal(size=50)
-    with pm.Model() as model:
-        b = pm.Normal("b", 0, 1, shape=3)
-        c = pm.Normal("c", 0, 1) if intercept else 0.0
-        sigma = pm.HalfNormal("sigma", 1)
-        mu = c + pm.Data("X", X) @ b if intercept else pm.Data("X", X) @ b
-        pm.Normal("y", mu, sigma, observed=y)
+    model = _regression(formulation, X, y)
     rewritten = gaussian_sufficient_statistics(model)
     assert rewritten is not None and not rewritten.observed_RVs
     for point in _points(model, rng):
         np.testing.assert_allclose(
             rewritten.compile_logp()(point), model.compile_logp()(point), rtol=RTOL_EXACT
         )
-        grad_model = dict(
-            zip(
-                [v.name for v in model.value_vars],
-                np.split(model.compile_dlogp()(point), [3, 4]),
-                strict=False,
-            )
-        )
-        grad_new = rewritten.compile_dlogp()(point)
-        assert np.allclose(
-            np.sort(grad_new), np.sort(np.concatenate(list(grad_model.values()))), rtol=1e-8
-        )
+        expected, got = _gradients(model, point), _gradients(rewritten, point)
+        assert got.keys() == expected.keys()
+        for name in expected:  # each gradient belongs to its own parameter
+            np.testing.assert_allclose(got[name], expected[name], rtol=RTOL_EXACT, atol=1e-12)
+
+
+@pytest.mark.parametrize("formulation", FORMULATIONS)
+def test_every_formulation_is_rewritten_by_compare_with_the_same_estimates(formulation):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 3))
+    y = 1.0 + X @ np.array([0.5, -1.0, 2.0]) + rng.normal(size=200)
+    model = _regression(formulation, X, y)
+    kwargs = {"methods": ("mle", "map"), "random_seed": 0, "progressbar": False}
+    plain = ic.compare(model, sufficient_statistics=False, **kwargs)
+    fast = ic.compare(model, sufficient_statistics=True, **kwargs)
+    assert fast.attrs["rewrite"] == "gaussian_sufficient_statistics"
+    assert "rewrite" not in plain.attrs
+    merged = plain.table().merge(fast.table(), on=["parameter", "method"], suffixes=("", "_ss"))
+    np.testing.assert_allclose(merged["estimate_ss"], merged["estimate"], rtol=1e-10, atol=1e-12)
+
+
+def test_the_size_of_a_numpy_design_matrix_counts_towards_large_data():
+    from inference_compare.methods._objective import LARGE_DATA, _data_size
+
+    X = np.zeros((LARGE_DATA // 10, 11))  # 11 columns: more values than LARGE_DATA
+    model = _regression("pm.math.dot(X, b) + c", X, np.zeros(LARGE_DATA // 10))
+    assert _data_size(model) > LARGE_DATA
 
 
 def test_other_likelihoods_are_left_alone():

@@ -204,15 +204,26 @@ LARGE_DATA = 100_000
 
 
 def _data_size(model: pm.Model) -> int:
-    """Count the values in the model's data: ``pm.Data`` containers and observed arrays."""
-    from pytensor.graph.basic import Constant
+    """Count the data values the log density reads.
 
-    size = sum(np.size(v.get_value()) for v in model.data_vars)
-    for rv in model.observed_RVs:
-        value = model.rvs_to_values[rv]
-        if isinstance(value, Constant):
-            size += np.size(value.data)
-    return int(size)
+    Observed arrays, ``pm.Data`` containers, and arrays written into the model (a NumPy design
+    matrix in ``X @ b``) all count.
+    """
+    from pytensor.compile.sharedvalue import SharedVariable
+    from pytensor.graph.basic import Constant
+    from pytensor.graph.traversal import ancestors
+
+    graphs = [*model.observed_RVs, *(model.rvs_to_values[rv] for rv in model.observed_RVs)]
+    seen = {
+        id(v): v
+        for v in ancestors([*graphs, *model.potentials])
+        if isinstance(v, Constant | SharedVariable)
+    }
+    size = 0
+    for v in seen.values():
+        value = v.get_value(borrow=True) if isinstance(v, SharedVariable) else v.data
+        size += int(np.size(value)) if isinstance(value, np.ndarray) else 0  # not RNGs
+    return size
 
 
 #: Compiled functions per model object, so that the fits, the report's likelihood curves and
