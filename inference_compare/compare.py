@@ -150,6 +150,7 @@ class Comparison:
     ci_kind: str = "eti"
     attrs: dict[str, Any] = field(default_factory=dict)
     model: pm.Model | None = field(default=None, repr=False, compare=False)
+    _table_cache: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -167,8 +168,26 @@ class Comparison:
             bayes; ``sd`` the delta-method standard error (mle), Laplace sd (map) or posterior
             sd (bayes); ``lower``/``upper`` the ``ci_prob`` interval, of the kind named in
             ``interval`` (``wald``: on the unconstrained scale, mapped back; ``laplace_eti``:
-            quantiles of the Laplace draws; ``eti``/``hdi``: credible intervals).
+            quantiles of the Laplace draws; ``eti``/``hdi``: credible intervals; ``profile``:
+            profile likelihood, at a boundary), and ``status``: ``"ok"`` or ``"failed: why"``
+            (a failed fit's numbers are NaN).
+
+        Notes
+        -----
+        Computed once and cached until the fits or the interval settings change; each call
+        returns a copy.
         """
+        key = (
+            self.ci_prob,
+            self.ci_kind,
+            tuple((m, id(f), len(f.children)) for m, f in self.fits.items()),
+            repr(self.attrs.get("failed")),
+        )
+        if self._table_cache is None or self._table_cache[0] != key:
+            self._table_cache = (key, self._compute_table())
+        return self._table_cache[1].copy()
+
+    def _compute_table(self) -> pd.DataFrame:
         parts = []
         for method in self.methods:
             fit = self.fits[method]

@@ -336,3 +336,18 @@ def test_the_recorded_command_reproduces_the_run(tmp_path):
     assert code == 0, err
     cmp = ic.load(tmp_path / "comparison.nc")
     assert cmp.attrs["command"].endswith(f"--seed {cmp.attrs['random_seed']}")
+
+
+def test_a_run_computes_the_table_once(tmp_path, monkeypatch):
+    calls = []
+    compute = ic.Comparison._compute_table
+
+    def counted(self):
+        calls.append(1)
+        return compute(self)
+
+    monkeypatch.setattr(ic.Comparison, "_compute_table", counted)
+    argv = ["run", "coin_flip", "--out", str(tmp_path), "--no-progress", "--seed", "1"]
+    code, _, err = run_main([*argv, "--draws", "100", "--tune", "100", "--chains", "2"])
+    assert code == 0, err
+    assert len(calls) == 1
