@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import inference_compare as ic
+from inference_compare.study.metrics import metrics as study_metrics
 from inference_compare.study.simulate import replicate_seeds
 
 #: Monte Carlo tolerance: a correct implementation fails one check in ~370 (3 sigma).
@@ -72,31 +73,90 @@ def test_bayes_coverage_is_nominal_when_truth_is_drawn_from_the_prior():
     assert abs(row["coverage"] - 0.95) < MC_SIGMAS * np.sqrt(0.95 * 0.05 / row["n"])
 
 
-def test_metrics_against_hand_computed_values():
-    rows = pd.DataFrame(
+def _hand_table() -> pd.DataFrame:
+    """Five replicates of two methods; mle's fifth fit failed (no estimate, no interval)."""
+    nan = np.nan
+    mle = pd.DataFrame(
         {
-            "size": 10,
             "replicate": range(5),
             "method": "mle",
-            "parameter": "p",
-            "truth": 0.5,
-            "estimate": [0.4, 0.6, 0.5, 0.7, 0.9],
-            "lower": [0.3, 0.4, 0.2, 0.55, 0.6],
-            "upper": [0.6, 0.8, 0.7, 0.8, 1.0],
-            "status": ["ok"] * 4 + ["on_boundary"],
-            "seconds": 0.1,
+            "estimate": [0.4, 0.6, 0.5, 0.7, nan],
+            "sd": [0.1, 0.1, 0.2, 0.2, nan],
+            "lower": [0.3, 0.4, 0.2, 0.52, nan],
+            "upper": [0.6, 0.8, 0.7, 0.8, nan],
+            "status": ["ok"] * 4 + ["not_converged"],
         }
     )
+    map_ = pd.DataFrame(
+        {
+            "replicate": range(5),
+            "method": "map",
+            "estimate": [0.45, 0.55, 0.52, 0.6, 0.52],
+            "sd": 0.1,
+            "lower": 0.3,
+            "upper": 0.7,
+            "status": "ok",
+        }
+    )
+    rows = pd.concat([mle, map_], ignore_index=True).assign(
+        size=10, parameter="p", truth=0.5, seconds=0.1
+    )
     rows["covered"] = (rows.lower <= rows.truth) & (rows.truth <= rows.upper)
-    m = ic.StudyResult(rows).metrics().iloc[0]
-    ok = np.array([0.4, 0.6, 0.5, 0.7]) - 0.5  # the failed replicate is left out
-    assert m["n"] == 4 and m["bias"] == pytest.approx(ok.mean())
-    assert m["rmse"] == pytest.approx(np.sqrt(np.mean(ok**2)))
-    assert m["coverage"] == pytest.approx(0.75)
-    assert m["coverage_mcse"] == pytest.approx(np.sqrt(0.75 * 0.25 / 4))
-    assert m["width"] == pytest.approx(np.mean([0.3, 0.4, 0.5, 0.25]))
-    assert m["failure_rate"] == pytest.approx(0.2)
-    assert m["failure_rate_on_boundary"] == pytest.approx(0.2)
+    return rows
+
+
+def test_metrics_against_hand_computed_values():
+    # every formula of Morris, White & Crowther (2019, Table 6), worked by hand for the mle
+    # rows of _hand_table: errors e = (-0.1, 0.1, 0, 0.2) over the 4 fits that succeeded
+    table = study_metrics(_hand_table(), null=0.35)
+    m = table.set_index("method").loc["mle"]
+    assert (m["n"], m["n_total"]) == (4, 5)
+    approx = pytest.approx
+    assert m["bias"] == approx(0.2 / 4)  # the failed replicate has no estimate: left out
+    # sd(e) = sqrt(sum((e - 0.05)^2) / 3) = sqrt(0.05 / 3)
+    assert m["bias_mcse"] == approx(np.sqrt(0.05 / 3) / 2)
+    assert m["relative_bias"] == approx(0.05 / 0.5)
+    assert m["relative_bias_mcse"] == approx(np.sqrt(0.05 / 3) / 2 / 0.5)
+    assert m["empse"] == approx(np.sqrt(0.05 / 3))
+    assert m["empse_mcse"] == approx(np.sqrt(0.05 / 3) / np.sqrt(2 * 3))
+    # e^2 = (0.01, 0.01, 0, 0.04): MSE 0.015, sum((e^2 - MSE)^2) = 0.0009
+    assert m["mse"] == approx(0.015)
+    assert m["mse_mcse"] == approx(np.sqrt(0.0009 / (4 * 3)))
+    assert m["rmse"] == approx(np.sqrt(0.015))
+    assert m["rmse_mcse"] == approx(np.sqrt(0.0009 / 12) / (2 * np.sqrt(0.015)))
+    # SE^2 = (0.01, 0.01, 0.04, 0.04): ModSE = sqrt(0.025), var(SE^2) = 4 * 0.015^2 / 3
+    var2 = 4 * 0.015**2 / 3
+    assert m["modse"] == approx(np.sqrt(0.025))
+    assert m["modse_mcse"] == approx(np.sqrt(var2 / (4 * 4 * 0.025)))
+    ratio = np.sqrt(0.025) / np.sqrt(0.05 / 3)
+    assert m["modse_relative_error"] == approx(ratio - 1)
+    assert m["modse_relative_error_mcse"] == approx(
+        ratio * np.sqrt(var2 / (4 * 4 * 0.025**2) + 1 / (2 * 3))
+    )
+    # covered: yes, yes, yes, no (0.52 > 0.5), and the failed fit is a miss: 3 of 5
+    assert m["coverage"] == approx(3 / 5)
+    assert m["coverage_mcse"] == approx(np.sqrt(0.6 * 0.4 / 5))
+    # bias-eliminated: the truth moved by the bias, 0.55, lies in all four intervals
+    assert m["be_coverage"] == approx(4 / 5)
+    assert m["be_coverage_mcse"] == approx(np.sqrt(0.8 * 0.2 / 5))
+    widths = np.array([0.3, 0.4, 0.5, 0.28])
+    assert m["width"] == approx(1.48 / 4)
+    assert m["width_mcse"] == approx(widths.std(ddof=1) / 2)
+    # theta0 = 0.35 is excluded by [0.4, 0.8] and [0.52, 0.8]: 2 of the 4 intervals
+    assert m["rejection"] == approx(0.5)
+    assert m["rejection_mcse"] == approx(np.sqrt(0.25 / 4))
+    assert m["failure_rate"] == approx(0.2)
+    assert m["failure_rate_mcse"] == approx(np.sqrt(0.2 * 0.8 / 5))
+    assert m["failure_rate_not_converged"] == approx(0.2)
+    # relative precision of map against mle, paired over replicates 0-3 (mle's fifth failed):
+    # var(mle) = 0.05 / 3, var(map) = 0.0118 / 3, sum of cross-deviations 0.024
+    precision = (0.05 / 3) / (0.0118 / 3)
+    rho = 0.024 / np.sqrt(0.05 * 0.0118)
+    a = table.set_index("method").loc["map"]
+    assert a["relative_precision"] == approx(precision - 1)
+    assert a["relative_precision_mcse"] == approx(2 * precision * np.sqrt((1 - rho**2) / 3))
+    assert m["relative_precision"] == approx(0.0)
+    assert (a["n"], a["coverage"], a["failure_rate"]) == (5, 1.0, 0.0)
 
 
 def test_replicate_seeds_depend_on_study_size_and_replicate_only():

@@ -24,7 +24,10 @@ from inference_compare.study.metrics import metrics as compute_metrics
 from inference_compare.study.store import ReplicateStore
 from inference_compare.validate import check_ci_prob, check_methods, check_positive_int
 
-__all__ = ["StudyResult", "load_study", "study"]
+__all__ = ["CI_KINDS", "StudyResult", "load_study", "study"]
+
+#: Kinds of Bayes credible interval (as `inference_compare.compare.compare` takes them).
+CI_KINDS = ("eti", "hdi")
 
 
 @dataclass
@@ -34,8 +37,9 @@ class StudyResult:
     Attributes
     ----------
     replicates : pandas.DataFrame
-        One row per (size, replicate, method, parameter): ``truth, estimate, lower, upper,
-        covered, status, seconds``.
+        One row per (size, replicate, method, parameter): ``truth, estimate, sd, lower, upper,
+        interval, covered, status, notes, seconds`` (see
+        `inference_compare.study.fitting.ROW_COLUMNS`).
     config : dict
         The study's settings (model, sizes, replicates, methods, seed, ...).
     out : pathlib.Path or None
@@ -101,6 +105,7 @@ def study(
     tune: int = 500,
     chains: int = 2,
     ci_prob: float = 0.95,
+    ci_kind: str = "eti",
     truth: str = "fixed",
     progressbar: bool = True,
     on_replicate: Callable[[pd.DataFrame], None] | None = None,
@@ -131,6 +136,8 @@ def study(
     draws, tune, chains : int
         NUTS settings per replicate.
     ci_prob : float, default 0.95
+    ci_kind : {"eti", "hdi"}, default "eti"
+        Kind of the Bayes credible interval, as in `inference_compare.compare`.
     truth : {"fixed", "prior"}, default "fixed"
         ``"prior"`` draws each replicate's truth from the prior: Bayes coverage is then the
         calibration of simulation-based calibration.
@@ -152,7 +159,11 @@ def study(
         check_positive_int(name, value)
     if truth not in ("fixed", "prior"):
         raise UsageError(f"truth must be 'fixed' or 'prior', got {truth!r}")
+    if ci_kind not in CI_KINDS:
+        raise UsageError(f"ci_kind must be one of {CI_KINDS}, got {ci_kind!r}")
     settings = {"ci_prob": ci_prob, "draws": draws, "tune": tune, "chains": chains}
+    if ci_kind != "eti":  # absent means "eti": studies written before ci_kind still resume
+        settings["ci_kind"] = ci_kind
     config = {
         "model": Path(model_ref).stem,
         "model_file": model_ref,
