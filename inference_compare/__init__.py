@@ -17,7 +17,7 @@ from inference_compare.errors import (
 )
 from inference_compare.methods import fit_bayes, fit_map, fit_mle
 from inference_compare.priors import flat_prior_model
-from inference_compare.study import StudyResult, load_study, study
+from inference_compare.study import StudyResult, exact_coverage, load_study, study
 
 __all__ = [
     "Comparison",
@@ -31,6 +31,7 @@ __all__ = [
     "__version__",
     "analysis",
     "compare",
+    "exact_coverage",
     "fit_bayes",
     "fit_map",
     "fit_mle",

@@ -23,6 +23,7 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 import pymc as pm
+import xarray as xr
 
 from inference_compare.diagnostics import nuts_diagnostics, optimum_diagnostics
 from inference_compare.methods._laplace import free_labels, needs_draws, optimum_summary
@@ -137,8 +138,11 @@ class SizeFitter:
     def _truth_vector(self, truth: dict[str, np.ndarray]) -> np.ndarray:
         return np.concatenate([np.ravel(truth[name]) for name in self.free_names])
 
-    def _optimum(self, method: str, rng: np.random.Generator) -> MethodRows:
-        """Fit the MLE or MAP to the current data by the engine's steps (as ``fit_optimum``)."""
+    def optimum(self, method: str, rng: np.random.Generator) -> tuple[MethodRows, object]:
+        """Fit the MLE or MAP to the current data by the engine's steps (as ``fit_optimum``).
+
+        Returns the rows and the optimiser's result.
+        """
         result = maximize(self.functions, include_prior=(method == "map"), rng=rng)
         found = optimum_diagnostics(self.functions, result, method, self.labels)
         summary = optimum_summary(
@@ -160,17 +164,15 @@ class SizeFitter:
             status,
             notes,
         )
-        return rows if status == "ok" else rows.failed()
+        return (rows if status == "ok" else rows.failed()), result
 
-    def _bayes(self, containers: dict, rng: np.random.Generator) -> MethodRows:
-        """Sample the current data with NUTS; the interval as `compare`'s table makes it."""
+    def posterior(self, containers: dict, rng: np.random.Generator) -> xr.DataTree | None:
+        """NUTS draws given the current data (None when nutpie cannot sample)."""
         import nutpie
-
-        from inference_compare.compare import _bayes_rows
 
         sampler = self.sampler.with_data(**containers)
         try:
-            trace = nutpie.sample(
+            return nutpie.sample(
                 sampler,
                 draws=self.settings["draws"],
                 tune=self.settings["tune"],
@@ -179,9 +181,15 @@ class SizeFitter:
                 progress_bar=False,
             )
         except (RuntimeError, ValueError):  # nutpie's errors (e.g. no finite start point)
+            return None
+
+    def bayes_rows(self, trace: xr.DataTree | None, kind: str) -> MethodRows:
+        """Return the Bayes rows of a posterior, the interval as `compare`'s table makes it."""
+        from inference_compare.compare import _bayes_rows
+
+        if trace is None:
             nan = np.full(len(self.labels), np.nan)
             return MethodRows(nan, nan, nan, nan, ["none"] * nan.size, "sampling_failed", "")
-        kind = self.settings.get("ci_kind", "eti")
         table = _bayes_rows(trace, self.settings["ci_prob"], kind).set_index("parameter")
         table = table.reindex(self.labels)
         status, notes = _status(nuts_diagnostics(trace))
@@ -192,6 +200,13 @@ class SizeFitter:
             notes,
         )
         return rows if status == "ok" else rows.failed()
+
+    def method_rows(self, method: str, containers: dict, rng: np.random.Generator) -> MethodRows:
+        """One method's rows for the current data (`set_data` done by the caller)."""
+        if method == "bayes":
+            kind = self.settings.get("ci_kind", "eti")
+            return self.bayes_rows(self.posterior(containers, rng), kind)
+        return self.optimum(method, rng)[0]
 
     def fit(
         self, size: int, replicate: int, containers: dict, truth: dict, seed: int
@@ -204,10 +219,7 @@ class SizeFitter:
         frames = []
         for method in self.methods:
             start = time.perf_counter()
-            if method == "bayes":
-                rows = self._bayes(containers, rngs[method])
-            else:
-                rows = self._optimum(method, rngs[method])
+            rows = self.method_rows(method, containers, rngs[method])
             seconds = time.perf_counter() - start
             frames.append(
                 pd.DataFrame(
