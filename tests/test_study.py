@@ -300,3 +300,87 @@ def test_ordered_and_simplex_parameters_get_intervals_in_studies():
     assert len(rows) and set(rows.parameter) >= {"mu[0]", "w[0]"}
     assert np.isfinite(rows[["lower", "upper"]].to_numpy()).all()
     assert rows["covered"].notna().all()
+
+
+def _sizefitter_rows(module, data: dict, methods: tuple[str, ...]) -> pd.DataFrame:
+    from inference_compare.study.fitting import SizeFitter
+    from inference_compare.study.simulate import data_containers
+
+    size = len(data["y"])
+    fitter = SizeFitter(module, size, 0, methods, {"ci_prob": 0.95, "draws": 1, "tune": 1})
+    containers = data_containers(module.build(data))
+    return fitter.fit(size, 0, containers, {"p": np.asarray(0.7)}, 0)
+
+
+@pytest.mark.parametrize("heads", [5, 3])
+def test_a_replicate_gets_the_numbers_compare_reports_for_the_same_data(heads):
+    # one rule: a study's estimate, sd and interval are those of `compare` on the same data
+    # (5 of 5 heads: the boundary; 3 of 5: an interior estimate)
+    module = ic.load_model("coin_flip")
+    data = {"y": np.array([1] * heads + [0] * (5 - heads))}
+    methods = ("mle", "map")
+    rows = _sizefitter_rows(module, data, methods).set_index("method")
+    cmp = ic.compare(module.build(data), methods=methods, random_seed=0, progressbar=False)
+    table = cmp.table().set_index("method")
+    errors = {d.method for d in cmp.diagnostics if d.severity == "error"}
+    for method in methods:
+        row = rows.loc[method]
+        if method in errors:  # a failed fit shows no estimate, only why
+            assert row["status"] != "ok"
+            assert row[["estimate", "sd", "lower", "upper"]].isna().all()
+            assert not row["covered"]
+            continue
+        assert row["status"] == "ok"
+        assert row["interval"] == table.loc[method, "interval"]
+        for col in ("estimate", "sd", "lower", "upper"):
+            assert row[col] == pytest.approx(table.loc[method, col], rel=1e-9), (method, col)
+    assert errors <= {"mle"} and (heads == 5 or not errors)
+
+
+#: Replicates per size in the study-against-exact-coverage test: the coverage MCSE is then
+#: sqrt(0.95 * 0.05 / 200) = 0.015.
+EXACT_REPLICATES = 200
+
+
+@pytest.mark.slow
+def test_coin_flip_study_reproduces_the_exact_coverage_of_compares_intervals():
+    # issue 10: the study's Monte Carlo coverage equals, within its MCSE, the exact coverage
+    # (every outcome enumerated: inference_compare.study.exact, itself checked against
+    # scipy.stats enumerations in tests/test_exact_coverage.py) of the same intervals
+    sizes, truth = [5, 10, 20], 0.7
+    res = ic.study(
+        "coin_flip",
+        sizes=sizes,
+        replicates=EXACT_REPLICATES,
+        random_seed=12,
+        draws=500,
+        tune=300,
+        progressbar=False,
+    )
+    metrics = res.metrics().set_index(["size", "method"])
+    kinds = {"mle": "wald", "map": "wald", "bayes": "eti"}  # what compare reports
+    for n in sizes:
+        exact = ic.exact_coverage("coin_flip", [truth], n=n, random_seed=n)
+        for method, kind in kinds.items():
+            line = exact[(exact.method == method) & (exact.interval == kind)].iloc[0]
+            row = metrics.loc[(n, method)]
+            assert row["n_total"] == EXACT_REPLICATES  # no replicate dropped
+            c = line["coverage"]
+            mcse = np.sqrt(c * (1 - c) / EXACT_REPLICATES)
+            assert abs(row["coverage"] - c) < MC_SIGMAS * max(mcse, 1 / EXACT_REPLICATES), (
+                n,
+                method,
+                row["coverage"],
+                c,
+            )
+            assert row["failure_rate"] == pytest.approx(line["failure_probability"], abs=0.05)
+    if metrics.loc[(5, "mle"), "failure_rate"] > 0:
+        pytest.xfail(
+            "needs the engine change of issue 10 (lead): 5 of 5 heads is an estimate (1.0, "
+            "with its profile interval), not a failed fit; until then the MLE's bias leaves "
+            "the boundary replicates out"
+        )
+    for n in sizes:  # the MLE is k/n, unbiased: its bias is zero within the MCSE
+        row = metrics.loc[(n, "mle")]
+        assert row["n"] == EXACT_REPLICATES
+        assert abs(row["bias"]) < MC_SIGMAS * row["bias_mcse"]
