@@ -11,6 +11,7 @@ Laplace intervals on the logit / log scale, likelihood-ratio intervals by scipy 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.optimize
 import scipy.special
@@ -311,3 +312,27 @@ def test_exact_coverage_refuses_what_it_cannot_enumerate():
         ic.exact_coverage("coin_flip", [], n=5)
     with pytest.raises(ic.UsageError, match="outside the parameter's support"):
         ic.exact_coverage("coin_flip", [1.5], n=5)
+
+
+def test_coverage_command_writes_the_report(tmp_path, capsys):
+    from inference_compare.cli import main
+
+    out = tmp_path / "cov"
+    args = ["coverage", "coin_flip", "--n", "8", "--truth", "0.05:0.95:0.05", "--out", str(out)]
+    assert main([*args, "--methods", "mle,map"]) == 0
+    table = pd.read_csv(out / "coverage.csv")
+    assert set(zip(table.method, table.interval)) == {
+        ("mle", "wald"),
+        ("mle", "profile"),
+        ("map", "wald"),
+    }
+    np.testing.assert_allclose(np.unique(table.truth), np.arange(1, 20) * 0.05)
+    assert len(pd.read_csv(out / "intervals.csv")) == 3 * 9  # 9 outcomes: 0 to 8 heads
+    html = (out / "coverage.html").read_text()
+    assert "data:image/png;base64," in html and "the data are discrete" in html
+    assert "Coverage report:" in capsys.readouterr().out
+    assert main(["coverage", "coin_flip", "--n", "8", "--truth", "0.9:0.1:0.1"]) == 2
+    assert "START:STOP:STEP" in capsys.readouterr().err
+    code = main(["coverage", "gaussian", "--n", "5", "--truth", "1", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err

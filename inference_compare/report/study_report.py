@@ -27,6 +27,8 @@ __all__ = ["conclusions", "study_figures", "write_study_html"]
 COLORS = {"mle": "#1f77b4", "map": "#ff7f0e", "bayes": "#2ca02c"}
 #: A coverage this many MCSEs from nominal is called out in the conclusions.
 COVERAGE_SIGMAS = 2.0
+#: A bias this many MCSEs from zero is called out in the conclusions.
+BIAS_SIGMAS = 3.0
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("inference_compare.report", "templates"),
@@ -125,6 +127,13 @@ def conclusions(result: StudyResult) -> dict[str, list[str]]:
                         f"at n = {row['size']} the {row['method']} interval "
                         f"overcovers: {cov:.2f} \u00b1 {se:.2f} (nominal {nominal:.2f})"
                     )
+            bias, bias_se = row["bias"], row["bias_mcse"]
+            if np.isfinite(bias) and np.isfinite(bias_se) and abs(bias) > BIAS_SIGMAS * bias_se:
+                lines.append(
+                    f"at n = {row['size']} the {row['method']} estimate is biased: "
+                    f"{bias:+.3g} \u00b1 {bias_se:.2g} (Monte Carlo standard error), over "
+                    f"{row['n']} of {row['n_total']} replicates"
+                )
             if row["failure_rate"] > 0:
                 kinds = [
                     c[len("failure_rate_") :]
@@ -134,8 +143,9 @@ def conclusions(result: StudyResult) -> dict[str, list[str]]:
                     and row.get(c, 0) > 0
                 ]
                 lines.append(
-                    f"at n = {row['size']} {row['failure_rate']:.0%} of the "
-                    f"{row['method']} fits failed ({', '.join(kinds)})"
+                    f"at n = {row['size']} {row['failure_rate']:.0%} \u00b1 "
+                    f"{row['failure_rate_mcse']:.0%} of the {row['method']} fits failed "
+                    f"({', '.join(kinds)}): no estimate, a miss in coverage"
                 )
         largest = rows[rows["size"] == rows["size"].max()]
         rmse = largest.set_index("method")["rmse"]
@@ -158,7 +168,18 @@ def conclusions(result: StudyResult) -> dict[str, list[str]]:
 def study_context(result: StudyResult) -> dict[str, Any]:
     """Everything the study template shows."""
     metrics = result.metrics()
-    cols = ["size", "method", "parameter", "bias", "rmse", "coverage", "width", "failure_rate", "n"]
+    cols = [
+        "size",
+        "method",
+        "parameter",
+        "bias",
+        "rmse",
+        "coverage",
+        "width",
+        "failure_rate",
+        "n",
+        "n_total",
+    ]
     rows = [
         {c: (f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c])) for c in cols}
         for r in metrics[cols].to_dict("records")
