@@ -17,7 +17,7 @@ from inference_compare.errors import (
 )
 from inference_compare.methods import fit_bayes, fit_map, fit_mle
 from inference_compare.priors import flat_prior_model
-from inference_compare.study import StudyResult, exact_coverage, load_study, study
+from inference_compare.study import SBCResult, StudyResult, exact_coverage, load_study, sbc, study
 
 __all__ = [
     "Comparison",
@@ -26,6 +26,7 @@ __all__ = [
     "FitFailedError",
     "InferenceCompareError",
     "ModelError",
+    "SBCResult",
     "StudyResult",
     "UsageError",
     "__version__",
@@ -40,5 +41,6 @@ __all__ = [
     "load",
     "load_study",
     "load_model",
+    "sbc",
     "study",
 ]

@@ -22,10 +22,11 @@ from inference_compare.errors import ModelError, UsageError
 from inference_compare.study.exact import exact_coverage
 from inference_compare.study.executors import chunks, run_dask, run_in_process
 from inference_compare.study.metrics import metrics as compute_metrics
+from inference_compare.study.sbc import SBCResult, sbc
 from inference_compare.study.store import ReplicateStore
 from inference_compare.validate import check_ci_prob, check_methods, check_positive_int
 
-__all__ = ["CI_KINDS", "StudyResult", "exact_coverage", "load_study", "study"]
+__all__ = ["CI_KINDS", "SBCResult", "StudyResult", "exact_coverage", "load_study", "sbc", "study"]
 
 #: Kinds of Bayes credible interval (as `inference_compare.compare.compare` takes them).
 CI_KINDS = ("eti", "hdi")

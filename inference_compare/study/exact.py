@@ -298,7 +298,7 @@ def _other_intervals(fitter, method, containers, rngs, ci_prob) -> dict[str, Met
     if method == "bayes":
         trace = fitter.posterior(containers, rngs["bayes"])
         return {kind: fitter.bayes_rows(trace, kind) for kind in ("eti", "hdi")}
-    rows, result = fitter.optimum(method, rngs[method])
+    rows, result, _ = fitter.optimum(method, rngs[method])
     out = {"reported": rows}
     if method == "mle":
         profile = rows

@@ -26,9 +26,14 @@ import pymc as pm
 import xarray as xr
 
 from inference_compare.diagnostics import nuts_diagnostics, optimum_diagnostics
-from inference_compare.methods._laplace import free_labels, needs_draws, optimum_summary
+from inference_compare.methods._laplace import (
+    OptimumSummary,
+    free_labels,
+    needs_draws,
+    optimum_summary,
+)
 from inference_compare.methods._objective import model_functions
-from inference_compare.methods._optimize import maximize
+from inference_compare.methods._optimize import OptimizationResult, maximize
 from inference_compare.study.simulate import Simulator, replicate_seeds
 
 __all__ = ["ROW_COLUMNS", "MethodRows", "SizeFitter", "covered", "run_replicates"]
@@ -138,10 +143,13 @@ class SizeFitter:
     def _truth_vector(self, truth: dict[str, np.ndarray]) -> np.ndarray:
         return np.concatenate([np.ravel(truth[name]) for name in self.free_names])
 
-    def optimum(self, method: str, rng: np.random.Generator) -> tuple[MethodRows, object]:
+    def optimum(
+        self, method: str, rng: np.random.Generator, draws: int | None = None
+    ) -> tuple[MethodRows, OptimizationResult, OptimumSummary]:
         """Fit the MLE or MAP to the current data by the engine's steps (as ``fit_optimum``).
 
-        Returns the rows and the optimiser's result.
+        Returns the rows, the optimiser's result and the engine's summary (with ``draws``
+        Laplace draws; by default only as many as the intervals need).
         """
         result = maximize(self.functions, include_prior=(method == "map"), rng=rng)
         found = optimum_diagnostics(self.functions, result, method, self.labels)
@@ -149,7 +157,7 @@ class SizeFitter:
             self.functions,
             result,
             ci_prob=self.settings["ci_prob"],
-            draws=self.laplace_draws,
+            draws=self.laplace_draws if draws is None else draws,
             rng=rng,
         )
         n = len(self.labels)
@@ -164,7 +172,7 @@ class SizeFitter:
             status,
             notes,
         )
-        return (rows if status == "ok" else rows.failed()), result
+        return (rows if status == "ok" else rows.failed()), result, summary
 
     def posterior(self, containers: dict, rng: np.random.Generator) -> xr.DataTree | None:
         """NUTS draws given the current data (None when nutpie cannot sample)."""
