@@ -52,12 +52,16 @@ class StudyResult:
     config: dict = field(default_factory=dict)
     out: Path | None = None
 
-    def metrics(self) -> pd.DataFrame:
-        """Bias, RMSE, coverage, width and failure rates per (size, method, parameter).
+    def metrics(
+        self, *, reference: str | None = None, null: float | dict[str, float] | None = None
+    ) -> pd.DataFrame:
+        """Compute the performance measures with MCSEs per (size, method, parameter).
 
-        See `inference_compare.study.metrics.metrics`.
+        Bias, RMSE, coverage, width, failure rate, and every measure of Morris, White &
+        Crowther (2019, Table 6): see `inference_compare.study.metrics.metrics` (``reference``:
+        the method of relative precision; ``null``: the theta0 of the rejection rate).
         """
-        table = compute_metrics(self.replicates)
+        table = compute_metrics(self.replicates, reference=reference, null=null)
         order = {"mle": 0, "map": 1, "bayes": 2}
         return (
             table.assign(_m=table["method"].map(order))
