@@ -384,3 +384,18 @@ def test_coin_flip_study_reproduces_the_exact_coverage_of_compares_intervals():
         row = metrics.loc[(n, "mle")]
         assert row["n"] == EXACT_REPLICATES
         assert abs(row["bias"]) < MC_SIGMAS * row["bias_mcse"]
+
+
+def test_planning_the_replicates_for_a_target_mcse():
+    from inference_compare.study.metrics import plan, replicates_needed
+
+    # Morris, White & Crowther (2019), section 5.3: 0.95 * 0.05 / 0.005^2 = 1900
+    assert replicates_needed(0.005, coverage=0.95) == 1900
+    assert replicates_needed(0.01, sd=0.2) == 400  # bias: sd^2 / target^2
+    with pytest.raises(ValueError, match="one of coverage or sd"):
+        replicates_needed(0.01)
+    planned = plan(study_metrics(_hand_table()), 0.01).set_index("method")
+    empse = np.sqrt(0.05 / 3)  # the mle rows' empirical SE (see the hand-computed test)
+    assert planned.loc["mle", "replicates_coverage"] == 475  # 0.95 * 0.05 / 0.01^2
+    assert planned.loc["mle", "replicates_bias"] == np.ceil(empse**2 / 0.01**2)
+    assert planned.loc["mle", "hours"] == pytest.approx(475 * 0.1 / 3600)

@@ -70,6 +70,15 @@ class StudyResult:
             .reset_index(drop=True)
         )
 
+    def plan(self, target_mcse: float) -> pd.DataFrame:
+        """Replicates needed for a target Monte Carlo SE, and how long they would take.
+
+        This study serves as the pilot; see `inference_compare.study.metrics.plan`.
+        """
+        from inference_compare.study.metrics import plan
+
+        return plan(self.metrics(), target_mcse, ci_prob=self.config.get("ci_prob", 0.95))
+
     def to_html(self, path: str | os.PathLike) -> Path:
         """Write the study report (see `inference_compare.report.study_report`)."""
         from inference_compare.report.study_report import write_study_html  # layer above

@@ -442,6 +442,9 @@ def _table(fits, fitter, truth_list, space, n) -> pd.DataFrame:
         lower = np.stack([r.lower for r in rows], axis=1)
         upper = np.stack([r.upper for r in rows], axis=1)
         for i, label in enumerate(fitter.labels):
+            ok = np.array([r.status == "ok" for r in rows])
+            if kind == "profile" and ok.any() and np.all(np.isnan(lower[i][ok])):
+                continue  # no profile interval for this parameter (a simplex or ordered one)
             truth = truth_matrix[:, i]
             cov, width, fail = coverage_sums(lower[i], upper[i], space.prob, truth)
             parts.append(

@@ -46,7 +46,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["EXTRA_COLUMNS", "METRIC_COLUMNS", "metrics"]
+__all__ = ["EXTRA_COLUMNS", "METRIC_COLUMNS", "metrics", "plan", "replicates_needed"]
 
 #: The main measures (each with a ``*_mcse`` column), shown first.
 METRIC_COLUMNS = ["bias", "rmse", "coverage", "width", "failure_rate"]
@@ -239,3 +239,52 @@ def metrics(
     rest = [c for c in table.columns if c not in first]
     table["n"] = table["n"].astype(int)
     return table[first + rest].sort_values(_KEYS, kind="stable").reset_index(drop=True)
+
+
+def replicates_needed(
+    target_mcse: float, *, coverage: float | None = None, sd: float | None = None
+) -> int:
+    """Replicates that bring a measure's Monte Carlo SE down to ``target_mcse``.
+
+    Coverage ``c``: ``c (1 - c) / target^2`` (1,900 for 95% at 0.005; Morris et al. 2019,
+    section 5.3); bias, from the estimates' empirical SE ``sd``: ``sd^2 / target^2``. Give one
+    of ``coverage`` or ``sd``.
+
+    Returns
+    -------
+    int
+    """
+    if not target_mcse > 0:
+        raise ValueError(f"target_mcse must be > 0, got {target_mcse!r}")
+    if (coverage is None) == (sd is None):
+        raise ValueError("give one of coverage or sd")
+    variance = coverage * (1 - coverage) if coverage is not None else sd**2
+    return int(np.ceil(variance / target_mcse**2 - 1e-9))
+
+
+def plan(table: pd.DataFrame, target_mcse: float, *, ci_prob: float = 0.95) -> pd.DataFrame:
+    """Replicates needed per (size, method, parameter) for a target MCSE, and the time it takes.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of `metrics` for a pilot study (its ``empse`` and ``seconds`` are used).
+    target_mcse : float
+    ci_prob : float, default 0.95
+        Coverage is planned at its nominal level (the worst case is 0.5).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``size, method, parameter, replicates_coverage, replicates_bias, seconds_per_fit,
+        hours`` (for the larger of the two numbers of replicates).
+    """
+    out = table[_KEYS].copy()
+    out["replicates_coverage"] = replicates_needed(target_mcse, coverage=ci_prob)
+    out["replicates_bias"] = [
+        replicates_needed(target_mcse, sd=s) if np.isfinite(s) else np.nan for s in table["empse"]
+    ]
+    out["seconds_per_fit"] = table.get("seconds", np.nan)
+    most = out[["replicates_coverage", "replicates_bias"]].max(axis=1)
+    out["hours"] = most * out["seconds_per_fit"] / 3600
+    return out
