@@ -436,7 +436,7 @@ def _interval_table(fits, fitter, space) -> pd.DataFrame:
 
 
 def _table(fits, fitter, truth_list, space, n) -> pd.DataFrame:
-    truth_matrix = np.stack([fitter._truth_vector(t) for t in truth_list])
+    truth_matrix = np.stack([fitter.truth_vector(t) for t in truth_list])
     parts = []
     for (method, kind), rows in fits.items():
         lower = np.stack([r.lower for r in rows], axis=1)

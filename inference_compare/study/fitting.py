@@ -140,7 +140,8 @@ class SizeFitter:
 
             self.sampler = nutpie.compile_pymc_model(self.model)
 
-    def _truth_vector(self, truth: dict[str, np.ndarray]) -> np.ndarray:
+    def truth_vector(self, truth: dict[str, np.ndarray]) -> np.ndarray:
+        """Return the free variables' true values raveled in the order of ``labels``."""
         return np.concatenate([np.ravel(truth[name]) for name in self.free_names])
 
     def optimum(
@@ -221,7 +222,7 @@ class SizeFitter:
     ) -> pd.DataFrame:
         """Fit every method to one replicate's data; return its rows (`ROW_COLUMNS`)."""
         rngs = replicate_seeds(seed, size, replicate)
-        truth_vec = self._truth_vector(truth)
+        truth_vec = self.truth_vector(truth)
         pm.set_data(containers, model=self.model)
         self.functions.data_changed()
         frames = []

@@ -206,7 +206,7 @@ def sbc(
         containers, truth = simulator.replicate(s)
         pm.set_data(containers, model=fitter.model)
         fitter.functions.data_changed()
-        truth_vec = fitter._truth_vector(truth)
+        truth_vec = fitter.truth_vector(truth)
         rng = replicate_seeds(random_seed, n, s)
         pit_rng = np.random.default_rng([random_seed, n, s, 1])
         for method in methods:
