@@ -292,9 +292,6 @@ def _truth_dicts(truths, model: pm.Model) -> list[dict[str, np.ndarray]]:
 
 def _other_intervals(fitter, method, containers, rngs, ci_prob) -> dict[str, MethodRows]:
     """Every interval kind of one method for the current data, keyed by kind."""
-    from inference_compare.methods._laplace import _covariance
-    from inference_compare.methods.profile import profile_intervals
-
     if method == "bayes":
         trace = fitter.posterior(containers, rngs["bayes"])
         return {kind: fitter.bayes_rows(trace, kind) for kind in ("eti", "hdi")}
@@ -303,6 +300,20 @@ def _other_intervals(fitter, method, containers, rngs, ci_prob) -> dict[str, Met
     if method == "mle":
         profile = rows
         if rows.status == "ok":
+            profile = _profile_rows(fitter, rows, result, ci_prob)
+        out["profile"] = profile
+    return out
+
+
+def _profile_rows(fitter, rows: MethodRows, result, ci_prob: float) -> MethodRows:
+    """Return the MLE's profile-likelihood intervals (the engine's own where it gave one)."""
+    from inference_compare.methods._laplace import _covariance
+    from inference_compare.methods.profile import profile_intervals
+
+    reported = np.array(rows.interval) == "profile"  # e.g. at a boundary estimate
+    lower, upper = rows.lower.copy(), rows.upper.copy()
+    if not reported.all():
+        try:
             found = profile_intervals(
                 fitter.functions,
                 result.x,
@@ -310,13 +321,16 @@ def _other_intervals(fitter, method, containers, rngs, ci_prob) -> dict[str, Met
                 fitter.labels,
                 ci_prob=ci_prob,
             )
-            reported = np.array(rows.interval) == "profile"  # the engine's own, at a boundary
-            lower = np.where(reported, rows.lower, [f.lower for f in found])
-            upper = np.where(reported, rows.upper, [f.upper for f in found])
-            kinds = ["profile"] * len(found)
-            profile = MethodRows(rows.estimate, rows.sd, lower, upper, kinds, "ok", rows.notes)
-        out["profile"] = profile
-    return out
+        except RuntimeError:  # the root finder did not converge: no interval (a miss)
+            found = None
+        lower[~reported] = (
+            np.nan if found is None else np.array([f.lower for f in found])[~reported]
+        )
+        upper[~reported] = (
+            np.nan if found is None else np.array([f.upper for f in found])[~reported]
+        )
+    kinds = ["profile"] * len(rows.interval)
+    return MethodRows(rows.estimate, rows.sd, lower, upper, kinds, "ok", rows.notes)
 
 
 def _line_name(kind: str, rows: list[MethodRows], i: int) -> str:
