@@ -171,7 +171,8 @@ def _relative_precision(
     for _, row in table.iterrows():
         value = error = np.nan
         key = (row["size"], row["parameter"])
-        if reference in wide.columns and row["method"] in wide.columns:
+        present = key in wide.index.droplevel("replicate")
+        if present and reference in wide.columns and row["method"] in wide.columns:
             pair = wide.loc[key, [reference, row["method"]]].dropna().to_numpy(float)
             n = len(pair)
             if n > 2 and pair[:, 1].std() > 0 and pair[:, 0].std() > 0:
