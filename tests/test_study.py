@@ -400,3 +400,20 @@ def test_planning_the_replicates_for_a_target_mcse():
     assert planned.loc["mle", "replicates_coverage"] == 475  # 0.95 * 0.05 / 0.01^2
     assert planned.loc["mle", "replicates_bias"] == np.ceil(empse**2 / 0.01**2)
     assert planned.loc["mle", "hours"] == pytest.approx(475 * 0.1 / 3600)
+
+
+def test_zip_plot_ranks_the_misses_and_failures_last(tmp_path):
+    from inference_compare.report.study_report import zip_distance, zip_figure
+
+    rows = _hand_table()
+    mle = rows[rows.method == "mle"]
+    # worked by hand: (0.5 - 0.4) / (0.6 - 0.4), (0.6 - 0.5) / (0.6 - 0.4), 0, (0.7 - 0.5) /
+    # (0.7 - 0.52) > 1 (the miss), and the failed fit without an interval
+    np.testing.assert_allclose(zip_distance(mle), [0.5, 0.5, 0.0, 0.2 / 0.18, np.inf])
+    np.testing.assert_array_equal(zip_distance(mle) <= 1, mle["covered"])
+    result = ic.StudyResult(rows, config={"ci_prob": 0.95})
+    fig = zip_figure(result, "p")
+    assert [ax.get_title() for ax in fig.axes] == [
+        "mle, n = 10: 60% cover",
+        "map, n = 10: 100% cover",
+    ]
