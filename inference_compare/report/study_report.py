@@ -211,6 +211,17 @@ def zip_figure(result: StudyResult, parameter: str) -> Figure:
         hit = dist <= 1
         for mask, colour in ((hit, ZIP_COLORS[0]), (~hit, ZIP_COLORS[1])):
             ax.hlines(rank[mask], rows["lower"][mask], rows["upper"][mask], color=colour, lw=0.6)
+        failed = float(np.mean(np.isinf(dist)))
+        if failed:
+            ax.axhspan(100 * (1 - failed), 100, color="0.88", zorder=0)
+            ax.text(
+                0.02,
+                100 * (1 - failed / 2),
+                f"failed {failed:.0%}",
+                transform=ax.get_yaxis_transform(),
+                fontsize=8,
+                va="center",
+            )
         ax.axvline(float(rows["truth"].mean()), color="k", lw=0.8)
         ax.axhline(100 * hit.mean(), color="k", lw=0.8, ls="--")
         ax.set_title(f"{method}, n = {size}: {hit.mean():.0%} cover", fontsize=9)
