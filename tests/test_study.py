@@ -361,7 +361,7 @@ def test_coin_flip_study_reproduces_the_exact_coverage_of_compares_intervals():
     metrics = res.metrics().set_index(["size", "method"])
     kinds = {"mle": "wald", "map": "wald", "bayes": "eti"}  # what compare reports
     for n in sizes:
-        exact = ic.exact_coverage("coin_flip", [truth], n=n, random_seed=n)
+        exact = ic.exact_coverage("coin_flip", [truth], n=n, random_seed=n, draws=1000)
         for method, kind in kinds.items():
             line = exact[(exact.method == method) & (exact.interval == kind)].iloc[0]
             row = metrics.loc[(n, method)]
