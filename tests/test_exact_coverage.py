@@ -336,3 +336,36 @@ def test_coverage_command_writes_the_report(tmp_path, capsys):
     code = main(["coverage", "gaussian", "--n", "5", "--truth", "1", "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+
+
+BINOMIAL_MODEL = '''"""One binomial count of n trials."""
+import numpy as np
+import pymc as pm
+
+DATA = {"k": np.array([7]), "trials": 10}
+
+
+def build(data):
+    with pm.Model() as model:
+        k = pm.Data("k_data", np.asarray(data["k"]))
+        p = pm.Beta("p", alpha=4.0, beta=4.0)
+        pm.Binomial("k", n=int(data["trials"]), p=p, observed=k)
+    return model
+
+
+def design(n, rng):
+    return {"k": np.zeros(1, dtype=int), "trials": n}
+'''
+
+
+def test_one_binomial_count_has_the_coverage_of_n_bernoulli_tosses(tmp_path):
+    # the same likelihood in p, so the same MAP and Laplace interval per number of successes
+    # (checked against closed forms in test_exact_coverage_of_the_engines_mle_and_map_intervals)
+    path = tmp_path / "binomial_count.py"
+    path.write_text(BINOMIAL_MODEL)
+    truths = np.arange(1, 20) / 20
+    count = ic.exact_coverage(str(path), truths, n=10, methods="map")
+    tosses = ic.exact_coverage("coin_flip", truths, n=10, methods="map")
+    assert count.attrs["family"] == "binomial" and count.attrs["outcomes"] == 11
+    np.testing.assert_allclose(count["coverage"], tosses["coverage"], atol=1e-12)
+    np.testing.assert_allclose(count["expected_width"], tosses["expected_width"], rtol=1e-9)
