@@ -31,6 +31,7 @@ the set of outcomes whose interval holds it changes by whole outcomes, and the c
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -157,16 +158,26 @@ def _spread(total: int, rows: int, cap: int | None) -> np.ndarray:
     return np.array(([cap] * full + [rest] + [0] * rows)[:rows])
 
 
+def _check_outcomes(count: int) -> None:
+    if count > MAX_OUTCOMES:
+        raise UsageError(
+            f"the data have {count} possible outcomes, more than {MAX_OUTCOMES} fits: "
+            "use a smaller n, or a study (Monte Carlo coverage)"
+        )
+
+
 def _scalar_space(family, params, shape, truths_params) -> tuple[list, list, np.ndarray]:
     rows = int(np.prod(shape))
     if family == "poisson":
         totals = [rows * p[0] for p in truths_params]
         top = int(max(scipy.stats.poisson.isf(TAIL_MASS, mu) for mu in totals))
+        _check_outcomes(top + 1)
         stats = list(range(top + 1))
         prob = np.array([scipy.stats.poisson.pmf(stats, mu) for mu in totals])
         return stats, [_spread(t, rows, None).reshape(shape) for t in stats], prob
     trials = 1 if family == "bernoulli" else int(params[0])
     p_index = 0 if family == "bernoulli" else 1
+    _check_outcomes(rows * trials + 1)
     stats = list(range(rows * trials + 1))
     prob = np.array(
         [scipy.stats.binom.pmf(stats, rows * trials, p[p_index]) for p in truths_params]
@@ -180,9 +191,8 @@ def _vector_space(family, params, shape, truths_params) -> tuple[list, list, np.
     else:
         rows, trials, k = int(np.prod(shape[:-1])), int(params[0]), shape[-1]
     total = rows * trials
+    _check_outcomes(math.comb(total + k - 1, k - 1))  # before enumerating them
     stats = list(_compositions(total, k))
-    if len(stats) > MAX_OUTCOMES:
-        return stats, [], np.empty((0, len(stats)))
     p_of = [np.asarray(p[-1], float) for p in truths_params]
     prob = np.array([[scipy.stats.multinomial.pmf(c, total, p) for c in stats] for p in p_of])
     data = []
@@ -232,11 +242,6 @@ def outcome_space(
         raise ModelError(f"exact coverage needs a fixed number of trials for {rv.name!r}")
     space = _vector_space if family in ("categorical", "multinomial") else _scalar_space
     stats, data, prob = space(family, per_truth[0], shape, per_truth)
-    if len(stats) > MAX_OUTCOMES:
-        raise UsageError(
-            f"the data have {len(stats)} possible outcomes, more than {MAX_OUTCOMES} fits: "
-            "use a smaller n, or a study (Monte Carlo coverage)"
-        )
     if not np.all(np.isfinite(prob)):
         raise UsageError("a truth lies outside the parameter's support (its outcome law is NaN)")
     statistic = [s if isinstance(s, tuple) else (int(s),) for s in stats]
