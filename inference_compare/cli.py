@@ -153,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
         "coverage", help="exact coverage of every method's intervals, by enumerating the data"
     )
     coverage.add_argument("model", metavar="MODEL", help="catalogue name or model file path")
-    coverage.add_argument("--n", type=_positive_int, required=True, help="size passed to design")
+    coverage.add_argument(
+        "--n", type=_positive_int, required=True, help="data size passed to design (required)"
+    )
     coverage.add_argument(
         "--truth",
         type=_truth_grid,
@@ -161,15 +163,31 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="GRID",
         help="true values: START:STOP:STEP, ends included (e.g. 0.01:0.99:0.01), or a,b,c",
     )
-    coverage.add_argument("--methods", default="mle,map,bayes", metavar="LIST")
+    coverage.add_argument(
+        "--methods", default="mle,map,bayes", metavar="LIST", help="methods (default mle,map,bayes)"
+    )
     coverage.add_argument(
         "--out", metavar="DIR", help="report folder (default: reports/MODEL-coverage)"
     )
-    coverage.add_argument("--ci-prob", type=_probability, default=0.95, metavar="P")
-    coverage.add_argument("--seed", type=_seed, default=0, metavar="S", help="default 0")
-    coverage.add_argument("--draws", type=_positive_int, default=2000, metavar="N")
-    coverage.add_argument("--tune", type=_positive_int, default=1000, metavar="N")
-    coverage.add_argument("--chains", type=_positive_int, default=2, metavar="N")
+    coverage.add_argument(
+        "--ci-prob",
+        type=_probability,
+        default=0.95,
+        metavar="P",
+        help="interval probability (default 0.95)",
+    )
+    coverage.add_argument(
+        "--seed", type=_seed, default=0, metavar="S", help="seed of the NUTS runs (default 0)"
+    )
+    coverage.add_argument(
+        "--draws", type=_positive_int, default=2000, metavar="N", help="NUTS draws (default 2000)"
+    )
+    coverage.add_argument(
+        "--tune", type=_positive_int, default=1000, metavar="N", help="NUTS tuning (default 1000)"
+    )
+    coverage.add_argument(
+        "--chains", type=_positive_int, default=2, metavar="N", help="NUTS chains (default 2)"
+    )
 
     report = sub.add_parser("report", help="rewrite the report of a run from DIR/comparison.nc")
     report.add_argument("dir", metavar="DIR", help="a folder written by 'run'")
