@@ -32,7 +32,10 @@ _EXPORTS: dict[str, str] = {
     "flat_prior_model": "inference_compare.priors",
     "list_models": "inference_compare.catalog",
     "load_model": "inference_compare.catalog",
+    "SBCResult": "inference_compare.study",
     "StudyResult": "inference_compare.study",
+    "exact_coverage": "inference_compare.study",
+    "sbc": "inference_compare.study",
     "load_study": "inference_compare.study",
     "study": "inference_compare.study",
 }
@@ -47,11 +50,13 @@ __all__ = [
     "InferenceCompareError",
     "ModelError",
     "StudyInterrupted",
+    "SBCResult",
     "StudyResult",
     "UsageError",
     "__version__",
     "analysis",
     "compare",
+    "exact_coverage",
     "fit_bayes",
     "fit_map",
     "fit_mle",
@@ -60,6 +65,7 @@ __all__ = [
     "load",
     "load_model",
     "load_study",
+    "sbc",
     "study",
 ]
 
@@ -78,7 +84,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from inference_compare.methods import fit_bayes, fit_map, fit_mle
     from inference_compare.priors import flat_prior_model
-    from inference_compare.study import StudyResult, load_study, study
+    from inference_compare.study import (
+        SBCResult,
+        StudyResult,
+        exact_coverage,
+        load_study,
+        sbc,
+        study,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -66,6 +66,25 @@ def _sizes(text: str) -> list[int]:
     return [_positive_int(part) for part in text.split(",") if part.strip()]
 
 
+def _truth_grid(text: str) -> list[float]:
+    """``START:STOP:STEP`` (both ends included) or a comma-separated list of numbers."""
+    try:
+        if ":" in text:
+            start, stop, step = (float(part) for part in text.split(":"))
+            if not step > 0 or stop < start:
+                raise ValueError
+            count = int(round((stop - start) / step)) + 1
+            return [round(start + i * step, 12) for i in range(count)]
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values:
+        raise argparse.ArgumentTypeError(
+            f"expected START:STOP:STEP (e.g. 0.01:0.99:0.01) or numbers a,b,c; got {text!r}"
+        )
+    return values
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``inference-compare`` (its subcommands as in DESIGN.md)."""
     parser = _Parser(
@@ -131,6 +150,46 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--ci-prob", type=_probability, default=0.95, metavar="P")
     study.add_argument("--truth", choices=("fixed", "prior"), default="fixed")
     study.add_argument("--no-progress", action="store_true")
+
+    coverage = sub.add_parser(
+        "coverage", help="exact coverage of every method's intervals, by enumerating the data"
+    )
+    coverage.add_argument("model", metavar="MODEL", help="catalogue name or model file path")
+    coverage.add_argument(
+        "--n", type=_positive_int, required=True, help="data size passed to design (required)"
+    )
+    coverage.add_argument(
+        "--truth",
+        type=_truth_grid,
+        required=True,
+        metavar="GRID",
+        help="true values: START:STOP:STEP, ends included (e.g. 0.01:0.99:0.01), or a,b,c",
+    )
+    coverage.add_argument(
+        "--methods", default="mle,map,bayes", metavar="LIST", help="methods (default mle,map,bayes)"
+    )
+    coverage.add_argument(
+        "--out", metavar="DIR", help="report folder (default: reports/MODEL-coverage)"
+    )
+    coverage.add_argument(
+        "--ci-prob",
+        type=_probability,
+        default=0.95,
+        metavar="P",
+        help="interval probability (default 0.95)",
+    )
+    coverage.add_argument(
+        "--seed", type=_seed, default=0, metavar="S", help="seed of the NUTS runs (default 0)"
+    )
+    coverage.add_argument(
+        "--draws", type=_positive_int, default=2000, metavar="N", help="NUTS draws (default 2000)"
+    )
+    coverage.add_argument(
+        "--tune", type=_positive_int, default=1000, metavar="N", help="NUTS tuning (default 1000)"
+    )
+    coverage.add_argument(
+        "--chains", type=_positive_int, default=2, metavar="N", help="NUTS chains (default 2)"
+    )
 
     report = sub.add_parser("report", help="rewrite the report of a run from DIR/comparison.nc")
     report.add_argument("dir", metavar="DIR", help="a folder written by 'run'")
@@ -249,6 +308,31 @@ def _cmd_study(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    from inference_compare.report.coverage_report import coverage_findings, write_coverage_outputs
+    from inference_compare.study.exact import exact_coverage
+
+    _use_agg()
+    out = Path(args.out) if args.out else Path("reports") / f"{Path(args.model).stem}-coverage"
+    table, intervals = exact_coverage(
+        args.model,
+        args.truth,
+        n=args.n,
+        methods=args.methods,
+        ci_prob=args.ci_prob,
+        random_seed=args.seed,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        return_intervals=True,
+    )
+    report = write_coverage_outputs(table, intervals, out)
+    print("\n".join(coverage_findings(table)))
+    print(f"\nCoverage report: {report.resolve()}")
+    print(f"Also in {out}: coverage.csv, intervals.csv")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``inference-compare`` with ``argv`` (default ``sys.argv[1:]``); return the exit code.
 
@@ -271,6 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_run(args, argv)
         if args.command == "report":
             return _cmd_report(args)
+        if args.command == "coverage":
+            return _cmd_coverage(args)
         return _cmd_study(args)
     except InferenceCompareError as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)

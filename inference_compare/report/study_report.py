@@ -9,6 +9,7 @@ methods agree.
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,17 @@ from inference_compare._io import atomic_write
 from inference_compare.report.html import _image, figure_png
 from inference_compare.study import StudyResult
 
-__all__ = ["conclusions", "study_figures", "write_study_html"]
+__all__ = ["conclusions", "study_figures", "write_study_html", "zip_distance", "zip_figure"]
 
 COLORS = {"mle": "#1f77b4", "map": "#ff7f0e", "bayes": "#2ca02c"}
 #: A coverage this many MCSEs from nominal is called out in the conclusions.
 COVERAGE_SIGMAS = 2.0
+#: A bias this many MCSEs from zero is called out in the conclusions.
+BIAS_SIGMAS = 3.0
+#: Sample sizes drawn in the zip plots (the smallest ones, where the methods differ most).
+ZIP_SIZES = 3
+#: Zip-plot colours: intervals that cover the truth, and those that miss it.
+ZIP_COLORS = ("#7b3294", "#e66101")
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("inference_compare.report", "templates"),
@@ -125,6 +132,13 @@ def conclusions(result: StudyResult) -> dict[str, list[str]]:
                         f"at n = {row['size']} the {row['method']} interval "
                         f"overcovers: {cov:.2f} \u00b1 {se:.2f} (nominal {nominal:.2f})"
                     )
+            bias, bias_se = row["bias"], row["bias_mcse"]
+            if np.isfinite(bias) and np.isfinite(bias_se) and abs(bias) > BIAS_SIGMAS * bias_se:
+                lines.append(
+                    f"at n = {row['size']} the {row['method']} estimate is biased: "
+                    f"{bias:+.3g} \u00b1 {bias_se:.2g} (Monte Carlo standard error), over "
+                    f"{row['n']} of {row['n_total']} replicates"
+                )
             if row["failure_rate"] > 0:
                 kinds = [
                     c[len("failure_rate_") :]
@@ -134,8 +148,9 @@ def conclusions(result: StudyResult) -> dict[str, list[str]]:
                     and row.get(c, 0) > 0
                 ]
                 lines.append(
-                    f"at n = {row['size']} {row['failure_rate']:.0%} of the "
-                    f"{row['method']} fits failed ({', '.join(kinds)})"
+                    f"at n = {row['size']} {row['failure_rate']:.0%} \u00b1 "
+                    f"{row['failure_rate_mcse']:.0%} of the {row['method']} fits failed "
+                    f"({', '.join(kinds)}): no estimate, a miss in coverage"
                 )
         largest = rows[rows["size"] == rows["size"].max()]
         rmse = largest.set_index("method")["rmse"]
@@ -155,10 +170,83 @@ def conclusions(result: StudyResult) -> dict[str, list[str]]:
     return out
 
 
+def zip_distance(rows: pd.DataFrame) -> np.ndarray:
+    """How far each interval's truth lies from its estimate, in units of the interval's arm.
+
+    ``(truth - estimate) / (upper - estimate)`` when the truth is above the estimate, ``(estimate
+    - truth) / (estimate - lower)`` below: at most 1 exactly when the interval covers the truth,
+    for symmetric and asymmetric intervals alike (the |z| of Morris et al.'s zip plot, for a
+    Wald interval, divided by the normal quantile). A failed fit (no interval) is infinite.
+    """
+    est, truth = rows["estimate"].to_numpy(float), rows["truth"].to_numpy(float)
+    lower, upper = rows["lower"].to_numpy(float), rows["upper"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        above = (truth - est) / (upper - est)
+        below = (est - truth) / (est - lower)
+        dist = np.where(truth > est, above, np.where(truth < est, below, 0.0))
+    dist[~(np.isfinite(lower) & np.isfinite(upper) & np.isfinite(est))] = np.inf
+    dist[np.isnan(dist)] = np.inf  # an arm of zero length with the truth outside it
+    return dist
+
+
+def zip_figure(result: StudyResult, parameter: str) -> Figure:
+    """Zip plot (Morris, White & Crowther 2019, Fig. 3) of one parameter.
+
+    One panel per (size, method): every replicate's interval as a horizontal line, ranked from
+    the bottom by how far the truth lies from its estimate (`zip_distance`), purple where it
+    covers the truth and orange where it misses; failed fits (no interval) rank at the top.
+    """
+    table = result.replicates[result.replicates["parameter"] == parameter]
+    sizes = sorted(table["size"].unique())[:ZIP_SIZES]
+    methods = [m for m in COLORS if m in set(table["method"])]
+    fig = Figure(figsize=(3.4 * len(methods), 3.0 * len(sizes)), layout="constrained")
+    axes = fig.subplots(len(sizes), len(methods), squeeze=False)
+    for (i, size), (j, method) in itertools.product(enumerate(sizes), enumerate(methods)):
+        ax = axes[i, j]
+        rows = table[(table["size"] == size) & (table["method"] == method)]
+        dist = zip_distance(rows)
+        order = np.argsort(dist, kind="stable")
+        rank = np.empty(len(rows))
+        rank[order] = 100 * (np.arange(len(rows)) + 0.5) / max(len(rows), 1)
+        hit = dist <= 1
+        for mask, colour in ((hit, ZIP_COLORS[0]), (~hit, ZIP_COLORS[1])):
+            ax.hlines(rank[mask], rows["lower"][mask], rows["upper"][mask], color=colour, lw=0.6)
+        failed = float(np.mean(np.isinf(dist)))
+        if failed:
+            ax.axhspan(100 * (1 - failed), 100, color="0.88", zorder=0)
+            ax.text(
+                0.02,
+                100 * (1 - failed / 2),
+                f"failed {failed:.0%}",
+                transform=ax.get_yaxis_transform(),
+                fontsize=8,
+                va="center",
+            )
+        ax.axvline(float(rows["truth"].mean()), color="k", lw=0.8)
+        ax.axhline(100 * hit.mean(), color="k", lw=0.8, ls="--")
+        ax.set_title(f"{method}, n = {size}: {hit.mean():.0%} cover", fontsize=9)
+        ax.set_ylim(0, 100)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("centile of |truth - estimate| / arm")
+    fig.suptitle(f"zip plot of the {parameter} intervals (misses, and failed fits, at the top)")
+    return fig
+
+
 def study_context(result: StudyResult) -> dict[str, Any]:
     """Everything the study template shows."""
     metrics = result.metrics()
-    cols = ["size", "method", "parameter", "bias", "rmse", "coverage", "width", "failure_rate", "n"]
+    cols = [
+        "size",
+        "method",
+        "parameter",
+        "bias",
+        "rmse",
+        "coverage",
+        "width",
+        "failure_rate",
+        "n",
+        "n_total",
+    ]
     rows = [
         {c: (f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c])) for c in cols}
         for r in metrics[cols].to_dict("records")
@@ -166,6 +254,10 @@ def study_context(result: StudyResult) -> dict[str, Any]:
     return {
         "config": result.config,
         "figures": {k: _image(v) for k, v in study_figures(result).items()},
+        "zips": {
+            str(p): _image(figure_png(zip_figure(result, p)))
+            for p in dict.fromkeys(result.replicates["parameter"])
+        },
         "conclusions": conclusions(result),
         "columns": cols,
         "rows": rows,

@@ -19,12 +19,17 @@ import pandas as pd
 
 from inference_compare.catalog import load_model
 from inference_compare.errors import ModelError, StudyInterrupted, UsageError
+from inference_compare.study.exact import exact_coverage
 from inference_compare.study.executors import chunks, run_dask, run_in_process
 from inference_compare.study.metrics import metrics as compute_metrics
+from inference_compare.study.sbc import SBCResult, sbc
 from inference_compare.study.store import ReplicateStore
 from inference_compare.validate import check_ci_prob, check_methods, check_positive_int
 
-__all__ = ["StudyResult", "load_study", "study"]
+__all__ = ["CI_KINDS", "SBCResult", "StudyResult", "exact_coverage", "load_study", "sbc", "study"]
+
+#: Kinds of Bayes credible interval (as `inference_compare.compare.compare` takes them).
+CI_KINDS = ("eti", "hdi")
 
 
 @dataclass
@@ -34,8 +39,9 @@ class StudyResult:
     Attributes
     ----------
     replicates : pandas.DataFrame
-        One row per (size, replicate, method, parameter): ``truth, estimate, lower, upper,
-        covered, status, seconds``.
+        One row per (size, replicate, method, parameter): ``truth, estimate, sd, lower, upper,
+        interval, covered, status, notes, seconds`` (see
+        `inference_compare.study.fitting.ROW_COLUMNS`).
     config : dict
         The study's settings (model, sizes, replicates, methods, seed, ...).
     out : pathlib.Path or None
@@ -46,12 +52,16 @@ class StudyResult:
     config: dict = field(default_factory=dict)
     out: Path | None = None
 
-    def metrics(self) -> pd.DataFrame:
-        """Bias, RMSE, coverage, width and failure rates per (size, method, parameter).
+    def metrics(
+        self, *, reference: str | None = None, null: float | dict[str, float] | None = None
+    ) -> pd.DataFrame:
+        """Compute the performance measures with MCSEs per (size, method, parameter).
 
-        See `inference_compare.study.metrics.metrics`.
+        Bias, RMSE, coverage, width, failure rate, and every measure of Morris, White &
+        Crowther (2019, Table 6): see `inference_compare.study.metrics.metrics` (``reference``:
+        the method of relative precision; ``null``: the theta0 of the rejection rate).
         """
-        table = compute_metrics(self.replicates)
+        table = compute_metrics(self.replicates, reference=reference, null=null)
         order = {"mle": 0, "map": 1, "bayes": 2}
         return (
             table.assign(_m=table["method"].map(order))
@@ -59,6 +69,15 @@ class StudyResult:
             .drop(columns="_m")
             .reset_index(drop=True)
         )
+
+    def plan(self, target_mcse: float) -> pd.DataFrame:
+        """Replicates needed for a target Monte Carlo SE, and how long they would take.
+
+        This study serves as the pilot; see `inference_compare.study.metrics.plan`.
+        """
+        from inference_compare.study.metrics import plan
+
+        return plan(self.metrics(), target_mcse, ci_prob=self.config.get("ci_prob", 0.95))
 
     def to_html(self, path: str | os.PathLike) -> Path:
         """Write the study report (see `inference_compare.report.study_report`)."""
@@ -101,6 +120,7 @@ def study(
     tune: int = 500,
     chains: int = 2,
     ci_prob: float = 0.95,
+    ci_kind: str = "eti",
     truth: str = "fixed",
     progressbar: bool = True,
     on_replicate: Callable[[pd.DataFrame], None] | None = None,
@@ -131,6 +151,8 @@ def study(
     draws, tune, chains : int
         NUTS settings per replicate.
     ci_prob : float, default 0.95
+    ci_kind : {"eti", "hdi"}, default "eti"
+        Kind of the Bayes credible interval, as in `inference_compare.compare`.
     truth : {"fixed", "prior"}, default "fixed"
         ``"prior"`` draws each replicate's truth from the prior: Bayes coverage is then the
         calibration of simulation-based calibration.
@@ -152,7 +174,11 @@ def study(
         check_positive_int(name, value)
     if truth not in ("fixed", "prior"):
         raise UsageError(f"truth must be 'fixed' or 'prior', got {truth!r}")
+    if ci_kind not in CI_KINDS:
+        raise UsageError(f"ci_kind must be one of {CI_KINDS}, got {ci_kind!r}")
     settings = {"ci_prob": ci_prob, "draws": draws, "tune": tune, "chains": chains}
+    if ci_kind != "eti":  # absent means "eti": studies written before ci_kind still resume
+        settings["ci_kind"] = ci_kind
     config = {
         "model": Path(model_ref).stem,
         "model_file": model_ref,

@@ -4,23 +4,35 @@
 sampler (for Bayes) once per (model, size); each replicate then only swaps the data
 (``pm.set_data`` for the shared compiled functions, nutpie's ``with_data``) and runs the
 numeric work, which for a small model costs milliseconds.
+
+A replicate's numbers are those `inference_compare.compare` reports for the same data: the MLE
+and MAP go through the engine's one judged step (`inference_compare.methods._common.solve`,
+as `inference_compare.methods._common.fit_optimum`), the Bayes interval through the table code
+of `compare` (`ci_kind` ``"eti"`` or ``"hdi"``), and a fit has failed exactly when the engine
+reports an error-severity diagnostic for it (warnings, e.g. an estimate on the boundary or NUTS
+divergences, are recorded in ``notes``). A failed fit keeps no estimate and no interval: its
+row says why (``status``) and counts as a miss in coverage (see `inference_compare.study.metrics`).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import pymc as pm
+import xarray as xr
 
+from inference_compare.diagnostics import nuts_diagnostics
 from inference_compare.methods._common import solve
-from inference_compare.methods._laplace import free_labels, needs_draws
+from inference_compare.methods._laplace import OptimumSummary, free_labels, needs_draws
 from inference_compare.methods._objective import model_functions
+from inference_compare.methods._optimize import OptimizationResult
 from inference_compare.study.simulate import Simulator, replicate_seeds
 
-__all__ = ["ROW_COLUMNS", "SizeFitter", "run_replicates"]
+__all__ = ["ROW_COLUMNS", "MethodRows", "SizeFitter", "covered", "run_replicates"]
 
 #: Laplace draws per MLE/MAP fit, made only for variables whose interval needs them.
 LAPLACE_DRAWS = 1000
@@ -33,12 +45,58 @@ ROW_COLUMNS = [
     "parameter",
     "truth",
     "estimate",
+    "sd",
     "lower",
     "upper",
+    "interval",
     "covered",
     "status",
+    "notes",
     "seconds",
 ]
+
+
+@dataclass(slots=True)
+class MethodRows:
+    """One method's numbers for one replicate, raveled like the free parameters' labels.
+
+    Attributes
+    ----------
+    estimate, sd, lower, upper : ndarray
+        As in `inference_compare.compare.Comparison.table` (NaN for a failed fit).
+    interval : list of str
+        The interval's kind per element (``wald``, ``profile``, ``laplace_eti``, ``eti``, ...).
+    status : str
+        ``"ok"`` or the code of the engine's first error-severity diagnostic.
+    notes : str
+        Codes of the engine's warnings, comma-separated (e.g. ``"on_boundary"``).
+    """
+
+    estimate: np.ndarray
+    sd: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    interval: list[str]
+    status: str
+    notes: str
+
+    def failed(self) -> MethodRows:
+        """Return the same rows with every number removed (a failed fit shows no estimate)."""
+        nan = np.full(self.estimate.shape, np.nan)
+        return MethodRows(nan, nan, nan, nan, ["none"] * nan.size, self.status, self.notes)
+
+
+def _status(found: list) -> tuple[str, str]:
+    """(status, notes) from the engine's diagnostics: the first error, and the warnings."""
+    errors = [d.code for d in found if d.severity == "error"]
+    warnings = [d.code for d in found if d.severity == "warning"]
+    return (errors[0] if errors else "ok"), ",".join(dict.fromkeys(warnings))
+
+
+def covered(lower: np.ndarray, upper: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Whether each interval holds the truth; a missing interval (NaN) is a miss."""
+    with np.errstate(invalid="ignore"):
+        return (lower <= truth) & (truth <= upper)
 
 
 class SizeFitter:
@@ -53,7 +111,7 @@ class SizeFitter:
         Study seed (the template data set is replicate 0's).
     methods : tuple of str
     settings : dict
-        ``ci_prob``, ``draws``, ``tune``, ``chains``.
+        ``ci_prob``, ``draws``, ``tune``, ``chains`` and ``ci_kind`` (``"eti"`` when absent).
     """
 
     def __init__(
@@ -74,59 +132,97 @@ class SizeFitter:
 
             self.sampler = nutpie.compile_pymc_model(self.model)
 
-    def _truth_vector(self, truth: dict[str, np.ndarray]) -> np.ndarray:
+    def truth_vector(self, truth: dict[str, np.ndarray]) -> np.ndarray:
+        """Return the free variables' true values raveled in the order of ``labels``."""
         return np.concatenate([np.ravel(truth[name]) for name in self.free_names])
 
-    def _optimum(self, method: str, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    def optimum(
+        self, method: str, rng: np.random.Generator, draws: int | None = None
+    ) -> tuple[MethodRows, OptimizationResult, OptimumSummary]:
+        """Fit the MLE or MAP to the current data by the engine's one rule (`solve`).
+
+        Returns the rows, the optimiser's result and the engine's summary (with ``draws``
+        Laplace draws; by default only as many as the intervals need).
+        """
         fit = solve(
             self.functions,
             method=method,
             ci_prob=self.settings["ci_prob"],
-            draws=self.laplace_draws,
+            draws=self.laplace_draws if draws is None else draws,
             rng=rng,
         )
         n = len(self.labels)
         summary = fit.summary
-        return summary.values[:n], summary.lower[:n], summary.upper[:n], fit.code
+        kinds = [summary.kinds.get(label.split("[", 1)[0], "none") for label in self.labels]
+        status, notes = _status(fit.diagnostics)
+        rows = MethodRows(
+            summary.values[:n],
+            summary.se[:n],
+            summary.lower[:n],
+            summary.upper[:n],
+            kinds,
+            status,
+            notes,
+        )
+        return (rows if status == "ok" else rows.failed()), fit.result, summary
 
-    def _bayes(self, containers: dict, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-        import arviz_stats as azs
+    def posterior(self, containers: dict, rng: np.random.Generator) -> xr.DataTree | None:
+        """NUTS draws given the current data (None when nutpie cannot sample)."""
         import nutpie
 
         sampler = self.sampler.with_data(**containers)
-        trace = nutpie.sample(
-            sampler,
-            draws=self.settings["draws"],
-            tune=self.settings["tune"],
-            chains=self.settings["chains"],
-            seed=int(rng.integers(2**31 - 1)),
-            progress_bar=False,
+        try:
+            trace = nutpie.sample(
+                sampler,
+                draws=self.settings["draws"],
+                tune=self.settings["tune"],
+                chains=self.settings["chains"],
+                seed=int(rng.integers(2**31 - 1)),
+                progress_bar=False,
+            )
+        except (RuntimeError, ValueError):  # nutpie's errors (e.g. no finite start point)
+            return None
+        if trace["posterior"].sizes["draw"] < self.settings["draws"]:  # interrupted: nutpie
+            raise KeyboardInterrupt  # kept a part, which must not be saved as a replicate
+        return trace
+
+    def bayes_rows(self, trace: xr.DataTree | None, kind: str) -> MethodRows:
+        """Return the Bayes rows of a posterior, the interval as `compare`'s table makes it."""
+        from inference_compare.compare import _bayes_rows
+
+        if trace is None:
+            nan = np.full(len(self.labels), np.nan)
+            return MethodRows(nan, nan, nan, nan, ["none"] * nan.size, "sampling_failed", "")
+        table = _bayes_rows(trace, self.settings["ci_prob"], kind).set_index("parameter")
+        table = table.reindex(self.labels)
+        status, notes = _status(nuts_diagnostics(trace))
+        rows = MethodRows(
+            *(table[c].to_numpy(float) for c in ("estimate", "sd", "lower", "upper")),
+            [kind] * len(self.labels),
+            status,
+            notes,
         )
-        post = trace["posterior"].to_dataset()[self.free_names]
-        if post.sizes["draw"] < self.settings["draws"]:  # interrupted: nutpie kept a part
-            raise KeyboardInterrupt
-        ci = azs.eti(post, prob=self.settings["ci_prob"])
-        mean = np.concatenate([np.ravel(post[n].mean(("chain", "draw"))) for n in self.free_names])
-        lower = np.concatenate([np.ravel(ci[n].isel(ci_bound=0)) for n in self.free_names])
-        upper = np.concatenate([np.ravel(ci[n].isel(ci_bound=1)) for n in self.free_names])
-        divergent = int(trace["sample_stats"]["diverging"].sum())
-        return mean, lower, upper, "divergences" if divergent else "ok"
+        return rows if status == "ok" else rows.failed()
+
+    def method_rows(self, method: str, containers: dict, rng: np.random.Generator) -> MethodRows:
+        """One method's rows for the current data (`set_data` done by the caller)."""
+        if method == "bayes":
+            kind = self.settings.get("ci_kind", "eti")
+            return self.bayes_rows(self.posterior(containers, rng), kind)
+        return self.optimum(method, rng)[0]
 
     def fit(
         self, size: int, replicate: int, containers: dict, truth: dict, seed: int
     ) -> pd.DataFrame:
-        """Fit every method to one replicate's data; return its rows."""
+        """Fit every method to one replicate's data; return its rows (`ROW_COLUMNS`)."""
         rngs = replicate_seeds(seed, size, replicate)
-        truth_vec = self._truth_vector(truth)
+        truth_vec = self.truth_vector(truth)
         pm.set_data(containers, model=self.model)
         self.functions.data_changed()
         frames = []
         for method in self.methods:
             start = time.perf_counter()
-            if method == "bayes":
-                est, lower, upper, status = self._bayes(containers, rngs[method])
-            else:
-                est, lower, upper, status = self._optimum(method, rngs[method])
+            rows = self.method_rows(method, containers, rngs[method])
             seconds = time.perf_counter() - start
             frames.append(
                 pd.DataFrame(
@@ -136,16 +232,14 @@ class SizeFitter:
                         "method": method,
                         "parameter": self.labels,
                         "truth": truth_vec,
-                        "estimate": est,
-                        "lower": lower,
-                        "upper": upper,
-                        # NaN where there is no interval (a singular Hessian), not False
-                        "covered": np.where(
-                            np.isfinite(lower) & np.isfinite(upper),
-                            (lower <= truth_vec) & (truth_vec <= upper),
-                            np.nan,
-                        ),
-                        "status": status,
+                        "estimate": rows.estimate,
+                        "sd": rows.sd,
+                        "lower": rows.lower,
+                        "upper": rows.upper,
+                        "interval": rows.interval,
+                        "covered": covered(rows.lower, rows.upper, truth_vec),
+                        "status": rows.status,
+                        "notes": rows.notes,
                         "seconds": seconds,
                     }
                 )

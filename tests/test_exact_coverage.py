@@ -1,0 +1,371 @@
+"""Exact coverage by enumeration, against independent enumerations and published values.
+
+References: Brown, Cai & DasGupta (2001), "Interval estimation for a binomial proportion",
+Statist. Sci. 16: 101-133 (Wald 0.6497, Wilson 0.9298, Jeffreys and Clopper-Pearson 0.9872 at
+n = 10, p = 0.1; the Wald oscillation at p = 0.005: 0.9449 at n = 591, 0.7922 at n = 592; the
+values are printed to 4 decimals, hence `PUBLISHED_ATOL`). Every other reference is computed in
+the test with scipy.stats: binomial and Poisson laws, Beta quantiles, closed-form Wald and
+Laplace intervals on the logit / log scale, likelihood-ratio intervals by scipy root finding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.optimize
+import scipy.special
+import scipy.stats
+
+import inference_compare as ic
+from inference_compare.diagnostics import diagnostics_from_json
+from inference_compare.study.exact import coverage_sums, outcome_space
+
+#: Published coverages are rounded to 4 decimals.
+PUBLISHED_ATOL = 5e-5
+#: Engine intervals against closed forms: the optimiser's tolerance (Newton decrement ~1e-16).
+CLOSED_FORM_RTOL = 1e-6
+Z = scipy.stats.norm.ppf(0.975)
+Q = scipy.stats.chi2.ppf(0.95, df=1)
+GRID = np.arange(1, 100) / 100
+
+
+def _coin(n: int):
+    module = ic.load_model("coin_flip")
+    return module.build(module.design(n, np.random.default_rng(0)))
+
+
+def _binomial_coverage(lower, upper, n, p):
+    """Independent enumeration: sum over k of Binom(n, p) pmf where [lower_k, upper_k] holds p."""
+    k = np.arange(n + 1)
+    return float(np.sum(scipy.stats.binom.pmf(k, n, p) * ((lower <= p) & (p <= upper))))
+
+
+def _textbook(kind: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    k = np.arange(n + 1)
+    ph = k / n
+    if kind == "wald":
+        half = Z * np.sqrt(ph * (1 - ph) / n)
+        return ph - half, ph + half
+    if kind == "wilson":
+        centre = (k + Z**2 / 2) / (n + Z**2)
+        half = Z * np.sqrt(n) / (n + Z**2) * np.sqrt(ph * (1 - ph) + Z**2 / (4 * n))
+        return centre - half, centre + half
+    if kind == "jeffreys":
+        return scipy.stats.beta.ppf(0.025, k + 0.5, n - k + 0.5), scipy.stats.beta.ppf(
+            0.975, k + 0.5, n - k + 0.5
+        )
+    lower = np.where(k == 0, 0.0, scipy.stats.beta.ppf(0.025, np.maximum(k, 1), n - k + 1))
+    upper = np.where(k == n, 1.0, scipy.stats.beta.ppf(0.975, k + 1, np.maximum(n - k, 1)))
+    return lower, upper  # Clopper-Pearson
+
+
+@pytest.mark.parametrize(
+    ("kind", "n", "p", "published"),
+    [
+        ("wald", 10, 0.1, 0.6497),
+        ("wilson", 10, 0.1, 0.9298),
+        ("jeffreys", 10, 0.1, 0.9872),
+        ("clopper_pearson", 10, 0.1, 0.9872),
+        ("wald", 591, 0.005, 0.9449),
+        ("wald", 592, 0.005, 0.7922),
+    ],
+)
+def test_enumeration_reproduces_published_coverage_of_textbook_intervals(kind, n, p, published):
+    space, _ = outcome_space(_coin(n), [{"p": np.asarray(p)}])
+    k = np.array([s[0] for s in space.statistic])
+    np.testing.assert_array_equal(k, np.arange(n + 1))
+    np.testing.assert_allclose(space.prob[0], scipy.stats.binom.pmf(k, n, p), rtol=1e-12)
+    assert all(int(d.sum()) == s for d, s in zip(space.data, k, strict=True))
+    lower, upper = _textbook(kind, n)
+    coverage, _, failed = coverage_sums(lower, upper, space.prob, np.array([p]))
+    assert coverage[0] == pytest.approx(published, abs=PUBLISHED_ATOL)
+    assert coverage[0] == pytest.approx(_binomial_coverage(lower, upper, n, p), abs=1e-12)
+    assert failed[0] == 0.0
+
+
+def _logit_interval(k, n, a, b):
+    """Wald interval on the logit scale at the mode of p^(k+a-1) (1-p)^(n-k+b-1), mapped back.
+
+    The MLE is a = b = 1; the coin flip's MAP (no Jacobian) is its Beta(4, 4) prior.
+    """
+    pos, neg = k + a - 1, n - k + b - 1
+    mode = pos / (pos + neg)
+    sd_x = 1 / np.sqrt((pos + neg) * mode * (1 - mode))
+    x = scipy.special.logit(mode)
+    return scipy.special.expit(x - Z * sd_x), scipy.special.expit(x + Z * sd_x)
+
+
+def _likelihood_ratio_interval(k, n):
+    """Binomial likelihood-ratio interval, {p : 2 (l(k/n) - l(p)) <= chi2_1(0.95)}, by brentq."""
+    ph = k / n
+    loglik = scipy.stats.binom.logpmf
+
+    def gap(p):
+        return 2 * (loglik(k, n, ph) - loglik(k, n, p)) - Q
+
+    lower = 0.0 if k == 0 else scipy.optimize.brentq(gap, 1e-15, ph, xtol=1e-14)
+    upper = 1.0 if k == n else scipy.optimize.brentq(gap, ph, 1 - 1e-15, xtol=1e-14)
+    return lower, upper
+
+
+def _engine_keeps_boundary_estimates() -> bool:
+    """True once the engine reports 5 heads in 5 tosses as an estimate (issue 10), not an error."""
+    fit = ic.fit_mle(_coin(5), random_seed=0)
+    found = diagnostics_from_json(fit.attrs["diagnostics"])
+    return not any(d.severity == "error" for d in found)
+
+
+def test_exact_coverage_of_the_engines_mle_and_map_intervals():
+    n = 10
+    table, intervals = ic.exact_coverage(
+        "coin_flip", GRID, n=n, methods="mle,map", return_intervals=True
+    )
+    k = np.arange(n + 1)
+    ref = {
+        ("map", "wald"): np.array([_logit_interval(j, n, 4.0, 4.0) for j in k]).T,
+        ("mle", "wald"): np.array(
+            [_logit_interval(j, n, 1.0, 1.0) if 0 < j < n else (np.nan, np.nan) for j in k]
+        ).T,
+        ("mle", "profile"): np.array([_likelihood_ratio_interval(j, n) for j in k]).T,
+    }
+    interior = (k > 0) & (k < n)
+    for (method, kind), (lower, upper) in ref.items():
+        rows = intervals[(intervals.method == method) & (intervals.interval == kind)]
+        assert [s[0] for s in rows["statistic"]] == list(k)
+        ok = interior if method == "mle" else np.ones(n + 1, bool)
+        np.testing.assert_allclose(rows["lower"].to_numpy()[ok], lower[ok], rtol=CLOSED_FORM_RTOL)
+        np.testing.assert_allclose(rows["upper"].to_numpy()[ok], upper[ok], rtol=CLOSED_FORM_RTOL)
+    got = table[(table.method == "map") & (table.interval == "wald")]
+    expected = [_binomial_coverage(*ref[("map", "wald")], n, p) for p in GRID]
+    np.testing.assert_allclose(got["coverage"], expected, atol=1e-12)
+    assert (got["failure_probability"] == 0).all()
+    # the boundary outcomes (0 or 10 heads): an estimate whose Wald interval does not exist;
+    # the engine reports the profile-likelihood interval there [0, 1 - exp(-q / 2n)] and
+    # [exp(-q / 2n), 1] (closed forms of the likelihood ratio at k = 0 and k = n)
+    if not _engine_keeps_boundary_estimates():
+        pytest.xfail(
+            "needs the engine change of issue 10 (lead): an MLE on the boundary is an estimate "
+            "with its profile-likelihood interval; until then those outcomes are failed fits"
+        )
+    edge = 1 - np.exp(-Q / (2 * n))
+    wald = ref[("mle", "wald")]
+    wald[:, 0], wald[:, n] = (0.0, edge), (1 - edge, 1.0)
+    for kind in ("wald", "profile"):
+        got = table[(table.method == "mle") & (table.interval == kind)]
+        lower, upper = wald if kind == "wald" else ref[("mle", "profile")]
+        expected = [_binomial_coverage(lower, upper, n, p) for p in GRID]
+        np.testing.assert_allclose(got["coverage"], expected, atol=1e-12)
+        assert (got["failure_probability"] == 0).all()
+
+
+JEFFREYS_MODEL = '''"""Coin flip with the Jeffreys prior Beta(0.5, 0.5)."""
+import numpy as np
+import pymc as pm
+
+DATA = {"y": np.array([1, 0, 1])}
+
+
+def build(data):
+    with pm.Model() as model:
+        y = pm.Data("y_data", np.asarray(data["y"]))
+        p = pm.Beta("p", alpha=0.5, beta=0.5)
+        pm.Bernoulli("y", p=p, observed=y)
+    return model
+
+
+def design(n, rng):
+    return {"y": np.zeros(n, dtype=int)}
+'''
+
+#: NUTS draws per outcome in the Jeffreys test, and the effective sample size assumed for the
+#: Monte Carlo error of its quantiles: a quarter of the draws, conservative for NUTS on a
+#: one-dimensional unimodal posterior (its tail ESS is typically near the number of draws).
+JEFFREYS_DRAWS, JEFFREYS_CHAINS = 4000, 2
+JEFFREYS_ESS = JEFFREYS_DRAWS * JEFFREYS_CHAINS / 4
+#: Endpoints within this many Monte Carlo standard errors of the exact Beta quantile.
+QUANTILE_SIGMAS = 4.0
+
+
+@pytest.mark.slow
+def test_bayes_with_jeffreys_prior_reproduces_the_jeffreys_intervals_coverage(tmp_path):
+    path = tmp_path / "jeffreys_coin.py"
+    path.write_text(JEFFREYS_MODEL)
+    n = 10
+    truths = np.r_[0.1, GRID]
+    table, intervals = ic.exact_coverage(
+        str(path),
+        truths,
+        n=n,
+        methods="bayes",
+        draws=JEFFREYS_DRAWS,
+        chains=JEFFREYS_CHAINS,
+        random_seed=11,
+        return_intervals=True,
+    )
+    k = np.arange(n + 1)
+    lower, upper = _textbook("jeffreys", n)  # the exact Beta(k + 1/2, n - k + 1/2) quantiles
+    eti = intervals[intervals.interval == "eti"]
+    # Monte Carlo SE of a quantile q: sqrt(q (1 - q) / ESS) / density at the quantile
+    tol = {}
+    for name, q, exact in (("lower", 0.025, lower), ("upper", 0.975, upper)):
+        density = scipy.stats.beta.pdf(exact, k + 0.5, n - k + 0.5)
+        tol[name] = QUANTILE_SIGMAS * np.sqrt(q * (1 - q) / JEFFREYS_ESS) / density
+        got = eti[name].to_numpy()
+        assert np.all(np.abs(got - exact) < tol[name]), (name, got - exact, tol[name])
+    # coverage is a step function of the endpoints: at every truth that lies between no NUTS
+    # endpoint and its exact value, the NUTS intervals' exact coverage is the Jeffreys interval's
+    between = np.zeros(truths.size, bool)
+    for name, exact in (("lower", lower), ("upper", upper)):
+        got = eti[name].to_numpy()
+        lo, hi = np.minimum(got, exact), np.maximum(got, exact)
+        between |= np.any((lo[None, :] <= truths[:, None]) & (truths[:, None] <= hi[None, :]), 1)
+    assert between.sum() < 10  # the endpoints are close: few truths fall in a gap
+    got = table[table.interval == "eti"]["coverage"].to_numpy()
+    expected = np.array([_binomial_coverage(lower, upper, n, p) for p in truths])
+    np.testing.assert_allclose(got[~between], expected[~between], atol=1e-12)
+    if not between[0]:  # Brown, Cai & DasGupta's value at p = 0.1
+        assert got[0] == pytest.approx(0.9872, abs=PUBLISHED_ATOL)
+
+
+POISSON_MODEL = '''"""Poisson counts with a Gamma prior."""
+import numpy as np
+import pymc as pm
+
+DATA = {"y": np.array([1, 3, 2])}
+
+
+def build(data):
+    with pm.Model() as model:
+        y = pm.Data("y_data", np.asarray(data["y"]))
+        rate = pm.Gamma("rate", alpha=2.0, beta=0.5)
+        pm.Poisson("y", mu=rate, observed=y)
+    return model
+
+
+def design(n, rng):
+    return {"y": np.zeros(n, dtype=int)}
+'''
+
+
+def test_poisson_outcomes_and_mle_intervals(tmp_path):
+    path = tmp_path / "rate.py"
+    path.write_text(POISSON_MODEL)
+    n, truths = 4, np.array([0.5, 2.0, 3.0])
+    table, intervals = ic.exact_coverage(
+        str(path), truths, n=n, methods="mle", return_intervals=True
+    )
+    wald = intervals[intervals.interval == "wald"]
+    total = np.array([s[0] for s in wald["statistic"]])
+    np.testing.assert_array_equal(total, np.arange(total.size))
+    # the total count is Poisson(n * rate); the enumeration stops where the tail is < 1e-12
+    assert scipy.stats.poisson.sf(total[-1], n * truths.max()) < 1e-12
+    assert scipy.stats.poisson.sf(total[-1] - 1, n * truths.max()) >= 1e-12
+    # MLE: the mean T / n, Wald on the log scale: log(T / n) +- z / sqrt(T)
+    t = total[1:]
+    np.testing.assert_allclose(wald["estimate"].to_numpy()[1:], t / n, rtol=CLOSED_FORM_RTOL)
+    lower = np.exp(np.log(t / n) - Z / np.sqrt(t))
+    np.testing.assert_allclose(wald["lower"].to_numpy()[1:], lower, rtol=CLOSED_FORM_RTOL)
+    # independent enumeration of the coverage, the outcome T = 0 aside (no Wald interval)
+    upper = np.exp(np.log(t / n) + Z / np.sqrt(t))
+    for rate in truths:
+        got = table[(table.interval == "wald") & np.isclose(table.truth, rate)]
+        pmf = scipy.stats.poisson.pmf(t, n * rate)
+        inside = float(np.sum(pmf * ((lower <= rate) & (rate <= upper))))
+        zero = scipy.stats.poisson.pmf(0, n * rate)
+        assert inside - 1e-12 <= got["coverage"].iloc[0] <= inside + zero + 1e-12
+
+
+def test_categorical_outcome_space_is_the_multinomial_law():
+    model = _categorical(4)
+    truth = np.array([0.2, 0.3, 0.5])
+    space, container = outcome_space(model, [{"w": truth}])
+    assert container == "y_data"
+    assert len(space.statistic) == scipy.special.comb(4 + 2, 2, exact=True)  # stars and bars
+    np.testing.assert_allclose(space.prob.sum(), 1.0, rtol=1e-12)
+    for counts, data, p in zip(space.statistic, space.data, space.prob[0], strict=True):
+        np.testing.assert_array_equal(np.bincount(data, minlength=3), counts)
+        assert p == pytest.approx(scipy.stats.multinomial.pmf(counts, 4, truth), rel=1e-12)
+
+
+def _categorical(n: int):
+    import pymc as pm
+
+    with pm.Model() as model:
+        y = pm.Data("y_data", np.zeros(n, dtype=int))
+        w = pm.Dirichlet("w", a=np.ones(3))
+        pm.Categorical("y", p=w, observed=y)
+    return model
+
+
+def test_exact_coverage_refuses_what_it_cannot_enumerate():
+    with pytest.raises(ic.ModelError, match="enumerable outcome space"):
+        ic.exact_coverage("gaussian", [{"mu": 0.0, "sigma": 1.0}], n=5)
+    logistic = ic.load_model("logistic_regression")
+    with pytest.raises(ic.ModelError, match="identically distributed"):
+        ic.exact_coverage(logistic, [logistic.TRUTH], n=5)
+    with pytest.raises(ic.ModelError, match="exactly one observed variable"):
+        ic.exact_coverage("naive_bayes", [ic.load_model("naive_bayes").TRUTH], n=5)
+    with pytest.raises(ic.UsageError, match="20301 possible outcomes"):  # C(200 + 2, 2)
+        outcome_space(_categorical(200), [{"w": np.full(3, 1 / 3)}])
+    with pytest.raises(ic.UsageError, match="truths is empty"):
+        ic.exact_coverage("coin_flip", [], n=5)
+    with pytest.raises(ic.UsageError, match="outside the parameter's support"):
+        ic.exact_coverage("coin_flip", [1.5], n=5)
+
+
+def test_coverage_command_writes_the_report(tmp_path, capsys):
+    from inference_compare.cli import main
+
+    out = tmp_path / "cov"
+    args = ["coverage", "coin_flip", "--n", "8", "--truth", "0.05:0.95:0.05", "--out", str(out)]
+    assert main([*args, "--methods", "mle,map"]) == 0
+    table = pd.read_csv(out / "coverage.csv")
+    assert set(zip(table.method, table.interval)) == {
+        ("mle", "wald"),
+        ("mle", "profile"),
+        ("map", "wald"),
+    }
+    np.testing.assert_allclose(np.unique(table.truth), np.arange(1, 20) * 0.05)
+    assert len(pd.read_csv(out / "intervals.csv")) == 3 * 9  # 9 outcomes: 0 to 8 heads
+    html = (out / "coverage.html").read_text()
+    assert "data:image/png;base64," in html and "the data are discrete" in html
+    assert "Coverage report:" in capsys.readouterr().out
+    assert main(["coverage", "coin_flip", "--n", "8", "--truth", "0.9:0.1:0.1"]) == 2
+    assert "START:STOP:STEP" in capsys.readouterr().err
+    code = main(["coverage", "gaussian", "--n", "5", "--truth", "1", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+
+
+BINOMIAL_MODEL = '''"""One binomial count of n trials."""
+import numpy as np
+import pymc as pm
+
+DATA = {"k": np.array([7]), "trials": 10}
+
+
+def build(data):
+    with pm.Model() as model:
+        k = pm.Data("k_data", np.asarray(data["k"]))
+        p = pm.Beta("p", alpha=4.0, beta=4.0)
+        pm.Binomial("k", n=int(data["trials"]), p=p, observed=k)
+    return model
+
+
+def design(n, rng):
+    return {"k": np.zeros(1, dtype=int), "trials": n}
+'''
+
+
+def test_one_binomial_count_has_the_coverage_of_n_bernoulli_tosses(tmp_path):
+    # the same likelihood in p, so the same MAP and Laplace interval per number of successes
+    # (checked against closed forms in test_exact_coverage_of_the_engines_mle_and_map_intervals)
+    path = tmp_path / "binomial_count.py"
+    path.write_text(BINOMIAL_MODEL)
+    truths = np.arange(1, 20) / 20
+    count = ic.exact_coverage(str(path), truths, n=10, methods="map")
+    tosses = ic.exact_coverage("coin_flip", truths, n=10, methods="map")
+    assert count.attrs["family"] == "binomial" and count.attrs["outcomes"] == 11
+    np.testing.assert_allclose(count["coverage"], tosses["coverage"], atol=1e-12)
+    np.testing.assert_allclose(count["expected_width"], tosses["expected_width"], rtol=1e-9)
