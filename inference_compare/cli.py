@@ -7,13 +7,15 @@ internal failure (one line; set ``INFERENCE_COMPARE_DEBUG=1`` for the traceback)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import signal
 import sys
 import threading
 import traceback
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -346,7 +348,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 2 on bad input or usage, 1 on an internal failure.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    previous = _interrupt_on_sigterm()
+    # libraries' notes (numba object mode, BLAS, ...) are not for the terminal: what matters
+    # is in the diagnostics; and SIGTERM stops a run as Ctrl-C does
+    with warnings.catch_warnings(), _sigterm_as_interrupt():
+        warnings.simplefilter("ignore")
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command == "list":
@@ -378,20 +387,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
-def _interrupt_on_sigterm():
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
     """Treat SIGTERM as Ctrl-C, so a terminated run cleans up and exits 130 (main thread)."""
     if threading.current_thread() is not threading.main_thread():
-        return None
+        yield
+        return
 
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
-    return signal.signal(signal.SIGTERM, interrupt)
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _one_line(exc: BaseException) -> str:
