@@ -443,36 +443,41 @@ def ref_pumps_hierarchical(table, run):
 BEETLES = data_of("beetles_probit")
 
 
-def beetle_glm(link):
+def beetle_glm(link) -> tuple[np.ndarray, np.ndarray]:
+    """statsmodels GLM(Binomial) estimates and their covariance from the observed information.
+
+    GLM's own ``bse`` uses the expected information (IRLS), which differs from the observed one
+    for the non-canonical probit and cloglog links; DESIGN.md asks for the observed one.
+    """
     endog = np.column_stack([BEETLES["killed"], BEETLES["n"] - BEETLES["killed"]])
     exog = sm.add_constant(BEETLES["dose"])
-    family = sm.families.Binomial(link=link)
-    return sm.GLM(endog, exog, family=family).fit(tol=1e-12)
+    model = sm.GLM(endog, exog, family=sm.families.Binomial(link=link))
+    params = model.fit(tol=1e-12).params
+    return params, np.linalg.inv(-model.hessian(params, observed=True))
 
 
 def ref_beetles_logit_flat(table, run):
     # statsmodels GLM(Binomial, logit); flat priors so MAP = MLE. Dobson: -60.72, 34.27.
-    fit = beetle_glm(sm.families.links.Logit())
-    assert fit.params == pytest.approx([-60.72, 34.27], abs=0.01)
+    params, cov = beetle_glm(sm.families.links.Logit())
+    assert params == pytest.approx([-60.72, 34.27], abs=0.01)
     for method in ("mle", "map"):
-        check(table, "a", method, fit.params[0], fit.bse[0])
-        check(table, "b", method, fit.params[1], fit.bse[1])
+        check(table, "a", method, params[0], math.sqrt(cov[0, 0]))
+        check(table, "b", method, params[1], math.sqrt(cov[1, 1]))
 
 
 def ref_beetles_probit(table, run):
     # statsmodels GLM(Binomial, probit); LD50 = -a / b with its delta-method SE.
-    fit = beetle_glm(sm.families.links.Probit())
-    (a, b), cov = fit.params, fit.cov_params()
+    (a, b), cov = beetle_glm(sm.families.links.Probit())
     grad = np.array([-1 / b, a / b**2])
-    check(table, "a", "mle", a, fit.bse[0])
-    check(table, "b", "mle", b, fit.bse[1])
+    check(table, "a", "mle", a, math.sqrt(cov[0, 0]))
+    check(table, "b", "mle", b, math.sqrt(cov[1, 1]))
     check(table, "ld50", "mle", -a / b, math.sqrt(grad @ cov @ grad))
 
 
 def ref_beetles_cloglog(table, run):
-    fit = beetle_glm(sm.families.links.CLogLog())
-    check(table, "a", "mle", fit.params[0], fit.bse[0])
-    check(table, "b", "mle", fit.params[1], fit.bse[1])
+    params, cov = beetle_glm(sm.families.links.CLogLog())
+    check(table, "a", "mle", params[0], math.sqrt(cov[0, 0]))
+    check(table, "b", "mle", params[1], math.sqrt(cov[1, 1]))
 
 
 def ref_separated_logistic(table, run):
@@ -596,7 +601,7 @@ def ref_negative_binomial_counts(table, run):
 def ref_zero_inflated_fish(table, run):
     # statsmodels ZeroInflatedPoisson, constant-only: psi = 1 - expit(inflate_const).
     y = data_of("zero_inflated_fish")["fish"]
-    ones = np.ones(len(y))
+    ones = np.ones((len(y), 1))
     fit = sm.ZeroInflatedPoisson(y, ones, exog_infl=ones).fit(disp=0, maxiter=500, gtol=1e-12)
     check(table, "psi", "mle", 1 - special.expit(fit.params[0]), rtol=SCIPY_RTOL)
     check(table, "mu", "mle", math.exp(fit.params[1]), rtol=SCIPY_RTOL)
@@ -735,6 +740,8 @@ BAYES_MODELS = {
     "baseball_hierarchical",
     "eight_schools_centered",
     "robust_regression_t",
+    "mvnormal_mean",
+    "rates_helper_functions",
 }
 
 
@@ -745,7 +752,13 @@ def test_every_corpus_file_is_run():
     assert 3 * len(BAYES_MODELS) >= len(REFERENCES)
 
 
-@pytest.mark.parametrize("model", sorted(REFERENCES))
+@pytest.mark.parametrize(
+    "model",
+    [
+        pytest.param(model, marks=pytest.mark.slow) if model in BAYES_MODELS else model
+        for model in sorted(REFERENCES)
+    ],
+)
 def test_model_runs_with_correct_numbers(model, tmp_path, capsys):
     run = run_cli(capsys, tmp_path, model, bayes=model in BAYES_MODELS)
     table = assert_ok(run)
@@ -772,7 +785,7 @@ BAD_DATA_CASES = [
         "proportion_too_big.csv",
         [r"proportion_too_big\.csv", r"\bprop\b", r"row 3|1\.3"],
     ),
-    ("coin_odds", "bernoulli_two.csv", [r"bernoulli_two\.csv", r"\by\b", r"row 3|\b2\b"]),
+    ("all_heads", "bernoulli_two.csv", [r"bernoulli_two\.csv", r"\by\b", r"row 3|\b2\b"]),
     ("poisson_rate", "blank_line.csv", [r"blank_line\.csv", r"\by\b", r"row 3"]),
     ("poisson_rate", "whitespace_line.csv", [r"whitespace_line\.csv", r"\by\b", r"row 3"]),
     ("poisson_rate", "nan_value.csv", [r"nan_value\.csv", r"\by\b", r"row 3"]),
@@ -847,6 +860,7 @@ def test_subprocess_unwritable_out_is_one_line(tmp_path):
     assert_user_error(done.returncode, done.stdout, done.stderr, r"file")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["eight_schools_noncentered", "separated_logistic"])
 def test_subprocess_success_prints_no_noise(model, tmp_path):
     done = run_subprocess(tmp_path, model, "--out", str(tmp_path / "out"), *BAYES)
