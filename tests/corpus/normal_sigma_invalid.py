@@ -1,0 +1,17 @@
+"""A typo in a prior: a Normal prior with a negative sd (sigma = -10).
+
+Sleep data (Cushny and Peebles); the user meant sigma=10.
+"""
+
+import numpy as np
+import pymc as pm
+
+DATA = {"y": np.array([1.2, 2.4, 1.3, 1.3, 0.0, 1.0, 1.8, 0.8, 4.6, 1.4])}
+
+
+def build(data):
+    with pm.Model() as model:
+        mu = pm.Normal("mu", mu=0, sigma=-10)
+        sigma = pm.HalfNormal("sigma", sigma=5)
+        pm.Normal("y", mu=mu, sigma=sigma, observed=data["y"])
+    return model
