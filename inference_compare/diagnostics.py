@@ -122,13 +122,14 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
     -------
     list of Diagnostic
     """
-    from inference_compare.methods._optimize import _Objective
-
-    obj = _Objective(functions, include_prior=(method == "map"))
+    include_prior = method == "map"
     kind = "likelihood" if method == "mle" else "posterior density"
 
-    def objective(x):
-        return -obj.value_grad(x)[0]
+    def objective(x):  # values only: a gradient that overflows far out does not matter here
+        ll, lp, *_ = functions.terms(x)
+        if not np.isfinite(lp):  # outside the support of the prior
+            return -np.inf
+        return ll + lp if include_prior else ll
 
     out: list[Diagnostic] = []
     if not np.isfinite(result.objective):

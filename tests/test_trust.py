@@ -351,3 +351,13 @@ def test_a_run_computes_the_table_once(tmp_path, monkeypatch):
     code, _, err = run_main([*argv, "--draws", "100", "--tune", "100", "--chains", "2"])
     assert code == 0, err
     assert len(calls) == 1
+
+
+def test_all_heads_as_bernoulli_tosses_is_a_boundary_estimate():
+    """The catalogue's form (ten Bernoulli tosses): the optimiser "converges" on the plateau."""
+    coin_flip = ic.load_model("coin_flip")
+    model = coin_flip.build({"y": np.ones(10, dtype=int)})
+    cmp = ic.compare(model, methods=("mle",), random_seed=0, progressbar=False)
+    p = rows(cmp, "mle").loc["p"]
+    assert (p.estimate, p.interval) == (1.0, "profile")
+    assert p.lower == pytest.approx(np.exp(-Q95 / 20), rel=1e-8)
