@@ -27,6 +27,7 @@ import numpy as np
 import scipy.optimize
 import scipy.stats
 import xarray as xr
+from threadpoolctl import threadpool_limits
 
 from inference_compare.diagnostics import (
     Diagnostic,
@@ -69,6 +70,19 @@ def fit_marginal(
     latent variables reported conditionally (module docstring) and ``attrs["latent"]`` (JSON
     list of the variables integrated out).
     """
+    with threadpool_limits(limits=1):  # small dense algebra in a loop: threads only contend
+        return _fit_marginal(
+            functions,
+            method=method,
+            ci_prob=ci_prob,
+            draws=draws,
+            rng=rng,
+            callback=callback,
+            profile=profile,
+        )
+
+
+def _fit_marginal(functions, *, method, ci_prob, draws, rng, callback, profile) -> xr.DataTree:
     from inference_compare.methods._common import add_profile
 
     include_prior = method == "map"
@@ -84,7 +98,13 @@ def fit_marginal(
         at_zero = []
         found = optimum_diagnostics(functions, result, method, labels)
     tree = optimum_to_datatree(
-        functions, result, method=method, ci_prob=ci_prob, draws=draws, rng=rng, diagnostics=found
+        _AtMode(functions, result.x),
+        result,
+        method=method,
+        ci_prob=ci_prob,
+        draws=draws,
+        rng=rng,
+        diagnostics=found,
     )
     _report_conditional(tree, functions, result.x, ci_prob=ci_prob, rng=rng)
     if profile and method == "mle":
@@ -95,6 +115,26 @@ def fit_marginal(
         _report_zero(tree, functions, i, upper)
     tree.attrs["latent"] = json.dumps(functions.latent)
     return tree
+
+
+class _AtMode:
+    """The functions with the latent variables held at their conditional mode at ``x_hat``.
+
+    For the Laplace draws of the top-level parameters: what does not depend on the latent
+    variables is evaluated exactly, without an inner optimisation per draw; what does is
+    replaced by conditional draws afterwards (`_report_conditional`).
+    """
+
+    def __init__(self, functions: MarginalFunctions, x_hat: np.ndarray) -> None:
+        self._functions = functions
+        c = functions.conditional(x_hat)
+        self._v = functions.v0 if c is None else c.v
+
+    def __getattr__(self, name: str):
+        return getattr(self._functions, name)
+
+    def values_only(self, x: np.ndarray) -> np.ndarray:
+        return self._functions.values_at(x, self._v)
 
 
 # ------------------------------------------------------------------------------ the edge
