@@ -203,10 +203,10 @@ def likelihood_curves(cmp: Comparison) -> dict[str, tuple[np.ndarray, np.ndarray
     """
     if cmp.model is None or not {"mle", "map"} & set(cmp.fits):
         return {}
-    from inference_compare.methods._objective import model_functions
+    from inference_compare.methods._marginal import fitting_functions
 
-    try:
-        functions = model_functions(cmp.model)
+    try:  # for a hierarchical model: the profile of the marginal likelihood
+        functions = fitting_functions(cmp.model, cmp.attrs.get("latent") or None)
     except InferenceCompareError:  # a model the optimisers cannot handle has no curve
         return {}
     names = list(functions.x_names)
