@@ -390,7 +390,8 @@ def compare(
         Variables that the MLE and MAP integrate out (Laplace approximation): ``"auto"``, the
         free variables whose prior depends on another free variable (centred group effects);
         a list of names (needed for non-centred forms); None, none (every prior flat for the
-        MLE). Recorded in ``attrs["latent"]``. Bayes samples every variable whatever this is.
+        MLE). Recorded in ``attrs["latent"]`` and ``attrs["latent_rule"]``. Bayes samples
+        every variable whatever this is.
 
     Returns
     -------
@@ -449,6 +450,7 @@ def compare(
         attrs["rewrite"] = rewrite
     if functions is not None:
         attrs["latent"] = list(getattr(functions, "latent", []))
+        attrs["latent_rule"] = "auto" if latent == "auto" else "given"
     return Comparison(fits=fits, ci_prob=ci_prob, ci_kind=ci_kind, attrs=attrs, model=model)
 
 

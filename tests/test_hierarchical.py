@@ -442,3 +442,45 @@ def test_glmm_mle_and_empirical_bayes_predictions():
     table = cmp.table().set_index(["parameter", "method"])
     assert table.loc[("p[0]", "mle"), "interval"] == "conditional"
     assert table.loc[("eta[0]", "map"), "interval"] == "conditional"
+
+
+# ------------------------------------------------------------------ model files and the CLI
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from inference_compare import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_latent_from_model_file_and_option(tmp_path):
+    """LATENT of the model file by default; --latent names them or turns them off."""
+    import html
+
+    args = ["run", "eight_schools", "--methods", "mle", "--seed", "1", "--no-progress"]
+    code, _, err = run_cli([*args, "--out", str(tmp_path / "file")])
+    assert code == 0, err
+    loaded = ic.load(tmp_path / "file" / "comparison.nc")
+    assert loaded.attrs["latent"] == ["theta"] and loaded.attrs["latent_rule"] == "given"
+    page = html.unescape((tmp_path / "file" / "report.html").read_text())
+    assert "Integrated out by the MLE and MAP: theta" in page
+    assert value(loaded.fits["mle"], "tau") == 0.0
+    code, _, err = run_cli([*args, "--out", str(tmp_path / "none"), "--latent", "none"])
+    assert code == 0, err
+    flat = ic.load(tmp_path / "none" / "comparison.nc")
+    assert flat.attrs["latent"] == []
+    # every prior flat: each school's own estimate is its observed effect (no pooling)
+    np.testing.assert_allclose(value(flat.fits["mle"], "theta"), EIGHT_Y, rtol=1e-6)
+    assert "Integrated out" not in (tmp_path / "none" / "report.html").read_text()
+
+
+def test_cli_unknown_latent_name_is_a_one_line_usage_error(tmp_path):
+    code, out, err = run_cli(
+        ["run", "eight_schools", "--methods", "mle", "--latent", "nope", "--out", str(tmp_path)]
+    )
+    assert code == 2 and not out
+    assert len(err.strip().splitlines()) == 1 and "'nope'" in err
