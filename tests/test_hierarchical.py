@@ -217,7 +217,8 @@ def test_eight_schools_map_matches_closed_form_posterior_mode():
 def test_interior_mle_and_standard_errors_match_closed_form():
     """y doubled: the spread exceeds the noise, tau-hat > 0; SEs from the closed-form Hessian."""
     y = 2 * EIGHT_Y
-    fit = eight_fits(scale=2.0).fits["mle"]
+    cmp = eight_fits(scale=2.0, profile=True)
+    fit = cmp.fits["mle"]
 
     def neg(p):
         return -closed_loglik(p[0], np.exp(p[1]), y)
@@ -246,7 +247,16 @@ def test_interior_mle_and_standard_errors_match_closed_form():
     se = np.sqrt([cov[0, 0], tau_hat**2 * cov[1, 1]])  # delta method for tau = exp(x)
     got = [float(fit["standard_error"][n]) for n in ("mu", "tau")]
     np.testing.assert_allclose(got, se, rtol=1e-5)
-    assert not ic.Comparison({"mle": fit}).diagnostics
+    # the profile-likelihood interval of tau (interior: the chi2_1 cutoff) from the closed form
+    cut = scipy.stats.chi2.ppf(0.95, df=1) / 2
+    top = closed_profile(tau_hat, y)
+    assert top - closed_profile(0.0, y) < cut  # the profile never falls that far below tau-hat
+    upper = scipy.optimize.brentq(lambda t: top - closed_profile(t, y) - cut, tau_hat, 500.0)
+    row = cmp.table().set_index(["parameter", "method"]).loc[("tau", "mle")]
+    np.testing.assert_allclose(row["profile_upper"], upper, rtol=1e-6)
+    np.testing.assert_allclose(row["profile_lower"], 0.0, atol=1e-6)  # open: down to the edge
+    assert row["interval"] == "wald"
+    assert {d.code for d in cmp.diagnostics} <= {"wald_profile_disagree"}
 
 
 def test_centred_and_non_centred_give_the_same_mle_and_map():
