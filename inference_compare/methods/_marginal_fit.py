@@ -48,6 +48,9 @@ NEAR_ZERO = 1e-3
 #: about 1e-10 of the starting value, where the marginal likelihood equals its limit at zero
 #: to about 1e-20 relative (it moves with the square of the scale).
 EDGE_SHIFT = 23.0
+#: Where the scan for the upper end of an interval from 0 starts (log scale, relative to the
+#: starting value: e^-6 is 0.25%) and its step.
+EDGE_SCAN = (-6.0, 2.0)
 #: The edge is the maximum when its objective is within this of the interior optimum.
 EDGE_TOL = 1e-9
 
@@ -86,9 +89,15 @@ def _fit_marginal(functions, *, method, ci_prob, draws, rng, callback, profile) 
     from inference_compare.methods._common import add_profile
 
     include_prior = method == "map"
-    result = maximize(functions, include_prior=include_prior, rng=rng, callback=callback)
-    labels = free_labels(functions)
+    # a scale running to its edge never converges: test the edge before any jittered restart
+    result = maximize(
+        functions, include_prior=include_prior, rng=rng, callback=callback, n_restarts=0
+    )
     edge = _edge_optimum(functions, result, include_prior)
+    if edge is None and not result.converged:
+        result = maximize(functions, include_prior=include_prior, rng=rng, callback=callback)
+        edge = _edge_optimum(functions, result, include_prior)
+    labels = free_labels(functions)
     if edge is not None:
         result, at_zero = edge
         found = [_edge_diagnostic(method, [labels[i] for i in at_zero])]
@@ -230,23 +239,33 @@ def edge_cutoff(ci_prob: float) -> float:
 
 
 def _edge_interval(functions, result, i, include_prior, *, ci_prob: float) -> float:
-    """Upper end of the interval from 0 of a scale estimated at 0 (module docstring)."""
+    """Upper end of the interval from 0 of a scale estimated at 0 (module docstring).
+
+    The profile is scanned upwards from ``EDGE_SCAN[0]`` (log scale, relative to the start)
+    in steps of ``EDGE_SCAN[1]`` until it falls below the cutoff, then the crossing is found by
+    Brent's method; each refit starts where the previous one ended.
+    """
     level = result.objective - edge_cutoff(ci_prob)
+    last = [result.x]
 
     def profile(t: float) -> float:
-        sub, _ = _refit(functions, result.x, i, t, include_prior)
-        return sub.objective if np.isfinite(sub.objective) else -np.inf
+        sub, held = _refit(functions, last[0], i, t, include_prior)
+        if np.isfinite(sub.objective):
+            last[0] = held.embed(sub.x)
+            return sub.objective
+        return -np.inf
 
-    lo, t = result.x[i], functions.x0[i] - EDGE_SHIFT / 2
+    first, step = EDGE_SCAN
+    lo, t = result.x[i], functions.x0[i] + first
     while t < functions.x0[i] + 40:
         if profile(t) < level:
             break
-        lo, t = t, t + 1.0
+        lo, t = t, t + step
     else:
         return np.inf
-    root = scipy.optimize.brentq(lambda s: profile(s) - level, lo, t, xtol=1e-12, rtol=1e-12)
-    sub, held = _refit(functions, result.x, i, root, include_prior)
-    return float(functions.values_only(held.embed(sub.x))[i])
+    root = scipy.optimize.brentq(lambda s: profile(s) - level, lo, t, xtol=1e-10, rtol=1e-12)
+    profile(root)
+    return float(functions.values_only(last[0])[i])
 
 
 # --------------------------------------------------------------------- reporting the tree
