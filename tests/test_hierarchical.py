@@ -494,3 +494,17 @@ def test_cli_unknown_latent_name_is_a_one_line_usage_error(tmp_path):
     )
     assert code == 2 and not out
     assert len(err.strip().splitlines()) == 1 and "'nope'" in err
+
+
+def test_shrinkage_figure_and_report_section(tmp_path):
+    from inference_compare import plots
+
+    cmp = eight_fits()
+    fig = plots.shrinkage(cmp)
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == [f"theta[{j}]" for j in range(8)]
+    line = next(line for line in ax.get_lines() if line.get_linestyle() == "--")
+    np.testing.assert_allclose(line.get_xdata()[0], closed_profile_mu(0.0), rtol=ESTIMATE_RTOL)
+    page = cmp.to_html(tmp_path / "report.html").read_text()
+    assert "Group effects: shrinkage" in page and "Integrated out by the MLE and MAP" in page
+    assert plots.shrinkage(eight_fits(centred=False)) is not None  # LATENT given: z

@@ -299,9 +299,18 @@ def report_context(
         "versions": {str(k): str(v) for k, v in versions.items()},
         **analyses,
         "prior_sweep_figure": _image(prior_sweep_png) if prior_sweep_png else None,
+        "shrinkage": _shrinkage_image(cmp),
     }
     context.update(overrides)
     return context
+
+
+def _shrinkage_image(cmp: Comparison) -> dict[str, Any] | None:
+    """The group effects figure of a hierarchical model (`plots.shrinkage`), or None."""
+    from inference_compare import plots
+
+    fig = plots.shrinkage(cmp)
+    return _image(figure_png(fig, close=True)) if fig is not None else None
 
 
 def render_figures(cmp: Comparison) -> tuple[bytes, dict[str, bytes]]:
