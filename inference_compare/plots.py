@@ -490,7 +490,7 @@ def prior_sweep_figure(
 
 
 def _population_mean(cmp: Comparison, name: str) -> tuple[str, float] | None:
-    """The MLE of the top-level location of latent ``name``'s Normal prior, if it has one."""
+    """Return the MLE of the top-level location of latent ``name``'s Normal prior, if it has one."""
     from pytensor.tensor.elemwise import DimShuffle
     from pytensor.tensor.random.basic import NormalRV
 

@@ -306,7 +306,7 @@ def report_context(
 
 
 def _shrinkage_image(cmp: Comparison) -> dict[str, Any] | None:
-    """The group effects figure of a hierarchical model (`plots.shrinkage`), or None."""
+    """Return the group effects figure of a hierarchical model (`plots.shrinkage`), or None."""
     from inference_compare import plots
 
     fig = plots.shrinkage(cmp)
