@@ -178,9 +178,19 @@ def _refit(functions, x, i, t, include_prior) -> tuple[OptimizationResult, _Held
     if not held.rest.any():
         ll, lp, gll, glp = held.terms(held.x0)
         f = ll + lp if include_prior else ll
-        return OptimizationResult(
-            held.x0, f, gll, np.zeros((0, 0)), bool(np.isfinite(f)), 0.0, 1.0, "none", 0, ""
-        ), held
+        nothing = OptimizationResult(
+            x=held.x0,
+            objective=f,
+            gradient=gll,
+            hessian=np.zeros((0, 0)),
+            converged=bool(np.isfinite(f)),
+            decrement=0.0,
+            min_eigenvalue=1.0,
+            method="none (no other parameter)",
+            n_iter=0,
+            message="",
+        )
+        return nothing, held
     return maximize(held, include_prior=include_prior, n_restarts=0), held
 
 
