@@ -64,6 +64,19 @@ def _probability(text: str) -> float:
     return value
 
 
+def _latent(text: str) -> str | list[str] | None:
+    """``--latent``: "none", "auto" or comma-separated variable names."""
+    text = text.strip()
+    if text.lower() == "none":
+        return None
+    if text.lower() in ("auto", "default"):
+        return text.lower()
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected variable names a,b, 'auto' or 'none'")
+    return names
+
+
 def _sizes(text: str) -> list[int]:
     return [_positive_int(part) for part in text.split(",") if part.strip()]
 
@@ -113,6 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress display")
 
     run.add_argument("--profile", action="store_true", help="add profile-likelihood intervals")
+    run.add_argument(
+        "--latent",
+        type=_latent,
+        default="default",
+        metavar="a,b|auto|none",
+        help="variables the MLE and MAP integrate out (default: the model file's LATENT, else "
+        "auto: those whose prior depends on another free variable; none: no latent variable)",
+    )
     run.add_argument(
         "--prior-sweep",
         action="store_true",
@@ -237,6 +258,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         progress=not args.no_progress,
         command=_reproducible(argv, seed),
         profile=args.profile,
+        latent=args.latent,
         prior_sweep=args.prior_sweep,
         khat=args.khat,
         sensitivity=args.sensitivity,

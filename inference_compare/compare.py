@@ -21,7 +21,8 @@ from inference_compare.diagnostics import Diagnostic, diagnostics_from_json
 from inference_compare.errors import FitFailedError
 from inference_compare.methods import fit_bayes, fit_map, fit_mle
 from inference_compare.methods._laplace import _observed
-from inference_compare.methods._objective import LARGE_DATA, _data_size, model_functions
+from inference_compare.methods._marginal import fitting_functions
+from inference_compare.methods._objective import LARGE_DATA, _data_size
 from inference_compare.priors import check_model
 from inference_compare.rewrites import gaussian_sufficient_statistics
 from inference_compare.validate import METHODS, check_ci_prob, check_methods
@@ -391,6 +392,7 @@ def compare(
     on_step: Callable[[str], None] | None = None,
     profile: bool = False,
     sufficient_statistics: bool | str = "auto",
+    latent: str | list[str] | None = "auto",
 ) -> Comparison:
     """Fit ``model`` by each method and return a `Comparison`.
 
@@ -424,6 +426,12 @@ def compare(
         (`inference_compare.rewrites.gaussian_sufficient_statistics`: the same log density,
         O(p^2) instead of O(n p) per evaluation). ``"auto"``: when the model has that form and
         more than ``LARGE_DATA`` data values. Recorded in ``attrs["rewrite"]``.
+    latent : "auto", list of str or None, default "auto"
+        Variables that the MLE and MAP integrate out (Laplace approximation): ``"auto"``, the
+        free variables whose prior depends on another free variable (centred group effects);
+        a list of names (needed for non-centred forms); None, none (every prior flat for the
+        MLE). Recorded in ``attrs["latent"]`` and ``attrs["latent_rule"]``. Bayes samples
+        every variable whatever this is.
 
     Returns
     -------
@@ -447,7 +455,7 @@ def compare(
     functions = None
     if {"mle", "map"} & set(methods):
         step("compiling log-likelihood and log-prior")
-        functions = model_functions(fit_model)
+        functions = fitting_functions(fit_model, latent)
     settings = {
         "ci_prob": ci_prob,
         "draws": draws,
@@ -480,6 +488,9 @@ def compare(
         attrs["failed"] = failed
     if rewrite:
         attrs["rewrite"] = rewrite
+    if functions is not None:
+        attrs["latent"] = list(getattr(functions, "latent", []))
+        attrs["latent_rule"] = "auto" if latent == "auto" else "given"
     return Comparison(fits=fits, ci_prob=ci_prob, ci_kind=ci_kind, attrs=attrs, model=model)
 
 

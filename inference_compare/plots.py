@@ -37,6 +37,7 @@ __all__ = [
     "likelihood_curves",
     "parameter_curves",
     "prior_sweep_figure",
+    "shrinkage",
 ]
 
 #: One colour per method, shared by every figure.
@@ -204,10 +205,10 @@ def likelihood_curves(cmp: Comparison) -> dict[str, tuple[np.ndarray, np.ndarray
     """
     if cmp.model is None or not {"mle", "map"} & set(cmp.fits):
         return {}
-    from inference_compare.methods._objective import model_functions
+    from inference_compare.methods._marginal import fitting_functions
 
-    try:
-        functions = model_functions(cmp.model)
+    try:  # for a hierarchical model: the profile of the marginal likelihood
+        functions = fitting_functions(cmp.model, cmp.attrs.get("latent") or None)
     except InferenceCompareError:  # a model the optimisers cannot handle has no curve
         return {}
     names = list(functions.x_names)
@@ -503,4 +504,80 @@ def prior_sweep_figure(
         ax.set_visible(False)
     handles, names = axes[0].get_legend_handles_labels()
     fig.legend(handles, names, loc="outside lower center", ncols=3, frameon=False)
+    return fig
+
+
+# ----------------------------------------------------------------------------- shrinkage
+
+
+def _population_mean(cmp: Comparison, name: str) -> tuple[str, float] | None:
+    """Return the MLE of the top-level location of latent ``name``'s Normal prior, if it has one."""
+    from pytensor.tensor.elemwise import DimShuffle
+    from pytensor.tensor.random.basic import NormalRV
+
+    if cmp.model is None or "mle" not in cmp.fits or name not in cmp.model.named_vars:
+        return None
+    rv = cmp.model[name]
+    loc = rv.owner.inputs[-2] if isinstance(rv.owner.op, NormalRV) else None
+    while loc is not None and loc.owner is not None and isinstance(loc.owner.op, DimShuffle):
+        loc = loc.owner.inputs[0]  # broadcast to the groups' shape
+    if loc is None or loc not in cmp.model.free_RVs:
+        return None
+    return loc.name, float(cmp.fits["mle"]["point_estimate"][loc.name])
+
+
+def shrinkage(cmp: Comparison) -> Figure | None:
+    """Per group effect: the empirical-Bayes (MLE, MAP) and Bayes estimates with intervals.
+
+    One panel per latent variable (``cmp.attrs["latent"]``): a row per group, the conditional
+    mode and conditional interval of the MLE and MAP fits (they leave out the uncertainty of
+    the top-level estimates) beside the Bayes posterior mean and credible interval, and a line
+    at the population mean's MLE when the group effects' prior is Normal around a top-level
+    parameter.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or None
+        None when the comparison has no latent variable.
+    """
+    names = list(cmp.attrs.get("latent") or [])
+    if not names:
+        return None
+    table = cmp.table()
+    groups = {
+        name: table[table["parameter"].str.match(rf"^{name}(\[|$)")]["parameter"].unique()
+        for name in names
+    }
+    rows = sum(len(g) for g in groups.values())
+    fig = Figure(figsize=(8.0, 1.2 + 0.32 * rows * len(cmp.methods) / 2 + 0.6 * len(names)))
+    axes = fig.subplots(len(names), 1, squeeze=False)[:, 0]
+    offsets = np.linspace(-0.25, 0.25, len(cmp.methods))
+    for ax, name in zip(axes, names, strict=True):
+        labels = list(groups[name])
+        for offset, method in zip(offsets, cmp.methods, strict=True):
+            part = table[table["method"] == method].set_index("parameter").reindex(labels)
+            y = np.arange(len(labels)) + offset
+            ax.errorbar(
+                part["estimate"],
+                y,
+                xerr=[part["estimate"] - part["lower"], part["upper"] - part["estimate"]],
+                fmt="o",
+                ms=4,
+                lw=1.2,
+                color=METHOD_COLORS[method],
+                label=METHOD_NAMES.get(method, method),
+            )
+        population = _population_mean(cmp, name)
+        if population is not None:
+            ax.axvline(population[1], color="k", ls="--", lw=1, label=f"{population[0]} (MLE)")
+        ax.set_yticks(np.arange(len(labels)), labels)
+        ax.invert_yaxis()
+        ax.set_xlabel(name)
+        ax.legend(fontsize="small", loc="best")
+    fig.suptitle(
+        f"Group effects: empirical Bayes (MLE, MAP; conditional {cmp.ci_prob:.0%} intervals) "
+        "and Bayes",
+        fontsize="medium",
+    )
+    fig.tight_layout()
     return fig

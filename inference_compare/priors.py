@@ -22,10 +22,14 @@ from pymc.vartypes import discrete_types
 
 from inference_compare.errors import ModelError
 
+#: Accepted values of ``latent=`` besides a list of names.
+LATENT_AUTO = "auto"
+
 __all__ = [
     "check_model",
     "flat_prior_model",
     "hierarchical_variables",
+    "latent_variables",
     "likelihood_terms",
     "prior_terms",
 ]
@@ -177,3 +181,54 @@ def flat_prior_model(model: pm.Model) -> pm.Model:
         initval = transform.backward(unconstrained).eval() if transform else unconstrained
         flat_model.set_initval(rv, initval)
     return flat_model
+
+
+def latent_variables(
+    model: pm.Model, latent: str | list[str] | tuple[str, ...] | None
+) -> list[str]:
+    """Return the names of the free variables that the MLE and MAP integrate out.
+
+    Parameters
+    ----------
+    model : pymc.Model
+    latent : "auto", list of str or None
+        ``"auto"``: every free variable whose prior depends on another free variable (the group
+        effects of a centred hierarchical model, ``theta ~ Normal(mu, tau)``). A list names them
+        explicitly (needed for a non-centred model, ``z ~ Normal(0, 1)``, ``theta = mu + tau *
+        z``, where nothing in the prior of ``z`` shows it is a group effect). None or an empty
+        list: no latent variable (every prior made flat for the MLE).
+
+    Returns
+    -------
+    list of str
+        The names, in the model's order of free variables.
+
+    Raises
+    ------
+    ModelError
+        When a name is not a free variable of the model, or when every free variable would be
+        latent (nothing would be left to estimate).
+    """
+    if latent is None:
+        return []
+    free = [rv.name for rv in model.free_RVs]
+    if isinstance(latent, str):
+        if latent != LATENT_AUTO:
+            raise ModelError(
+                f"latent must be 'auto', a list of variable names or None, got {latent!r}"
+            )
+        names = hierarchical_variables(model)
+    else:
+        names = list(latent)
+        unknown = [n for n in names if n not in free]
+        if unknown:
+            raise ModelError(
+                f"latent variables {unknown} are not free variables of the model; its free "
+                f"variables are {free}"
+            )
+    if names and len(names) == len(free):
+        raise ModelError(
+            f"every free variable ({free}) would be integrated out as latent: keep at least one "
+            "top-level parameter, or pass latent=None"
+        )
+    return [n for n in free if n in names]

@@ -256,6 +256,7 @@ def run_model(
     progress: bool = True,
     command: str | None = None,
     profile: bool = False,
+    latent: str | list[str] | None = "default",
     prior_sweep: bool = False,
     khat: bool = False,
     sensitivity: bool = False,
@@ -279,6 +280,9 @@ def run_model(
         The command line, recorded in the report.
     profile : bool, default False
         Add profile-likelihood intervals to the MLE.
+    latent : "default", "auto", list of str or None, default "default"
+        Variables the MLE and MAP integrate out (see `inference_compare.compare`);
+        ``"default"``: the model file's ``LATENT`` when it has one, else ``"auto"``.
     prior_sweep, khat, sensitivity : bool, default False
         The optional analyses of `add_analyses`, shown in the report: the MAP as the prior
         is flattened (refits the MAP at each of `PRIOR_SCALES`), the Pareto k-hat of the
@@ -331,6 +335,7 @@ def run_model(
             model_name=module.__name__,
             on_step=step,
             profile=profile,
+            latent=getattr(module, "LATENT", "auto") if latent == "default" else latent,
         )
         cmp.attrs.update(
             _run_attrs(module, built, data, str(data_file) if data_file else None, command)

@@ -23,7 +23,9 @@ from inference_compare.methods._laplace import (
     optimum_summary,
     optimum_to_datatree,
 )
-from inference_compare.methods._objective import ModelFunctions, model_functions
+from inference_compare.methods._marginal import MarginalFunctions, fitting_functions
+from inference_compare.methods._marginal_fit import fit_marginal
+from inference_compare.methods._objective import ModelFunctions
 from inference_compare.methods._optimize import OptimizationResult, maximize
 from inference_compare.methods.profile import profile_intervals
 from inference_compare.validate import check_ci_prob, check_positive_int
@@ -126,17 +128,30 @@ def fit_optimum(
     functions: ModelFunctions | None,
     callback=None,
     profile: bool = False,
+    latent: str | list[str] | None = "auto",
 ) -> xr.DataTree:
     """Maximise the MLE (``method="mle"``) or MAP objective and build its DataTree.
 
     With ``profile=True`` (MLE only), profile-likelihood intervals are added as the
     ``profile_interval`` group, and a diagnostic flags parameters where they disagree with the
-    Wald interval.
+    Wald interval. A model with latent variables (``latent``, see
+    `inference_compare.priors.latent_variables`) is fitted through its marginal likelihood
+    (`inference_compare.methods._marginal_fit.fit_marginal`).
     """
     check_ci_prob(ci_prob)
     check_positive_int("draws", draws)
-    functions = model_functions(model) if functions is None else functions
+    functions = fitting_functions(model, latent) if functions is None else functions
     rng = make_rng(random_seed)
+    if isinstance(functions, MarginalFunctions):
+        return fit_marginal(
+            functions,
+            method=method,
+            ci_prob=ci_prob,
+            draws=draws,
+            rng=rng,
+            callback=callback,
+            profile=profile,
+        )
     fit = solve(functions, method=method, ci_prob=ci_prob, draws=draws, rng=rng, callback=callback)
     tree = optimum_to_datatree(
         functions,

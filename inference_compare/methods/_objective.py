@@ -28,7 +28,7 @@ from pymc.pytensorf import join_nonshared_inputs
 from inference_compare.priors import check_model, likelihood_terms, prior_terms
 from inference_compare.support import check_start
 
-__all__ = ["ModelFunctions", "VariableInfo", "model_functions", "start_is_finite"]
+__all__ = ["ModelFunctions", "VariableInfo", "XIndex", "model_functions", "start_is_finite"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +56,57 @@ class VariableInfo:
     free: bool
 
 
+class XIndex:
+    """Where each free variable sits in ``x``: shared by the model's and the marginal functions.
+
+    Needs ``model``, ``variables``, ``x0``, ``x_names``, ``values`` and ``_point_map_info``.
+    """
+
+    def x_slice(self, name: str) -> slice:
+        """Return the columns of ``x`` that belong to free variable ``name``."""
+        value_name = self.model.rvs_to_values[self.model[name]].name
+        offset = 0
+        for value, shape, *_ in self._point_map_info:
+            size = int(np.prod(shape, dtype=int))
+            if value == value_name:
+                return slice(offset, offset + size)
+            offset += size
+        raise KeyError(name)
+
+    def elementwise(self, name: str) -> bool:
+        """Return True when free variable ``name``'s transform maps each element on its own.
+
+        (None, log, logodds, interval: its Jacobian block is square and diagonal; a simplex or
+        an ordered vector's is not.) Judged once, at the start point, where it is finite.
+        """
+        if getattr(self, "_elementwise", None) is None:
+            _, jac = self.values(self.x0)
+            flags = {}
+            for v in (v for v in self.variables if v.free):
+                block = jac[v.start : v.stop, self.x_slice(v.name)]
+                square = block.shape[0] == block.shape[1]
+                flags[v.name] = bool(square and np.all(block - np.diag(np.diag(block)) == 0))
+            self._elementwise = flags
+        return self._elementwise[name]
+
+    def x_labels(self) -> list[str]:
+        """Label of the free variable element each column of ``x`` belongs to.
+
+        Elementwise transforms map one column to one element; a simplex or ordered variable's
+        columns are labelled with the variable's name.
+        """
+        out = list(self.x_names)
+        for v in (v for v in self.variables if v.free):
+            cols = self.x_slice(v.name)
+            same = cols.stop - cols.start == v.stop - v.start
+            labels = _coordinate_labels(self.model, v.name, v.shape) if same else None
+            for k, i in enumerate(range(cols.start, cols.stop)):
+                out[i] = labels[k] if labels else v.name
+        return out
+
+
 @dataclass(eq=False)
-class ModelFunctions:
+class ModelFunctions(XIndex):
     """Compiled log-density parts of one model, as functions of unconstrained ``x``."""
 
     model: pm.Model
@@ -69,7 +118,6 @@ class ModelFunctions:
     _point_map_info: Any = field(repr=False)
     _terms_only: Any = field(default=None, repr=False)
     _last: tuple = field(default=(None, None), repr=False)
-    _elementwise: dict[str, bool] | None = field(default=None, repr=False)
 
     def _evaluate(self, x: np.ndarray) -> list | None:
         """All outputs at ``x`` (cached for the last ``x``); None outside the domain."""
@@ -130,48 +178,6 @@ class ModelFunctions:
     def n_free(self) -> int:
         """Number of free-variable elements (they come first in the values vector)."""
         return sum(v.stop - v.start for v in self.variables if v.free)
-
-    def x_slice(self, name: str) -> slice:
-        """Return the columns of ``x`` that belong to free variable ``name``."""
-        value_name = self.model.rvs_to_values[self.model[name]].name
-        offset = 0
-        for value, shape, *_ in self._point_map_info:
-            size = int(np.prod(shape, dtype=int))
-            if value == value_name:
-                return slice(offset, offset + size)
-            offset += size
-        raise KeyError(name)
-
-    def elementwise(self, name: str) -> bool:
-        """Return True when free variable ``name``'s transform maps each element on its own.
-
-        (None, log, logodds, interval: its Jacobian block is square and diagonal; a simplex or
-        an ordered vector's is not.) Judged once, at the start point, where it is finite.
-        """
-        if self._elementwise is None:
-            _, jac = self.values(self.x0)
-            flags = {}
-            for v in (v for v in self.variables if v.free):
-                block = jac[v.start : v.stop, self.x_slice(v.name)]
-                square = block.shape[0] == block.shape[1]
-                flags[v.name] = bool(square and np.all(block - np.diag(np.diag(block)) == 0))
-            self._elementwise = flags
-        return self._elementwise[name]
-
-    def x_labels(self) -> list[str]:
-        """Label of the free variable element each column of ``x`` belongs to.
-
-        Elementwise transforms map one column to one element; a simplex or ordered variable's
-        columns are labelled with the variable's name.
-        """
-        out = list(self.x_names)
-        for v in (v for v in self.variables if v.free):
-            cols = self.x_slice(v.name)
-            same = cols.stop - cols.start == v.stop - v.start
-            labels = _coordinate_labels(self.model, v.name, v.shape) if same else None
-            for k, i in enumerate(range(cols.start, cols.stop)):
-                out[i] = labels[k] if labels else v.name
-        return out
 
     def value_point(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Map ``x`` to the model's value-variable point (unconstrained, by value name)."""

@@ -20,6 +20,7 @@ def fit_map(
     random_seed: int | np.random.Generator | None = None,
     functions: ModelFunctions | None = None,
     callback=None,
+    latent: str | list[str] | None = "auto",
 ) -> xr.DataTree:
     """Fit a model by maximum a posteriori (penalised maximum likelihood).
 
@@ -28,6 +29,11 @@ def fit_map(
     as ``pm.find_MAP`` (``-model.logp(jacobian=False)``). The Laplace approximation at the mode
     (the inverse of the exact Hessian of that objective) gives standard deviations by the delta
     method and Wald-type intervals computed on the unconstrained scale.
+
+    A hierarchical model's latent variables (``latent``) are integrated out instead: the
+    objective is the **marginal** likelihood (Laplace approximation over the latent variables)
+    plus the log-prior of the top-level parameters, the mode of their marginal posterior; see
+    `inference_compare.methods._marginal`.
 
     Parameters
     ----------
@@ -43,6 +49,8 @@ def fit_map(
         The model's compiled functions, to share them with other fits.
     callback : callable, optional
         Called with a description of each optimiser attempt (progress display).
+    latent : "auto", list of str or None, default "auto"
+        Variables to integrate out: see `inference_compare.priors.latent_variables`.
 
     Returns
     -------
@@ -62,4 +70,5 @@ def fit_map(
         random_seed=random_seed,
         functions=functions,
         callback=callback,
+        latent=latent,
     )

@@ -21,6 +21,7 @@ def fit_mle(
     functions: ModelFunctions | None = None,
     callback=None,
     profile: bool = False,
+    latent: str | list[str] | None = "auto",
 ) -> xr.DataTree:
     """Fit a model by maximum likelihood.
 
@@ -29,6 +30,12 @@ def fit_mle(
     flat, see `inference_compare.priors.flat_prior_model`). No prior term and no Jacobian term.
     Standard errors come from the observed information (the exact Hessian, inverted) by the
     delta method, and intervals are Wald intervals computed on the unconstrained scale.
+
+    A hierarchical model's latent variables (``latent``) are integrated out instead: the
+    objective is the **marginal** likelihood, the likelihood times the latent variables'
+    conditional prior integrated over them by the Laplace approximation (exact for
+    Gaussian-linear models), maximised over the top-level parameters with their priors flat;
+    see `inference_compare.methods._marginal` and `inference_compare.methods._marginal_fit`.
 
     Parameters
     ----------
@@ -47,6 +54,9 @@ def fit_mle(
     profile : bool, default False
         Also compute profile-likelihood intervals (group ``profile_interval``); see
         `inference_compare.methods.profile`.
+    latent : "auto", list of str or None, default "auto"
+        Variables to integrate out: see `inference_compare.priors.latent_variables` (``"auto"``:
+        the free variables whose prior depends on another free variable; None: none).
 
     Returns
     -------
@@ -67,4 +77,5 @@ def fit_mle(
         functions=functions,
         callback=callback,
         profile=profile,
+        latent=latent,
     )

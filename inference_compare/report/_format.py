@@ -18,6 +18,11 @@ interval_names: dict[str, str] = {
     "hdi": "highest-density credible interval",
     "profile": "profile likelihood (inverting the likelihood-ratio test; follows the "
     "likelihood's real shape)",
+    "conditional": "conditional on the top-level estimates (empirical Bayes): a latent "
+    "variable's conditional mode and sd given them; it leaves out their own uncertainty, which "
+    "full Bayes includes",
+    "profile_boundary": "a scale estimated at zero: from 0 to where the profile likelihood "
+    "falls by the 50:50 chi-bar-square cutoff that holds on a boundary",
     "none": "not available",
 }
 

@@ -28,6 +28,7 @@ from inference_compare.report._format import (
 __all__ = [
     "DIAGNOSTIC_MEANINGS",
     "describe_model",
+    "latent_note",
     "figure_png",
     "render_html",
     "render_prior_sweep",
@@ -58,6 +59,9 @@ DIAGNOSTIC_MEANINGS: dict[str, str] = {
     "low_ess_bulk": "the draws carry less information than their number suggests; means and "
     "standard deviations are noisy.",
     "low_ess_tail": "few effective draws in the tails; the interval endpoints are noisy.",
+    "group_scale_at_zero": "the groups look alike: the best estimate of their spread is zero, "
+    "a valid estimate on the edge of its range, and every group effect is pulled to the "
+    "population value.",
     "wald_profile_disagree": "the Wald interval (estimate \u00b1 a multiple of the standard "
     "error) and the profile-likelihood interval disagree, so the likelihood is not shaped like "
     "a normal curve here and the standard error misdescribes the uncertainty.",
@@ -184,6 +188,27 @@ def _question(cmp: Comparison, labels: list[str]) -> str:
     return f"{about}, and do maximum likelihood, the MAP and full Bayes agree?"
 
 
+def latent_note(attrs: dict[str, Any]) -> str:
+    """Say which variables the MLE and MAP integrated out, and why, in one paragraph."""
+    names = attrs.get("latent") or []
+    if not names:
+        return ""
+    shown = ", ".join(names)
+    why = (
+        "named as latent for this run (LATENT in the model file or --latent)"
+        if attrs.get("latent_rule") == "given"
+        else "group effects: their prior depends on other parameters"
+    )
+    return (
+        f"Integrated out by the MLE and MAP: {shown} ({why}). The MLE maximises the marginal "
+        f"likelihood, the likelihood with {shown} integrated out over their distribution given "
+        "the top-level parameters (Laplace approximation, exact for Gaussian-linear models); "
+        "the MAP maximises it times the top-level priors. Their rows show conditional modes "
+        "and conditional intervals given those estimates (empirical Bayes), which leave out "
+        "the uncertainty of the top-level estimates; Bayes includes it."
+    )
+
+
 def _diagnostics(cmp: Comparison) -> list[dict[str, Any]]:
     return [
         {
@@ -242,6 +267,7 @@ def report_context(
     context = {
         "title": title,
         "question": _question(cmp, labels),
+        "latent_note": latent_note(attrs),
         "model_name": str(attrs.get("model", "model")),
         "created": str(attrs.get("created", "")),
         "methods": [{"key": m, "name": method_names.get(m, m)} for m in cmp.methods],
@@ -279,9 +305,18 @@ def report_context(
         "versions": {str(k): str(v) for k, v in versions.items()},
         **analyses,
         "prior_sweep_figure": _image(prior_sweep_png) if prior_sweep_png else None,
+        "shrinkage": _shrinkage_image(cmp),
     }
     context.update(overrides)
     return context
+
+
+def _shrinkage_image(cmp: Comparison) -> dict[str, Any] | None:
+    """Return the group effects figure of a hierarchical model (`plots.shrinkage`), or None."""
+    from inference_compare import plots
+
+    fig = plots.shrinkage(cmp)
+    return _image(figure_png(fig, close=True)) if fig is not None else None
 
 
 def render_figures(cmp: Comparison) -> tuple[bytes, dict[str, bytes]]:

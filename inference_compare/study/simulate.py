@@ -59,7 +59,11 @@ def observed_containers(model: pm.Model) -> dict[str, str]:
 
 
 def truth_values(module: ModuleType, model: pm.Model) -> dict[str, np.ndarray]:
-    """Return the model file's ``TRUTH`` for every free variable, checked against the model."""
+    """Return the model file's ``TRUTH`` for every free variable, checked against the model.
+
+    A scalar truth of a vector variable (the group effects of a hierarchical model) sets every
+    element to that value.
+    """
     truth = getattr(module, "TRUTH", None)
     if truth is None or not hasattr(module, "design"):
         raise ModelError(
@@ -70,7 +74,13 @@ def truth_values(module: ModuleType, model: pm.Model) -> dict[str, np.ndarray]:
     missing = [name for name in free if name not in truth]
     if missing:
         raise ModelError(f"TRUTH of {module.__name__} lacks {missing}")
-    return {name: np.asarray(truth[name], dtype=float) for name in free}
+    out = {}
+    for rv in model.free_RVs:  # a scalar truth of a vector (group effects): every element
+        value = np.asarray(truth[rv.name], dtype=float)
+        out[rv.name] = (
+            np.broadcast_to(value, tuple(rv.shape.eval())) if value.ndim == 0 and rv.ndim else value
+        )
+    return out
 
 
 class Simulator:

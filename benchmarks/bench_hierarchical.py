@@ -1,0 +1,91 @@
+"""Time the marginal-likelihood MLE and MAP of hierarchical models.
+
+For the eight schools and the Efron-Morris binomial GLMM: the compile step (the inner and outer
+functions of the Laplace marginal, once per model object) and then each fit on the compiled
+functions, as `compare` runs it (optimiser, boundary check, Laplace draws, conditional group
+effects). Then ``compare(methods=("mle", "map"))`` of the GLMM, compile included, against the
+same model without group effects (every player at the population log-odds). PyTensor's and
+numba's on-disk caches are warmed by one untimed round first.
+
+Usage: ``python benchmarks/bench_hierarchical.py [--reps 5]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import pymc as pm
+
+import inference_compare as ic
+from inference_compare.methods._marginal import fitting_functions
+
+MODELS = ("eight_schools", "efron_morris")
+
+
+def pooled_batters(data: dict) -> pm.Model:
+    """The Efron-Morris model without player effects: one log-odds for every player."""
+    with pm.Model(coords={"player": np.arange(len(data["hits"]))}) as model:
+        mu = pm.Normal("mu", mu=-1.0, sigma=1.0)
+        pm.Binomial(
+            "hits", n=data["at_bats"], p=pm.math.sigmoid(mu), observed=data["hits"], dims="player"
+        )
+    return model
+
+
+def fits(name: str, reps: int) -> tuple[float, float, float]:
+    """Median seconds of (compile, MLE fit, MAP fit) of catalogue model ``name``."""
+    module = ic.load_model(name)
+    compile_s, mle_s, map_s = [], [], []
+    for rep in range(reps + 1):
+        model = module.build(module.DATA)
+        start = time.perf_counter()
+        functions = fitting_functions(model, "auto")
+        compiled = time.perf_counter()
+        ic.fit_mle(model, functions=functions, random_seed=rep)
+        fitted = time.perf_counter()
+        ic.fit_map(model, functions=functions, random_seed=rep)
+        done = time.perf_counter()
+        if rep:  # the first round warms the caches
+            compile_s.append(compiled - start)
+            mle_s.append(fitted - compiled)
+            map_s.append(done - fitted)
+    return statistics.median(compile_s), statistics.median(mle_s), statistics.median(map_s)
+
+
+def compare_seconds(build, reps: int) -> float:
+    """Median seconds of ``compare(methods=("mle", "map"))`` on fresh models, compile included."""
+    times = []
+    for rep in range(reps + 1):
+        model = build()
+        start = time.perf_counter()
+        ic.compare(model, methods=("mle", "map"), random_seed=rep, progressbar=False)
+        if rep:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=5)
+    args = parser.parse_args()
+    print("| model | compile (s) | MLE fit (s) | MAP fit (s) |")
+    print("|---|---|---|---|")
+    for name in MODELS:
+        c, mle, map_ = fits(name, args.reps)
+        print(f"| {name} | {c:.2f} | {mle:.3f} | {map_:.3f} |")
+    module = ic.load_model("efron_morris")
+    glmm = compare_seconds(lambda: module.build(module.DATA), args.reps)
+    pooled = compare_seconds(lambda: pooled_batters(module.DATA), args.reps)
+    print()
+    print("| compare(mle, map), compile included | seconds |")
+    print("|---|---|")
+    print(f"| efron_morris (18 player effects integrated out) | {glmm:.2f} |")
+    print(f"| the same without player effects | {pooled:.2f} |")
+    print(f"| ratio | {glmm / pooled:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
