@@ -483,8 +483,12 @@ def test_cli_latent_from_model_file_and_option(tmp_path):
     assert code == 0, err
     flat = ic.load(tmp_path / "none" / "comparison.nc")
     assert flat.attrs["latent"] == []
-    # every prior flat: each school's own estimate is its observed effect (no pooling)
-    np.testing.assert_allclose(value(flat.fits["mle"], "theta"), EIGHT_Y, rtol=1e-6)
+    # every prior flat: mu and tau vanish from the likelihood, so the MLE is not identified
+    # and shows no estimate (issue 10), naming the flat parameters
+    assert flat.fits["mle"].attrs["status"].startswith("failed: parameters not identified")
+    assert np.isnan(value(flat.fits["mle"], "theta")).all()
+    found = {d.code: d.parameters for d in flat.diagnostics}
+    assert set(found["hessian_not_positive_definite"]) == {"mu", "tau"}
     assert "Integrated out" not in (tmp_path / "none" / "report.html").read_text()
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 import scipy.stats
+from pymc.logprob.utils import ParameterValueError
 
 from inference_compare.methods._objective import ModelFunctions
 
@@ -153,14 +154,30 @@ def profile_intervals(
                 t, is_open = _crossing(
                     functions, x_hat, i, sign, sd, ll_hat - cutoff, include_prior
                 )
-                point = x_hat.copy()
-                point[i] = sign * np.inf if is_open else t  # open: the support's edge
-                with np.errstate(all="ignore"):
-                    bounds.append(float(functions.values_only(point)[var.start + k]))
+                bound = _value(functions, x_hat, i, sign * np.inf, var, k) if is_open else np.nan
+                if np.isnan(bound):  # a crossing, or an edge that cannot be evaluated
+                    bound = _value(functions, x_hat, i, t, var, k)
+                bounds.append(bound)
                 opened.append(is_open)
             lo, hi = sorted(bounds)
             out.append(ProfileInterval(label, lo, hi, opened[0], opened[1]))
     return out
+
+
+def _value(functions, x_hat, i, t, var, k) -> float:
+    """Return element ``k`` of ``var`` where coordinate ``i`` is ``t`` (NaN if undefined there).
+
+    ``t = +-inf`` is the support's edge (a proportion of 1, a scale of 0); where that cannot
+    be evaluated (a marginal likelihood's inner problem), NaN, and the caller uses the far end
+    of the search instead.
+    """
+    point = x_hat.copy()
+    point[i] = t
+    with np.errstate(all="ignore"):
+        try:
+            return float(functions.values_only(point)[var.start + k])
+        except (ParameterValueError, ValueError, ArithmeticError):
+            return np.nan
 
 
 def _crossing(functions, x_hat, i, sign, sd, level, include_prior) -> tuple[float, bool]:
