@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -361,7 +362,8 @@ def load(path: str | os.PathLike) -> Comparison:
     ci_kind = str(attrs.pop("ci_kind", "eti"))
     for key, value in attrs.items():
         if isinstance(value, str) and value[:1] in "{[":
-            attrs[key] = json.loads(value)
+            with contextlib.suppress(json.JSONDecodeError):  # text that only looks like JSON
+                attrs[key] = json.loads(value)
     return Comparison(fits=fits, ci_prob=ci_prob, ci_kind=ci_kind, attrs=attrs)
 
 

@@ -322,7 +322,11 @@ def run_model(
     out_dir = Path(out) if out is not None else Path("reports") / module.__name__
     ensure_writable_dir(out_dir)  # before the fitting, not after it
     enabled = progress_enabled(progress)
-    with quiet_library_logs(not enabled), StepProgress(enabled) as step:
+    with (
+        quiet_library_logs(not enabled),
+        StepProgress(enabled) as step,
+        _naming(f"data file {source!r}" if data_file is not None else source),
+    ):
         cmp = compare(
             built,
             methods,
@@ -354,6 +358,15 @@ def run_model(
         step("writing the report, tables and figures")
         outputs = _write(cmp, out_dir)
     return outputs, cmp
+
+
+@contextmanager
+def _naming(source: str) -> Iterator[None]:
+    """Prefix a data error found while fitting (data outside the support) with its source."""
+    try:
+        yield
+    except DataError as exc:
+        raise DataError(f"{source}: {exc}") from None
 
 
 def _write(cmp: Comparison, out_dir: Path) -> RunOutputs:

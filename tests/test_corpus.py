@@ -601,7 +601,7 @@ def ref_lkj_covariance(table, run):
 def ref_negative_binomial_counts(table, run):
     # statsmodels NegativeBinomial (NB2, var = mu + alpha mu^2): PyMC alpha = 1 / alpha_sm.
     y = data_of("negative_binomial_counts")["ticks"]
-    fit = sm.NegativeBinomial(y, np.ones(len(y))).fit(disp=0, maxiter=200, gtol=1e-12)
+    fit = sm.NegativeBinomial(y, np.ones(len(y))).fit(method="newton", disp=0, tol=1e-12)
     check(table, "mu", "mle", math.exp(fit.params[0]), rtol=SCIPY_RTOL)
     check(table, "alpha", "mle", 1 / fit.params[1], rtol=SCIPY_RTOL)
 

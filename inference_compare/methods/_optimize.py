@@ -14,6 +14,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.optimize
@@ -207,19 +208,35 @@ def _result(obj: _Objective, x: np.ndarray, method: str, n_iter: int, msg: str):
     )
 
 
-def _plan(x0: np.ndarray, n_restarts: int) -> Iterator[tuple[str, str, np.ndarray | None]]:
+def _plan(x0: np.ndarray, n_restarts: int) -> Iterator[tuple[str, str, Any]]:
     """Yield the attempts after a first one that did not converge: (label, method, start).
 
-    ``None`` means "continue from the best point reached so far". The jittered starts come
-    from a fixed sequence (`RESTART_SEED`), so the answer does not depend on the caller's seed.
+    A start is an array, or a function of the best result so far: continue from it, or restart
+    from it with the coordinates it ran away along (its flattest direction: a plateau, e.g. a
+    rate running to infinity where the model stops depending on it) put back at their start.
+    The jittered starts come from a fixed sequence (`RESTART_SEED`), so the answer does not
+    depend on the caller's seed.
     """
-    yield "trust-exact (from the best point so far)", "trust-exact", None
+    yield "trust-exact (from the best point so far)", "trust-exact", lambda best: best.x
+    yield "trust-exact (runaway coordinates reset)", "trust-exact", lambda best: _reset(best, x0)
     yield "BFGS", "BFGS", x0
     jitter = np.random.default_rng(RESTART_SEED)
     for k in range(n_restarts):
         spread = 1.0 + k  # wider and wider around the start
         start = x0 + spread * jitter.uniform(-1, 1, size=x0.shape)
         yield f"trust-exact (jittered start {k + 1})", "trust-exact", start
+
+
+def _reset(best: OptimizationResult, x0: np.ndarray) -> np.ndarray:
+    """``best.x`` with the coordinates of its flattest Hessian direction set back to ``x0``."""
+    h = best.hessian
+    if not np.all(np.isfinite(h)):
+        return x0
+    diag = np.abs(np.diag(h))
+    d = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
+    weights = np.abs(d * np.linalg.eigh(d[:, None] * h * d[None, :])[1][:, 0])
+    runaway = weights >= 0.5 * weights.max()
+    return np.where(runaway, x0, best.x)
 
 
 def maximize(
@@ -270,11 +287,15 @@ def maximize(
         attempts.append(f"{label}: objective {res.objective:.10g}, {state} ({msg})")
         return res
 
+    def rank(r: OptimizationResult) -> tuple[bool, float]:
+        return r.converged, _finite(r.objective)
+
     results = [attempt("trust-exact", "trust-exact", x0)]
     if not results[0].converged:
         for label, method, start in _plan(x0, n_restarts):
-            results.append(attempt(label, method, results[-1].x if start is None else start))
-    best = max(results, key=lambda r: (r.converged, _finite(r.objective)))
+            best = max(results, key=rank)
+            results.append(attempt(label, method, start(best) if callable(start) else start))
+    best = max(results, key=rank)
     best.attempts = attempts
     return best
 
