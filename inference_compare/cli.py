@@ -100,8 +100,65 @@ def _truth_grid(text: str) -> list[float]:
     return values
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show each option's default, unless it has none (None, False) or the help names it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text:
+            return text
+        return super()._get_help_string(action) or text
+
+
+def _model_parent() -> argparse.ArgumentParser:
+    """Return a parent parser: the MODEL argument and the options every fit shares."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("model", metavar="MODEL", help="catalogue name or path to a model file")
+    parent.add_argument(
+        "--methods", default="mle,map,bayes", metavar="LIST", help="methods, comma-separated"
+    )
+    parent.add_argument(
+        "--ci-prob", type=_probability, default=0.95, metavar="P", help="interval probability"
+    )
+    return parent
+
+
+def _nuts_parent(draws: int, tune: int, chains: int, seed: int | None) -> argparse.ArgumentParser:
+    """Return a parent parser: NUTS settings and the seed, with one command's defaults."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--draws", type=_positive_int, default=draws, metavar="N", help="NUTS draws per chain"
+    )
+    parent.add_argument(
+        "--tune", type=_positive_int, default=tune, metavar="N", help="NUTS tuning steps"
+    )
+    parent.add_argument(
+        "--chains", type=_positive_int, default=chains, metavar="N", help="NUTS chains"
+    )
+    parent.add_argument(
+        "--seed",
+        type=_seed,
+        default=seed,
+        metavar="S",
+        help="random seed" + (" (drawn and recorded when not given)" if seed is None else ""),
+    )
+    return parent
+
+
+def _progress_parent() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--no-progress", action="store_true", help="no progress display (also off when piped)"
+    )
+    return parent
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of ``inference-compare`` (its subcommands as in DESIGN.md)."""
+    """Return the argument parser of ``inference-compare`` (its subcommands as in DESIGN.md).
+
+    Options shared by several commands come from parent parsers, each with its help text; every
+    default is shown by ``--help``.
+    """
     parser = _Parser(
         prog=PROG,
         description="Fit one PyMC model by MLE, MAP and full Bayes, and report them side by side.",
@@ -111,20 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    sub.add_parser("list", help="list the catalogue models")
+    formatter = {"formatter_class": _HelpFormatter}
+    sub.add_parser("list", help="list the catalogue models", **formatter)
 
-    run = sub.add_parser("run", help="fit a model three ways and write the report")
-    run.add_argument("model", metavar="MODEL", help="catalogue name or path to a model .py file")
+    run = sub.add_parser(
+        "run",
+        help="fit a model three ways and write the report",
+        parents=[_model_parent(), _nuts_parent(1000, 1000, 4, None), _progress_parent()],
+        **formatter,
+    )
     run.add_argument("--data", metavar="FILE", help="CSV or JSON data (default: the model's DATA)")
     run.add_argument("--out", metavar="DIR", help="output folder (default: reports/MODEL)")
-    run.add_argument("--draws", type=_positive_int, default=1000, metavar="N")
-    run.add_argument("--tune", type=_positive_int, default=1000, metavar="N")
-    run.add_argument("--chains", type=_positive_int, default=4, metavar="N")
-    run.add_argument("--seed", type=_seed, default=None, metavar="S")
-    run.add_argument("--ci-prob", type=_probability, default=0.95, metavar="P")
-    run.add_argument("--methods", default="mle,map,bayes", metavar="LIST")
-    run.add_argument("--no-progress", action="store_true", help="no progress display")
-
     run.add_argument("--profile", action="store_true", help="add profile-likelihood intervals")
     run.add_argument(
         "--latent",
@@ -154,30 +208,40 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=0,
         metavar="K",
-        help="K-fold held-out log predictive density of every method (refits K times)",
+        help="K-fold held-out log predictive density of every method (refits K times; 0: off)",
     )
 
-    study = sub.add_parser("study", help="sample-size x replicate sweep of the methods")
-    study.add_argument("model", metavar="MODEL", help="catalogue name or model file path")
-    study.add_argument("--sizes", type=_sizes, required=True, metavar="N,N,...")
-    study.add_argument("--replicates", type=_positive_int, required=True, metavar="R")
+    study = sub.add_parser(
+        "study",
+        help="sample-size x replicate sweep of the methods",
+        parents=[_model_parent(), _nuts_parent(500, 500, 2, 0), _progress_parent()],
+        **formatter,
+    )
+    study.add_argument(
+        "--sizes", type=_sizes, required=True, metavar="N,N,...", help="sample sizes"
+    )
+    study.add_argument(
+        "--replicates", type=_positive_int, required=True, metavar="R", help="data sets per size"
+    )
     study.add_argument("--out", metavar="DIR", help="study folder (default: reports/MODEL-study)")
-    study.add_argument("--seed", type=_seed, default=0, metavar="S")
-    study.add_argument("--methods", default="mle,map,bayes", metavar="LIST")
-    study.add_argument("--workers", type=_positive_int, default=1, metavar="N")
+    study.add_argument(
+        "--workers", type=_positive_int, default=1, metavar="N", help="local worker processes"
+    )
     study.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://host:port")
     study.add_argument("--resume", action="store_true", help="continue the study in --out")
-    study.add_argument("--draws", type=_positive_int, default=500, metavar="N")
-    study.add_argument("--tune", type=_positive_int, default=500, metavar="N")
-    study.add_argument("--chains", type=_positive_int, default=2, metavar="N")
-    study.add_argument("--ci-prob", type=_probability, default=0.95, metavar="P")
-    study.add_argument("--truth", choices=("fixed", "prior"), default="fixed")
-    study.add_argument("--no-progress", action="store_true")
+    study.add_argument(
+        "--truth",
+        choices=("fixed", "prior"),
+        default="fixed",
+        help="fixed: the model's TRUTH; prior: each replicate's truth drawn from the prior",
+    )
 
     coverage = sub.add_parser(
-        "coverage", help="exact coverage of every method's intervals, by enumerating the data"
+        "coverage",
+        help="exact coverage of every method's intervals, by enumerating the data",
+        parents=[_model_parent(), _nuts_parent(2000, 1000, 2, 0)],
+        **formatter,
     )
-    coverage.add_argument("model", metavar="MODEL", help="catalogue name or model file path")
     coverage.add_argument(
         "--n", type=_positive_int, required=True, help="data size passed to design (required)"
     )
@@ -189,32 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="true values: START:STOP:STEP, ends included (e.g. 0.01:0.99:0.01), or a,b,c",
     )
     coverage.add_argument(
-        "--methods", default="mle,map,bayes", metavar="LIST", help="methods (default mle,map,bayes)"
-    )
-    coverage.add_argument(
         "--out", metavar="DIR", help="report folder (default: reports/MODEL-coverage)"
     )
-    coverage.add_argument(
-        "--ci-prob",
-        type=_probability,
-        default=0.95,
-        metavar="P",
-        help="interval probability (default 0.95)",
-    )
-    coverage.add_argument(
-        "--seed", type=_seed, default=0, metavar="S", help="seed of the NUTS runs (default 0)"
-    )
-    coverage.add_argument(
-        "--draws", type=_positive_int, default=2000, metavar="N", help="NUTS draws (default 2000)"
-    )
-    coverage.add_argument(
-        "--tune", type=_positive_int, default=1000, metavar="N", help="NUTS tuning (default 1000)"
-    )
-    coverage.add_argument(
-        "--chains", type=_positive_int, default=2, metavar="N", help="NUTS chains (default 2)"
-    )
 
-    report = sub.add_parser("report", help="rewrite the report of a run from DIR/comparison.nc")
+    report = sub.add_parser(
+        "report", help="rewrite the report of a run from DIR/comparison.nc", **formatter
+    )
     report.add_argument("dir", metavar="DIR", help="a folder written by 'run'")
     return parser
 

@@ -6,6 +6,7 @@ StRD BoxBOD certified values (https://www.itl.nist.gov/div898/strd/nls/data/boxb
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import signal
@@ -361,3 +362,16 @@ def test_all_heads_as_bernoulli_tosses_is_a_boundary_estimate():
     p = rows(cmp, "mle").loc["p"]
     assert (p.estimate, p.interval) == (1.0, "profile")
     assert p.lower == pytest.approx(np.exp(-Q95 / 20), rel=1e-8)
+
+
+def test_every_option_has_help_and_shows_its_default():
+    parser = cli.build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse's own
+    for name, sub in commands.items():
+        text = sub.format_help()
+        for action in sub._actions:
+            assert action.help, (name, action.dest)
+            if action.default not in (None, False, argparse.SUPPRESS) and action.option_strings:
+                assert f"default: {action.default}" in " ".join(text.split()) or (
+                    "default" in action.help
+                ), (name, action.dest)
