@@ -479,6 +479,9 @@ def test_cli_latent_from_model_file_and_option(tmp_path):
     page = html.unescape((tmp_path / "file" / "report.html").read_text())
     assert "Integrated out by the MLE and MAP: theta" in page
     assert value(loaded.fits["mle"], "tau") == 0.0
+    # each school's own estimate (no pooling) for the shrinkage figure: its observed effect
+    np.testing.assert_allclose(loaded.attrs["no_pooling"]["theta"], EIGHT_Y, rtol=1e-6)
+    assert "Group effects: shrinkage" in page
     code, _, err = run_cli([*args, "--out", str(tmp_path / "none"), "--latent", "none"])
     assert code == 0, err
     flat = ic.load(tmp_path / "none" / "comparison.nc")
