@@ -533,7 +533,8 @@ def shrinkage(cmp: Comparison) -> Figure | None:
     mode and conditional interval of the MLE and MAP fits (they leave out the uncertainty of
     the top-level estimates) beside the Bayes posterior mean and credible interval, and a line
     at the population mean's MLE when the group effects' prior is Normal around a top-level
-    parameter.
+    parameter. Each group's own estimate (no pooling), when ``cmp.attrs["no_pooling"]`` holds
+    it (`inference_compare.runner.no_pooling`), is a cross.
 
     Returns
     -------
@@ -567,6 +568,9 @@ def shrinkage(cmp: Comparison) -> Figure | None:
                 color=METHOD_COLORS[method],
                 label=METHOD_NAMES.get(method, method),
             )
+        own = (cmp.attrs.get("no_pooling") or {}).get(name)
+        if own is not None and len(own) == len(labels):
+            ax.plot(own, np.arange(len(labels)), "x", color="k", ms=6, label="own data only")
         population = _population_mean(cmp, name)
         if population is not None:
             ax.axvline(population[1], color="k", ls="--", lw=1, label=f"{population[0]} (MLE)")

@@ -29,7 +29,14 @@ from inference_compare.report import RunOutputs, write_run_outputs
 from inference_compare.study import StudyResult, load_study
 from inference_compare.validate import check_methods
 
-__all__ = ["PRIOR_SCALES", "add_analyses", "rewrite_report", "run_model", "takes_prior_scale"]
+__all__ = [
+    "PRIOR_SCALES",
+    "add_analyses",
+    "no_pooling",
+    "rewrite_report",
+    "run_model",
+    "takes_prior_scale",
+]
 
 #: Data sets up to this many values are stored in the comparison, so `rewrite_report` can
 #: rebuild the model (for the prior and likelihood curves).
@@ -165,6 +172,24 @@ def add_analyses(
     if errors:
         cmp.attrs["analysis_errors"] = errors
     return cmp
+
+
+def no_pooling(model: Any, latent: list[str], random_seed: int) -> dict[str, list[float]]:
+    """Each group's own estimate: the latent variables' MLE with every prior flat.
+
+    With no distribution tying the groups together, each group effect is fitted to its own
+    data (the top-level parameters of the groups' distribution drop out of the likelihood, so
+    their own estimates are meaningless and not kept). Empty when that fit fails.
+    """
+    from inference_compare.errors import FitFailedError
+    from inference_compare.methods import fit_mle
+
+    try:
+        fit = fit_mle(model, latent=None, draws=1, random_seed=random_seed)
+    except (FitFailedError, ValueError):
+        return {}
+    estimate = fit["point_estimate"]
+    return {name: np.ravel(estimate[name].values).astype(float).tolist() for name in latent}
 
 
 def _drop_new_groups(cmp: Comparison, before: dict[str, set[str]]) -> None:
@@ -344,6 +369,9 @@ def run_model(
         cmp.attrs.update(
             _run_attrs(module, built, data, str(data_file) if data_file else None, command)
         )
+        if cmp.attrs.get("latent"):
+            step("fitting the groups without pooling (for the shrinkage figure)")
+            cmp.attrs["no_pooling"] = no_pooling(built, cmp.attrs["latent"], random_seed)
         add_analyses(
             cmp,
             module,

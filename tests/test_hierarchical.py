@@ -479,6 +479,9 @@ def test_cli_latent_from_model_file_and_option(tmp_path):
     page = html.unescape((tmp_path / "file" / "report.html").read_text())
     assert "Integrated out by the MLE and MAP: theta" in page
     assert value(loaded.fits["mle"], "tau") == 0.0
+    # each school's own estimate (no pooling) for the shrinkage figure: its observed effect
+    np.testing.assert_allclose(loaded.attrs["no_pooling"]["theta"], EIGHT_Y, rtol=1e-6)
+    assert "Group effects: shrinkage" in page
     code, _, err = run_cli([*args, "--out", str(tmp_path / "none"), "--latent", "none"])
     assert code == 0, err
     flat = ic.load(tmp_path / "none" / "comparison.nc")
@@ -512,3 +515,56 @@ def test_shrinkage_figure_and_report_section(tmp_path):
     page = cmp.to_html(tmp_path / "report.html").read_text()
     assert "Group effects: shrinkage" in page and "Integrated out by the MLE and MAP" in page
     assert plots.shrinkage(eight_fits(centred=False)) is not None  # LATENT given: z
+
+
+# ------------------------------------------------- a transformed latent variable (Poisson-Gamma)
+#: Counts per group (made up for the test: any counts do).
+COUNTS = np.array([0, 3, 1, 7, 2, 4, 12, 5, 0, 6])
+
+
+def independent_poisson_gamma(mu: float, alpha: float, y=COUNTS) -> float:
+    """Laplace marginal of y_i ~ Poisson(lam_i), lam_i ~ Gamma(alpha, alpha / mu), over log lam.
+
+    On v = log lam the integrand (Jacobian e^v included) is g(v) = y v - e^v - log y! +
+    alpha log(beta) - log Gamma(alpha) + alpha v - beta e^v, whose mode is
+    v* = log((y + alpha) / (1 + beta)) with g''(v*) = -(y + alpha), in closed form.
+    """
+    beta = alpha / mu
+    v = np.log((y + alpha) / (1 + beta))
+    lam = np.exp(v)
+    g = (
+        scipy.stats.poisson.logpmf(y, lam)
+        + scipy.stats.gamma.logpdf(lam, alpha, scale=1 / beta)
+        + v  # the Jacobian of lam = exp(v)
+    )
+    return float(np.sum(g + 0.5 * np.log(2 * np.pi) - 0.5 * np.log(y + alpha)))
+
+
+def test_log_transformed_latent_is_integrated_with_its_jacobian():
+    with pm.Model(coords={"group": np.arange(len(COUNTS))}) as model:
+        mu = pm.HalfNormal("mu", 10.0)
+        alpha = pm.HalfNormal("alpha", 5.0)
+        lam = pm.Gamma("lam", alpha=alpha, beta=alpha / mu, dims="group")
+        pm.Poisson("y", lam, observed=COUNTS, dims="group")
+    functions = fitting_functions(model, "auto")
+    assert functions.latent == ["lam"]
+    for mu_ in (1.0, 4.0, 9.0):
+        for alpha_ in (0.5, 2.0, 20.0):
+            x = np.log([mu_, alpha_])
+            ll = functions.terms(x)[0]
+            reference = independent_poisson_gamma(mu_, alpha_)
+            np.testing.assert_allclose(ll, reference, rtol=0, atol=CLOSED_FORM_ATOL)
+    fit = ic.fit_mle(model, random_seed=SEED)
+    best = scipy.optimize.minimize(
+        lambda p: -independent_poisson_gamma(*np.exp(p)),
+        np.log([4.0, 2.0]),
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20000},
+    )
+    np.testing.assert_allclose(
+        [value(fit, "mu"), value(fit, "alpha")], np.exp(best.x), rtol=ESTIMATE_RTOL
+    )
+    # the conditional modes, on the group's own scale: exp(v*) = (y + alpha) / (1 + beta)
+    mu_hat, alpha_hat = np.exp(best.x)
+    modes = (COUNTS + alpha_hat) / (1 + alpha_hat / mu_hat)
+    np.testing.assert_allclose(value(fit, "lam"), modes, rtol=ESTIMATE_RTOL)

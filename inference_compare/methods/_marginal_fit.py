@@ -9,6 +9,8 @@ top-level estimates (empirical-Bayes predictions), with conditional standard dev
 ``sqrt(diag((-H_vv)^-1))`` mapped to their own scale by the delta method, conditional intervals
 (``interval = "conditional"``) and conditional draws in the ``posterior`` group. They ignore the
 uncertainty of the top-level estimates, which is what full Bayes adds.
+For a latent variable with a value transform (a positive group rate, log-transformed) the mode
+is taken where the integral is done, on the unconstrained scale, and mapped back.
 
 A **group scale estimated at zero** is a valid maximum on the edge of the support (the data
 cannot tell the groups apart). The optimiser only approaches it (the scale is log-transformed),
