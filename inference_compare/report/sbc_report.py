@@ -1,6 +1,6 @@
 """Figures of simulation-based calibration: ECDF differences with simultaneous bands.
 
-A function of `inference_compare.study.sbc.SBCResult` (it never fits): per method and
+A function of `inference_compare.study.calibration.SBCResult` (it never fits): per method and
 parameter, the empirical CDF of the ranks' probability integral transforms minus the uniform
 CDF, inside ArviZ's simultaneous 95% band (the plot of Säilynoja, Bürkner & Vehtari 2022). A
 calibrated method stays inside the band; a U shape (the curve rising above zero near 0 and
@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from inference_compare.report.study_report import COLORS
-from inference_compare.study.sbc import SBCResult
+from inference_compare.study.calibration import SBCResult
 
 __all__ = ["sbc_figure"]
 

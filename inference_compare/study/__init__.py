@@ -19,10 +19,10 @@ import pandas as pd
 
 from inference_compare.catalog import load_model
 from inference_compare.errors import ModelError, StudyInterrupted, UsageError
+from inference_compare.study.calibration import SBCResult, sbc
 from inference_compare.study.exact import exact_coverage
 from inference_compare.study.executors import chunks, run_dask, run_in_process
 from inference_compare.study.metrics import metrics as compute_metrics
-from inference_compare.study.sbc import SBCResult, sbc
 from inference_compare.study.store import ReplicateStore
 from inference_compare.validate import check_ci_prob, check_methods, check_positive_int
 

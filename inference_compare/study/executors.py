@@ -70,7 +70,9 @@ def run_dask(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # a free port on this host: with None, distributed still serves HTTP on 8787 and
+            # warns ("Port 8787 is already in use") when another cluster holds it
+            dashboard_address="127.0.0.1:0",
             host="127.0.0.1",
         )
     try:
