@@ -175,21 +175,34 @@ def add_analyses(
 
 
 def no_pooling(model: Any, latent: list[str], random_seed: int) -> dict[str, list[float]]:
-    """Each group's own estimate: the latent variables' MLE with every prior flat.
+    """Each group's own estimate: the latent variables' maximum with every prior flat.
 
     With no distribution tying the groups together, each group effect is fitted to its own
-    data (the top-level parameters of the groups' distribution drop out of the likelihood, so
-    their own estimates are meaningless and not kept). Empty when that fit fails.
+    data. The top-level parameters of the groups' distribution drop out of that likelihood (it
+    is flat in them, so that fit as a whole has no MLE), but the group effects are determined:
+    they are kept when their own block of the Hessian is positive definite and their gradient
+    vanishes. Empty otherwise. (``random_seed`` is kept for the signature's stability.)
     """
-    from inference_compare.errors import FitFailedError
-    from inference_compare.methods import fit_mle
+    from inference_compare.methods._objective import model_functions
+    from inference_compare.methods._optimize import maximize
 
-    try:
-        fit = fit_mle(model, latent=None, draws=1, random_seed=random_seed)
-    except (FitFailedError, ValueError):
+    functions = model_functions(model)
+    result = maximize(functions, include_prior=False, n_restarts=0)
+    cols = np.concatenate(
+        [np.arange(functions.x_slice(n).start, functions.x_slice(n).stop) for n in latent]
+    )
+    block = result.hessian[np.ix_(cols, cols)]
+    with np.errstate(all="ignore"):
+        determined = (
+            np.all(np.isfinite(block))
+            and np.linalg.eigvalsh(block).min() > 0
+            and np.max(np.abs(result.gradient[cols])) < 1e-6 * (1 + np.abs(result.objective))
+        )
+    if not determined:
         return {}
-    estimate = fit["point_estimate"]
-    return {name: np.ravel(estimate[name].values).astype(float).tolist() for name in latent}
+    values = functions.values_only(result.x)
+    spans = {v.name: (v.start, v.stop) for v in functions.variables}
+    return {name: values[slice(*spans[name])].astype(float).tolist() for name in latent}
 
 
 def _drop_new_groups(cmp: Comparison, before: dict[str, set[str]]) -> None:
