@@ -41,21 +41,24 @@ DIAGNOSTIC_MEANINGS: dict[str, str] = {
     "fit_failed": "this method produced no result at all, so its cells say why instead of "
     "showing numbers; the other methods' answers stand.",
     "objective_not_finite": "the optimiser ended where the model gives the data zero "
-    "probability, so its numbers are meaningless.",
+    "probability, so no estimate is shown.",
     "unbounded": "the likelihood has no highest point: some parameter can make it as large as "
     "it likes, so there is no estimate to report.",
-    "on_boundary": "the best value sits on the edge of what the parameter may take, where the "
-    "usual standard errors and intervals do not hold.",
+    "on_boundary": "the best value sits on the edge of what the parameter may take, where no "
+    "standard error exists: the interval shown is the profile-likelihood interval.",
     "mle_does_not_exist": "the likelihood keeps rising towards infinity, so maximum likelihood "
     "has no answer for this data set.",
     "map_does_not_exist": "even with the prior, the density keeps rising towards infinity.",
     "hessian_not_positive_definite": "the data do not pin down some parameters: the surface is "
     "flat in some direction, so there is no standard error.",
-    "not_converged": "the optimiser stopped before it found the top, so the estimate may be off.",
+    "not_converged": "the optimiser stopped before it found the top, so no estimate is shown.",
     "divergences": "the sampler met regions it could not follow; the posterior summaries may be "
     "biased.",
     "r_hat": "separate chains found different answers, so the draws do not yet represent the "
     "posterior.",
+    "chains_disagree": "the chains sampled different distributions, so no Bayes estimate is "
+    "shown: the draws summarise none of them.",
+    "draws_not_finite": "some posterior draws are not numbers, so no Bayes estimate is shown.",
     "low_ess_bulk": "the draws carry less information than their number suggests; means and "
     "standard deviations are noisy.",
     "low_ess_tail": "few effective draws in the tails; the interval endpoints are noisy.",
