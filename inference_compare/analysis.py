@@ -126,6 +126,8 @@ def laplace_khat(model: pm.Model, *, draws: int = 2000, random_seed: int = 0) ->
     log_ratio = log_p - log_q
     if np.ptp(log_ratio) < 1e-8:  # constant ratios: the approximation is exact (k-hat undefined)
         return 0.0
+    import arviz_stats  # noqa: F401 - registers the ``.azstats`` accessor used below
+
     # the ratios themselves (scaled by their maximum): k-hat of their right tail
     weights = xr.DataArray(np.exp(log_ratio - log_ratio.max())[None, :], dims=("chain", "draw"))
     khat = weights.azstats.pareto_khat(sample_dims=["chain", "draw"], tail="right", r_eff=1.0)

@@ -375,3 +375,29 @@ def test_every_option_has_help_and_shows_its_default():
                 assert f"default: {action.default}" in " ".join(text.split()) or (
                     "default" in action.help
                 ), (name, action.dest)
+
+
+def test_a_model_with_initval_can_be_studied(tmp_path):
+    path = write_model(
+        tmp_path,
+        "rate_initval",
+        '''
+        """Counts per hour, with a starting value for the rate."""
+        import numpy as np
+        import pymc as pm
+        DATA = {"y": np.array([3, 5, 2, 4, 6, 3])}
+        TRUTH = {"rate": 4.0}
+        def build(data):
+            with pm.Model() as model:
+                y = pm.Data("y_data", np.asarray(data["y"]))
+                rate = pm.Gamma("rate", alpha=2.0, beta=0.5, initval=3.0)
+                pm.Poisson("y", mu=rate, observed=y)
+            return model
+        def design(n, rng):
+            return {"y": np.zeros(n, dtype=int)}
+        ''',
+    )
+    res = ic.study(str(path), sizes=[20], replicates=4, methods="mle", progressbar=False)
+    mle = res.replicates
+    assert len(mle) == 4 and (mle["status"] == "ok").all()
+    assert (mle["estimate"] > 0).all() and mle["estimate"].nunique() == 4  # simulated data

@@ -104,6 +104,8 @@ class Simulator:
         template = module.build(module.design(size, replicate_seeds(seed, size, 0)["data"]))
         self.fixed_truth = truth_values(module, template)
         self.observed = observed_containers(template)
+        # starting values do not matter for simulation, and pm.do refuses models that set them
+        template.rvs_to_initial_values = dict.fromkeys(template.rvs_to_initial_values)
         self.truth_model = pm.do(template, self.fixed_truth)
         outputs = [self.truth_model[name] for name in self.observed]
         self._rngs = find_rng_nodes(outputs)
