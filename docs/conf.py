@@ -76,7 +76,9 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
 }
 html_show_sourcelink = False
-html_favicon = "_static/favicon.svg"  # else browsers ask for /favicon.ico, a 404
+html_favicon = "_static/favicon.svg"
+# /favicon.ico too, for pages without an icon link (the gallery's reports): else a 404
+html_extra_path = ["_extra"]
 # the theme's script logs a console error for an unset mode on a first visit
 html_context = {"default_mode": "auto"}
 
