@@ -38,21 +38,25 @@ docs: $(STAMP)
 	$(SPHINX) -b html docs $(DOCS_OUT)
 	@echo "The site: $(abspath $(DOCS_OUT))/index.html"
 
-# The same build with every warning an error (what `make test` and CI run).
+# The same build with every warning an error, nitpicky (what `make test` and CI run).
+DOCS_STRICT := $(SPHINX) -b html -W --keep-going -n docs $(DOCS_OUT)
+
 docs-strict: $(STAMP)
-	$(SPHINX) -b html -W --keep-going -n docs $(DOCS_OUT)
+	$(DOCS_STRICT)
 
 # The README's screenshots of a lesson and of the gallery, from the built site.
 docs-screenshots: $(STAMP)
 	$(BIN)/python docs/screenshots.py
 
-test: $(STAMP) docs-strict
+# ruff, then the site (tests/test_docs_site.py opens it in headless Chromium), then the suite.
+test: $(STAMP)
 	$(BIN)/python -m ruff check inference_compare tests models benchmarks docs
+	$(DOCS_STRICT)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check inference_compare tests models benchmarks docs
-	$(BIN)/python -m ruff format --check inference_compare tests models benchmarks
+	$(BIN)/python -m ruff format --check inference_compare tests models benchmarks docs
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_compare.py

@@ -8,6 +8,7 @@ build time (``docs/_ext/mathml.py``), so the site needs no network and no MathJa
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import inference_compare
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS / "_ext"))
+
+from gallery import package_digest  # noqa: E402  (docs/_ext, on the path just above)
 
 project = "inference_compare"
 author = "the inference_compare authors"
@@ -47,6 +50,23 @@ myst_heading_anchors = 3
 # myst-nb: execute each lesson at build time, cached; an error (a failed assert) stops the build
 nb_execution_mode = "cache"
 nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache")
+
+
+def _cache_for_this_package(cache: Path) -> None:
+    """Empty the execution cache when the package or a model changed: lessons run again.
+
+    myst-nb keys its cache on a notebook's code alone; a lesson's numbers also depend on the
+    package, so a change there must re-execute (and re-check) every lesson.
+    """
+    stamp = cache.with_name(cache.name + ".package")
+    digest = package_digest()
+    if stamp.is_file() and stamp.read_text() != digest:
+        shutil.rmtree(cache, ignore_errors=True)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(digest)
+
+
+_cache_for_this_package(Path(nb_execution_cache_path))
 nb_execution_timeout = 600
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True

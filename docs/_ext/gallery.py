@@ -23,7 +23,7 @@ from sphinx.util import logging
 import inference_compare
 from inference_compare.catalog import catalog_dir
 
-__all__ = ["REPORTS", "setup"]
+__all__ = ["REPORTS", "package_digest", "setup"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +42,20 @@ def _arguments(model: str) -> list[str]:
     return ["run", model, *SETTINGS, *REPORTS[model], "--no-progress"]
 
 
-def _key(model: str) -> str:
-    """Hash of the package's source, the model file and the command: the report's cache key."""
-    digest = hashlib.sha256(" ".join(_arguments(model)).encode())
+def package_digest(*extra: Path) -> str:
+    """SHA-256 of the package's source files, the model catalogue and ``extra`` files."""
+    digest = hashlib.sha256()
     package = Path(inference_compare.__file__).parent
     files = sorted(p for p in package.rglob("*") if p.suffix in {".py", ".html", ".css", ".j2"})
-    for path in [*files, catalog_dir() / f"{model}.py"]:
+    for path in [*files, *sorted(catalog_dir().glob("*.py")), *extra]:
         digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()
+
+
+def _key(model: str) -> str:
+    """Hash of the package, the model files and the command: the report's cache key."""
+    command = " ".join(_arguments(model))
+    return hashlib.sha256((package_digest() + command).encode()).hexdigest()[:16]
 
 
 def _run_dir(app: Sphinx, model: str) -> Path:
