@@ -65,6 +65,10 @@ def _run_dir(app: Sphinx, model: str) -> Path:
 def _produce(app: Sphinx) -> None:
     if app.builder.format != "html":
         return
+    current = {_run_dir(app, model).parent for model in REPORTS}
+    root = Path(app.confdir) / "_build" / "gallery"
+    for stale in (d for d in root.glob("*") if d not in current):  # older package versions
+        shutil.rmtree(stale, ignore_errors=True)
     for model in REPORTS:
         out = _run_dir(app, model)
         if (out / "report.html").is_file():
