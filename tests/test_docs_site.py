@@ -16,6 +16,7 @@ import html.parser
 import http.server
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -108,6 +109,14 @@ def test_required_pages_exist():
     site = _site()
     missing = [name for name in REQUIRED if not (site / name).is_file()]
     assert not missing, missing
+
+
+def test_math_is_rendered_as_mathml():
+    """The lessons' formulas reach the page as MathML, not as LaTeX source for a script."""
+    page = (_site() / "lessons" / "01-coin-flip.html").read_text(encoding="utf-8")
+    assert page.count("<math") > 10
+    assert "\\frac" not in page  # no LaTeX source left for a script to typeset
+    assert not re.search(r"<script[^>]*mathjax", page, re.IGNORECASE)
 
 
 def test_no_broken_internal_link():
