@@ -28,7 +28,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-SITE = Path(__file__).resolve().parents[1] / "docs" / "_build" / "html"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+SITE = DOCS / "_build" / "html"
 #: Seconds a page may take to load (the gallery's reports are the largest, ~1 MB).
 PAGE_TIMEOUT = 60
 #: Lessons and reports that every build must contain (a page missing is a broken site).
@@ -103,6 +104,20 @@ def _broken_links(site: Path, page: Path) -> Iterator[str]:
         elif parts.fragment and path.suffix == ".html":
             if unquote(parts.fragment) not in _parse(path).ids:
                 yield f"{target} (no element with that id)"
+
+
+def test_every_lesson_checks_its_numbers_and_folds_its_solutions():
+    """Each lesson is an executed notebook with asserts, and two or more folded solutions."""
+    lessons = sorted((DOCS / "lessons").glob("[0-9][0-9]-*.md"))
+    index = (DOCS / "lessons" / "index.md").read_text()
+    assert len(lessons) >= 9
+    for lesson in lessons:
+        text = lesson.read_text()
+        cells = re.findall(r"```\{code-cell\} ipython3\n(.*?)```", text, re.DOTALL)
+        assert "file_format: mystnb" in text, lesson.name
+        assert sum(cell.count("assert ") for cell in cells) >= 2, lesson.name
+        assert text.count(":::{dropdown} Solution") >= 2, lesson.name
+        assert f"\n{lesson.stem}\n" in index, f"{lesson.name} is not in the lessons' toctree"
 
 
 def test_required_pages_exist():
