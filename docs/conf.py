@@ -67,7 +67,7 @@ def _cache_for_this_package(cache: Path) -> None:
 
 
 _cache_for_this_package(Path(nb_execution_cache_path))
-nb_execution_timeout = 600
+nb_execution_timeout = 900  # per cell; a cold machine compiles the HMM for minutes
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 # stderr holds PyMC's progress log ("NUTS[nutpie]: [p]"), not the lesson; the asserts in the
