@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
 # They find a Python >= 3.12 (on the PATH, else under pyenv's versions folder), create .venv,
-# install the package with its test extras, and run.
+# install the package with its test and docs extras, and run. `make docs` builds the site.
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,29 +16,50 @@ PYTHON ?= $(shell \
 	  fi; \
 	done)
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test docs docs-strict docs-screenshots lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found on PATH or under pyenv" >&2; exit 2; }
 	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,docs]"
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/inference-compare run coin_flip --out reports/coin_flip
 
+# The documentation site: lessons executed by myst-nb (cached in docs/_build/.jupyter_cache),
+# the gallery's reports produced by the build; the site lands in docs/_build/html/.
+SPHINX := $(BIN)/python -m sphinx
+DOCS_OUT := docs/_build/html
+
+docs: $(STAMP)
+	$(SPHINX) -b html docs $(DOCS_OUT)
+	@echo "The site: $(abspath $(DOCS_OUT))/index.html"
+
+# The same build with every warning an error, nitpicky (what `make test` and CI run).
+DOCS_STRICT := $(SPHINX) -b html -W --keep-going -n docs $(DOCS_OUT)
+
+docs-strict: $(STAMP)
+	$(DOCS_STRICT)
+
+# The README's screenshots of a lesson and of the gallery, from the built site.
+docs-screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots.py
+
+# ruff, then the site (tests/test_docs_site.py opens it in headless Chromium), then the suite.
 test: $(STAMP)
-	$(BIN)/python -m ruff check inference_compare tests models benchmarks
+	$(BIN)/python -m ruff check inference_compare tests models benchmarks docs
+	$(DOCS_STRICT)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check inference_compare tests models benchmarks
-	$(BIN)/python -m ruff format --check inference_compare tests models benchmarks
+	$(BIN)/python -m ruff check inference_compare tests models benchmarks docs
+	$(BIN)/python -m ruff format --check inference_compare tests models benchmarks docs
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_compare.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache docs/_build docs/api/generated
