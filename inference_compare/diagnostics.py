@@ -14,7 +14,9 @@ import xarray as xr
 
 __all__ = [
     "FAILURES",
+    "WIDE_RATIO",
     "Diagnostic",
+    "wide_intervals",
     "failure_reason",
     "diagnostics_from_json",
     "diagnostics_to_json",
@@ -430,3 +432,35 @@ def _flat_labels(ds: xr.Dataset) -> dict[str, float]:
 
     frame = dataset_to_dataframe(ds.expand_dims(_s=[0]), sample_dims=["_s"])
     return {str(k): float(v) for k, v in frame.iloc[0].items()}
+
+
+#: A Wald or Laplace interval of a positive parameter whose ends differ by more than this
+#: factor is flagged: the quadratic approximation behind it is far from the likelihood's shape.
+WIDE_RATIO = 1e3
+
+
+def wide_intervals(
+    method: str, labels: list[str], lower: np.ndarray, upper: np.ndarray, kinds: list[str]
+) -> list[Diagnostic]:
+    """Flag Wald / Laplace intervals of positive parameters spanning orders of magnitude."""
+    with np.errstate(all="ignore"):
+        ratio = np.asarray(upper, float) / np.asarray(lower, float)
+    wide = tuple(
+        label
+        for label, r, lo, kind in zip(labels, ratio, lower, kinds, strict=True)
+        if kind == "wald" and lo > 0 and r > WIDE_RATIO
+    )
+    if not wide:
+        return []
+    return [
+        Diagnostic(
+            method,
+            "interval_spans_magnitudes",
+            "warning",
+            f"the {'Wald' if method == 'mle' else 'Laplace'} interval of {', '.join(wide)} spans "
+            f"more than {WIDE_RATIO:.0e}-fold: the likelihood is far from the quadratic shape "
+            "behind a standard error, so that interval is a poor summary. Use the "
+            "profile-likelihood interval (--profile) or the Bayes interval",
+            wide,
+        )
+    ]

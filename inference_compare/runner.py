@@ -27,6 +27,7 @@ from inference_compare.errors import DataError, InferenceCompareError, UsageErro
 from inference_compare.progress import StepProgress, progress_enabled, quiet_library_logs
 from inference_compare.report import RunOutputs, write_run_outputs
 from inference_compare.study import StudyResult, load_study
+from inference_compare.support import check_whole_numbers
 from inference_compare.validate import check_methods
 
 __all__ = [
@@ -357,6 +358,12 @@ def run_model(
         data = {str(k): np.asarray(v) for k, v in dict(module.DATA).items()}
         source = f"{module.__name__}.DATA"
     built = build_model(module, data, source=source)
+    check_whole_numbers(built, data, f"data file {source!r}" if data_file is not None else source)
+    if heldout > max((np.size(v) for v in data.values()), default=0):
+        raise UsageError(
+            f"--heldout {heldout} needs at least {heldout} rows of data; there are "
+            f"{max((np.size(v) for v in data.values()), default=0)}"
+        )
     out_dir = Path(out) if out is not None else Path("reports") / module.__name__
     ensure_writable_dir(out_dir)  # before the fitting, not after it
     enabled = progress_enabled(progress)

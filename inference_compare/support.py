@@ -28,7 +28,7 @@ from pymc.logprob.utils import ParameterValueError
 
 from inference_compare.errors import DataError, ModelError
 
-__all__ = ["N_PROBES", "check_start"]
+__all__ = ["N_PROBES", "check_start", "check_whole_numbers"]
 
 #: Parameter points, besides the initial point, at which an observation's zero likelihood is
 #: confirmed before it is called outside the support.
@@ -155,3 +155,33 @@ def _data(model: pm.Model, rv) -> np.ndarray:
     """Return the observed values of ``rv`` (constant or ``pm.Data``)."""
     value = model.rvs_to_values[rv]
     return np.asarray(value.eval())
+
+
+def check_whole_numbers(model: pm.Model, data: dict[str, np.ndarray], source: str) -> None:
+    """Refuse fractional values that PyMC silently truncated into a count variable.
+
+    PyMC casts the observed data of a discrete distribution (Poisson, Binomial, ...) to
+    integers, so 2.5 becomes 2 without a word. A data column that is not whole-numbered but
+    whose truncation equals an observed count variable's data is that mistake.
+
+    Raises
+    ------
+    DataError
+        Naming the source, the column, the first fractional row and the variable.
+    """
+    for rv in model.observed_RVs:
+        if rv.type.dtype[:3] not in ("int", "uin"):
+            continue
+        counts = np.ravel(_data(model, rv))
+        for name, column in data.items():
+            values = np.ravel(np.asarray(column))
+            if values.dtype.kind != "f" or values.shape != counts.shape:
+                continue
+            fractional = values != np.trunc(values)
+            if fractional.any() and np.array_equal(np.trunc(values), counts):
+                row = int(np.flatnonzero(fractional)[0])
+                raise DataError(
+                    f"{source}: column {name!r} row {row + 1} holds {values[row].item()!r}, but "
+                    f"{rv.name!r} is a count ({_distribution_name(rv)}): every value must be a "
+                    "whole number"
+                )

@@ -20,6 +20,7 @@ from inference_compare.methods._laplace import (
     boundary_summary,
     failed_summary,
     free_labels,
+    interval_findings,
     optimum_summary,
     optimum_to_datatree,
 )
@@ -115,6 +116,7 @@ def solve(
         )
     else:
         summary = optimum_summary(functions, result, ci_prob=ci_prob, draws=draws, rng=rng)
+        found = found + interval_findings(method, functions, summary)
     return Optimum(result, found, summary, "ok")
 
 

@@ -26,7 +26,7 @@ import scipy.stats
 import xarray as xr
 from pymc.backends.arviz import find_observations
 
-from inference_compare.diagnostics import Diagnostic, diagnostics_to_json
+from inference_compare.diagnostics import Diagnostic, diagnostics_to_json, wide_intervals
 from inference_compare.methods._objective import ModelFunctions, _coordinate_labels
 from inference_compare.methods._optimize import OptimizationResult
 
@@ -36,6 +36,7 @@ __all__ = [
     "element_labels",
     "failed_summary",
     "free_labels",
+    "interval_findings",
     "needs_draws",
     "optimum_summary",
     "optimum_to_datatree",
@@ -181,6 +182,14 @@ def optimum_summary(
             lower[sl], upper[sl] = q[0, sl], q[1, sl]
             kinds[var.name] = "laplace_eti"
     return OptimumSummary(values, se, lower, upper, kinds, cov_x, samples)
+
+
+def interval_findings(method: str, functions, summary: OptimumSummary) -> list[Diagnostic]:
+    """Return the `wide_intervals` findings for the free parameters of an optimum."""
+    labels = free_labels(functions)
+    n = len(labels)
+    kinds = [summary.kinds.get(label.split("[", 1)[0], "none") for label in labels]
+    return wide_intervals(method, labels, summary.lower[:n], summary.upper[:n], kinds)
 
 
 def failed_summary(functions: ModelFunctions) -> OptimumSummary:

@@ -238,8 +238,17 @@ def _newton(inner, x: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
     Where ``-H_vv`` is not positive definite, the step uses it shifted by its smallest
     eigenvalue (a Levenberg step); the mode is accepted only where ``-H_vv`` is positive
-    definite and half the Newton decrement is below `INNER_TOL` (or no longer falls).
+    definite and half the Newton decrement is below `INNER_TOL` (or no longer falls). Where a
+    distribution's parameter leaves its domain (a group scale underflowing to 0 far out in the
+    top-level space), there is no mode: None.
     """
+    try:
+        return _newton_steps(inner, x, v)
+    except ParameterValueError:
+        return None
+
+
+def _newton_steps(inner, x: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     f, g, h = (np.asarray(o) for o in inner(x, v))
     last_dec = np.inf
     for _ in range(MAX_INNER_STEPS):

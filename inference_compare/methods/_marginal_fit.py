@@ -42,6 +42,7 @@ from inference_compare.methods._laplace import (
     _dataset,
     failed_summary,
     free_labels,
+    interval_findings,
     optimum_summary,
     optimum_to_datatree,
 )
@@ -120,6 +121,8 @@ def _fit_marginal(functions, *, method, ci_prob, draws, rng, callback, profile) 
         if reason is not None
         else optimum_summary(mode, result, ci_prob=ci_prob, draws=draws, rng=rng)
     )
+    if reason is None and not at_zero:
+        found = found + interval_findings(method, mode, summary)
     tree = optimum_to_datatree(
         mode,
         result,

@@ -11,6 +11,7 @@ import pymc as pm
 import xarray as xr
 from threadpoolctl import threadpool_limits
 
+from inference_compare._interrupt import interrupt_noticed
 from inference_compare.diagnostics import diagnostics_to_json, failure_reason, nuts_diagnostics
 from inference_compare.errors import FitFailedError, UsageError
 from inference_compare.methods._common import make_rng
@@ -85,24 +86,28 @@ def fit_bayes(
             "(give initval= values inside the support)",
         )
     quiet = contextlib.nullcontext() if progressbar else contextlib.redirect_stdout(io.StringIO())
-    try:
-        with threadpool_limits(limits=1), quiet:
-            dt = pm.sample(
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                random_seed=seed,
-                progressbar=progressbar,
-                nuts_sampler=sampler,
-                model=model,
-                compute_convergence_checks=False,
-            )
-    except (pm.exceptions.SamplingError, ValueError, RuntimeError) as exc:
-        check_start(model)  # the user's data or parameters? then say so, in one line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise FitFailedError("bayes", f"NUTS could not sample this model: {first}") from None
-    if dt["posterior"].sizes["draw"] < draws:  # the sampler was interrupted and kept a part
+    failure = None
+    with interrupt_noticed() as interrupted:
+        try:
+            with threadpool_limits(limits=1), quiet:
+                dt = pm.sample(
+                    draws=draws,
+                    tune=tune,
+                    chains=chains,
+                    random_seed=seed,
+                    progressbar=progressbar,
+                    nuts_sampler=sampler,
+                    model=model,
+                    compute_convergence_checks=False,
+                )
+        except (pm.exceptions.SamplingError, ValueError, RuntimeError) as exc:
+            failure = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # an interrupted sampler keeps a part of its chains, or fails: neither is a fit
+    if interrupted() or (failure is None and dt["posterior"].sizes["draw"] < draws):
         raise KeyboardInterrupt
+    if failure is not None:
+        check_start(model)  # the user's data or parameters? then say so, in one line
+        raise FitFailedError("bayes", f"NUTS could not sample this model: {failure}")
     dt.name = "bayes"
     found = nuts_diagnostics(dt, hierarchical=bool(hierarchical_variables(model)))
     reason = failure_reason(found)

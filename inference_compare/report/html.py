@@ -56,6 +56,8 @@ DIAGNOSTIC_MEANINGS: dict[str, str] = {
     "biased.",
     "r_hat": "separate chains found different answers, so the draws do not yet represent the "
     "posterior.",
+    "interval_spans_magnitudes": "the interval runs over orders of magnitude: the "
+    "likelihood is far from the bell shape a standard error assumes.",
     "chains_disagree": "the chains sampled different distributions, so no Bayes estimate is "
     "shown: the draws summarise none of them.",
     "draws_not_finite": "some posterior draws are not numbers, so no Bayes estimate is shown.",

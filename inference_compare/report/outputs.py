@@ -17,6 +17,7 @@ from typing import Any
 
 from inference_compare._io import atomic_write
 from inference_compare.compare import Comparison
+from inference_compare.errors import UsageError
 from inference_compare.report._format import safe_name
 from inference_compare.report.html import render_figures, render_prior_sweep, write_html
 from inference_compare.report.markdown import write_markdown
@@ -112,14 +113,30 @@ def write_run_outputs(cmp: Comparison, out_dir: str | os.PathLike, **context: An
     )
 
 
+#: In ``figures/``: the names of the figures the last run wrote, so that the next run removes
+#: exactly those (a user's own files in the folder are never touched).
+FIGURE_MANIFEST = ".inference-compare-figures"
+
+
 def _publish(staging: Path, out: Path) -> None:
-    """Move the staged files into ``out``: the report goes away first and comes back last."""
+    """Move the staged files into ``out``: the report goes away first and comes back last.
+
+    Only files this tool writes are replaced or removed: in ``figures/``, the figures of the
+    previous run (listed in `FIGURE_MANIFEST`) and the new ones.
+    """
     (out / "report.html").unlink(missing_ok=True)
     for name in ("summary.csv", "summary.md", "comparison.nc"):
         os.replace(staging / name, out / name)
-    if (out / "figures").is_dir():
-        os.replace(out / "figures", staging / "previous-figures")
-    elif (out / "figures").exists():
-        (out / "figures").unlink()
-    os.replace(staging / "figures", out / "figures")
+    figures = out / "figures"
+    if figures.exists() and not figures.is_dir():
+        raise UsageError(f"{str(figures)!r} is a file: move it away to let the figures go there")
+    figures.mkdir(exist_ok=True)
+    manifest = figures / FIGURE_MANIFEST
+    if manifest.is_file():
+        for name in manifest.read_text(encoding="utf-8").split():
+            (figures / Path(name).name).unlink(missing_ok=True)
+    written = sorted(p.name for p in (staging / "figures").iterdir())
+    for name in written:
+        os.replace(staging / "figures" / name, figures / name)
+    atomic_write(manifest, "\n".join(written) + "\n")
     os.replace(staging / "report.html", out / "report.html")

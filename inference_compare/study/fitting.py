@@ -25,6 +25,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from inference_compare._interrupt import interrupt_noticed
 from inference_compare.diagnostics import nuts_diagnostics
 from inference_compare.methods._common import solve
 from inference_compare.methods._laplace import OptimumSummary, free_labels, needs_draws
@@ -93,6 +94,11 @@ def _status(found: list) -> tuple[str, str]:
     return (errors[0] if errors else "ok"), ",".join(dict.fromkeys(warnings))
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def covered(lower: np.ndarray, upper: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """Whether each interval holds the truth; a missing interval (NaN) is a miss."""
     with np.errstate(invalid="ignore"):
@@ -127,6 +133,7 @@ class SizeFitter:
         # simplex or ordered variables take their intervals from Laplace draws
         self.laplace_draws = LAPLACE_DRAWS if needs_draws(self.functions) else 0
         self.sampler = None
+        self.last_error = ""  # why the last NUTS run could not sample
         if "bayes" in methods:
             import nutpie
 
@@ -171,19 +178,23 @@ class SizeFitter:
         import nutpie
 
         sampler = self.sampler.with_data(**containers)
-        try:
-            trace = nutpie.sample(
-                sampler,
-                draws=self.settings["draws"],
-                tune=self.settings["tune"],
-                chains=self.settings["chains"],
-                seed=int(rng.integers(2**31 - 1)),
-                progress_bar=False,
-            )
-        except (RuntimeError, ValueError):  # nutpie's errors (e.g. no finite start point)
-            return None
-        if trace["posterior"].sizes["draw"] < self.settings["draws"]:  # interrupted: nutpie
-            raise KeyboardInterrupt  # kept a part, which must not be saved as a replicate
+        with interrupt_noticed() as interrupted:
+            try:
+                trace = nutpie.sample(
+                    sampler,
+                    draws=self.settings["draws"],
+                    tune=self.settings["tune"],
+                    chains=self.settings["chains"],
+                    seed=int(rng.integers(2**31 - 1)),
+                    progress_bar=False,
+                )
+            except (RuntimeError, ValueError) as exc:  # nutpie's (e.g. no finite start point)
+                trace, self.last_error = None, _first_line(exc)
+        # interrupted: nutpie kept a part, or nothing; neither may be saved as a replicate
+        if interrupted() or (
+            trace is not None and trace["posterior"].sizes["draw"] < self.settings["draws"]
+        ):
+            raise KeyboardInterrupt
         return trace
 
     def bayes_rows(self, trace: xr.DataTree | None, kind: str) -> MethodRows:
@@ -192,7 +203,8 @@ class SizeFitter:
 
         if trace is None:
             nan = np.full(len(self.labels), np.nan)
-            return MethodRows(nan, nan, nan, nan, ["none"] * nan.size, "sampling_failed", "")
+            reason = self.last_error or "NUTS could not sample"
+            return MethodRows(nan, nan, nan, nan, ["none"] * nan.size, "sampling_failed", reason)
         table = _bayes_rows(trace, self.settings["ci_prob"], kind).set_index("parameter")
         table = table.reindex(self.labels)
         status, notes = _status(nuts_diagnostics(trace))
