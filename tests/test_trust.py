@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -401,3 +403,66 @@ def test_a_model_with_initval_can_be_studied(tmp_path):
     mle = res.replicates
     assert len(mle) == 4 and (mle["status"] == "ok").all()
     assert (mle["estimate"] > 0).all() and mle["estimate"].nunique() == 4  # simulated data
+
+
+DYESTUFF = [  # lme4's Dyestuff (Davies & Goldsmith 1972): 6 batches of 5 yields
+    1545, 1440, 1440, 1520, 1580, 1540, 1555, 1490, 1560, 1495, 1595, 1550, 1605, 1510, 1560,
+    1445, 1440, 1595, 1465, 1545, 1595, 1630, 1515, 1635, 1625, 1520, 1455, 1450, 1480, 1445,
+]  # fmt: skip
+
+
+def test_random_intercept_model_as_a_user_writes_it_matches_mixedlm():
+    """Half-normal priors on both scales: far out, the group scale underflows (no crash)."""
+    import statsmodels.formula.api as smf
+
+    y, batch = np.asarray(DYESTUFF, float), np.repeat(np.arange(6), 5)
+    with pm.Model(coords={"batch": range(6)}) as model:
+        mu = pm.Normal("mu", 1500.0, 100.0)
+        tau = pm.HalfNormal("tau", 100.0)
+        sigma = pm.HalfNormal("sigma", 100.0)
+        b = pm.Normal("b", 0.0, tau, dims="batch")
+        pm.Normal("y", mu + b[batch], sigma, observed=y)
+    mle = rows(ic.compare(model, methods=("mle",), random_seed=0, progressbar=False), "mle")
+    frame = pd.DataFrame({"y": y, "batch": batch})
+    with warnings.catch_warnings():  # statsmodels' search passes a singular point on its way
+        warnings.simplefilter("ignore")
+        ref = smf.mixedlm("y ~ 1", frame, groups=frame["batch"]).fit(reml=False, method="lbfgs")
+    assert mle.loc["mu", "estimate"] == pytest.approx(ref.fe_params.iloc[0], rel=1e-5)
+    assert mle.loc["mu", "sd"] == pytest.approx(ref.bse_fe.iloc[0], rel=1e-4)
+    assert mle.loc["sigma", "estimate"] == pytest.approx(np.sqrt(ref.scale), rel=1e-4)
+    assert mle.loc["tau", "estimate"] == pytest.approx(np.sqrt(ref.cov_re.iloc[0, 0]), rel=1e-4)
+
+
+def test_fractional_counts_are_refused(tmp_path):
+    data = tmp_path / "counts.csv"
+    data.write_text("y\n3\n2.5\n4\n")
+    path = write_model(
+        tmp_path,
+        "rate",
+        '''
+        """Counts per hour."""
+        import numpy as np
+        import pymc as pm
+        DATA = {"y": np.array([3, 2, 4])}
+        def build(data):
+            with pm.Model() as model:
+                rate = pm.Gamma("rate", alpha=2.0, beta=0.5)
+                pm.Poisson("y", mu=rate, observed=data["y"])
+            return model
+        ''',
+    )
+    code, _, err = run_main(["run", str(path), "--data", str(data), "--out", str(tmp_path / "o")])
+    assert code == 2 and "'counts.csv'" in err and "row 2" in err and "2.5" in err
+
+
+def test_a_run_into_an_existing_folder_keeps_the_users_files(tmp_path):
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "mine.png").write_bytes(b"not ours")
+    (tmp_path / "thesis.txt").write_text("not ours either")
+    argv = ["run", "coin_flip", "--methods", "mle", "--out", str(tmp_path), "--seed", "1"]
+    assert run_main(argv)[0] == 0
+    ours = set(os.listdir(tmp_path / "figures")) - {"mine.png"}
+    assert run_main(argv)[0] == 0  # again: the previous figures replaced, nothing else
+    assert (tmp_path / "figures" / "mine.png").read_bytes() == b"not ours"
+    assert (tmp_path / "thesis.txt").exists()
+    assert set(os.listdir(tmp_path / "figures")) - {"mine.png"} == ours
