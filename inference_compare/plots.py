@@ -77,7 +77,8 @@ def _kde(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
-    if values.size < 2 or np.ptp(values) <= 0:
+    # a constant up to rounding (the diagonal of a correlation matrix): nothing to smooth
+    if values.size < 2 or np.ptp(values) <= 1e-9 * max(1.0, float(np.max(np.abs(values)))):
         return None
     data = xr.DataArray(values, dims=["draw"])
     out = azs.kde(data, dim=["draw"], grid_len=1024, bw=KDE_BANDWIDTH)
