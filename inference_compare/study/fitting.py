@@ -181,7 +181,7 @@ class SizeFitter:
 
         sampler = self.sampler.with_data(**containers)
         try:
-            return nutpie.sample(
+            trace = nutpie.sample(
                 sampler,
                 draws=self.settings["draws"],
                 tune=self.settings["tune"],
@@ -189,8 +189,15 @@ class SizeFitter:
                 seed=int(rng.integers(2**31 - 1)),
                 progress_bar=False,
             )
-        except (RuntimeError, ValueError):  # nutpie's errors (e.g. no finite start point)
+        except ValueError as exc:  # nutpie turns Ctrl-C before the first draw into this
+            if "no results" in str(exc):
+                raise KeyboardInterrupt from None
+            raise
+        except RuntimeError:  # the sampler could not run (e.g. no finite start point)
             return None
+        if trace["posterior"].sizes["draw"] < self.settings["draws"]:
+            raise KeyboardInterrupt  # interrupted: nutpie kept a part of the chains
+        return trace
 
     def bayes_rows(self, trace: xr.DataTree | None, kind: str) -> MethodRows:
         """Return the Bayes rows of a posterior, the interval as `compare`'s table makes it."""
