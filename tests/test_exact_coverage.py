@@ -18,7 +18,6 @@ import scipy.special
 import scipy.stats
 
 import inference_compare as ic
-from inference_compare.diagnostics import diagnostics_from_json
 from inference_compare.study.exact import coverage_sums, outcome_space
 
 #: Published coverages are rounded to 4 decimals.
@@ -109,13 +108,6 @@ def _likelihood_ratio_interval(k, n):
     return lower, upper
 
 
-def _engine_keeps_boundary_estimates() -> bool:
-    """True once the engine reports 5 heads in 5 tosses as an estimate (issue 10), not an error."""
-    fit = ic.fit_mle(_coin(5), random_seed=0)
-    found = diagnostics_from_json(fit.attrs["diagnostics"])
-    return not any(d.severity == "error" for d in found)
-
-
 def test_exact_coverage_of_the_engines_mle_and_map_intervals():
     n = 10
     table, intervals = ic.exact_coverage(
@@ -143,11 +135,6 @@ def test_exact_coverage_of_the_engines_mle_and_map_intervals():
     # the boundary outcomes (0 or 10 heads): an estimate whose Wald interval does not exist;
     # the engine reports the profile-likelihood interval there [0, 1 - exp(-q / 2n)] and
     # [exp(-q / 2n), 1] (closed forms of the likelihood ratio at k = 0 and k = n)
-    if not _engine_keeps_boundary_estimates():
-        pytest.xfail(
-            "needs the engine change of issue 10 (lead): an MLE on the boundary is an estimate "
-            "with its profile-likelihood interval; until then those outcomes are failed fits"
-        )
     edge = 1 - np.exp(-Q / (2 * n))
     wald = ref[("mle", "wald")]
     wald[:, 0], wald[:, n] = (0.0, edge), (1 - edge, 1.0)

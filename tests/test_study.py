@@ -375,12 +375,7 @@ def test_coin_flip_study_reproduces_the_exact_coverage_of_compares_intervals():
                 c,
             )
             assert row["failure_rate"] == pytest.approx(line["failure_probability"], abs=0.05)
-    if metrics.loc[(5, "mle"), "failure_rate"] > 0:
-        pytest.xfail(
-            "needs the engine change of issue 10 (lead): 5 of 5 heads is an estimate (1.0, "
-            "with its profile interval), not a failed fit; until then the MLE's bias leaves "
-            "the boundary replicates out"
-        )
+    assert metrics.loc[(5, "mle"), "failure_rate"] == 0  # 5 of 5 heads is an estimate
     for n in sizes:  # the MLE is k/n, unbiased: its bias is zero within the MCSE
         row = metrics.loc[(n, "mle")]
         assert row["n"] == EXACT_REPLICATES
