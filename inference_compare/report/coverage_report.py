@@ -43,8 +43,12 @@ OSCILLATION = (
     "interval has exactly its nominal coverage at every truth, and a single coverage number "
     "from a simulation at one truth can look good or bad by luck of where that truth sits: "
     "Brown, Cai and DasGupta (2001) show the Wald interval for a proportion covering 94.5% at "
-    "n = 591 but 79.2% at n = 592 (p = 0.005). Judge an interval by the whole curve: how far "
-    "and how often it dips below the nominal line, and how wide it is."
+    "n = 591 but 79.2% at n = 592 (p = 0.005). Their Wald interval is the textbook one, "
+    "p-hat +- z sd on the probability scale; the MLE's Wald interval here is computed on the "
+    "log-odds scale and mapped back (so it stays inside [0, 1]), and at 0 or n successes, "
+    "where no Wald interval exists, it is the profile-likelihood interval: its curve is not "
+    "theirs, though it zigzags for the same reason. Judge an interval by the whole curve: how "
+    "far and how often it dips below the nominal line, and how wide it is."
 )
 
 
