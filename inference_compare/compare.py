@@ -317,8 +317,8 @@ def _text_table(table: pd.DataFrame) -> str:
     """Return the table as text; a failed fit's row says why instead of numbers."""
     cols = ["parameter", "method", "estimate", "sd", "lower", "upper"]
     shown = table[cols].astype(object)
-    for col in cols[2:]:
-        shown[col] = [f"{v:.4g}" for v in table[col]]
+    for col in cols[2:]:  # no number (no standard error at an edge): a dash, not "nan"
+        shown[col] = ["\u2013" if np.isnan(v) else f"{v:.4g}" for v in table[col]]
     failed = table["status"] != "ok"
     shown.loc[failed, "estimate"] = table.loc[failed, "status"]
     shown.loc[failed, ["sd", "lower", "upper"]] = ""

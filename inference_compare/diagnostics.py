@@ -160,7 +160,7 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                 collapsed,
             )
         ]
-    if collapsed:
+    if collapsed and _keeps_rising(functions, objective, result, collapsed):
         return [
             Diagnostic(
                 method,
@@ -266,6 +266,29 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
             )
         )
     return out
+
+
+def _keeps_rising(functions, objective, result, collapsed: tuple[str, ...]) -> bool:
+    """Evidence of an unbounded objective: it keeps rising as the collapsed parameters go on.
+
+    The collapsed parameters' coordinates move on the way they went, the others stay. A scale
+    collapsing onto one observation rises without limit; a probability collapsing to 0 (a zero
+    count under a categorical) reaches a finite supremum: a boundary estimate, not unbounded.
+    """
+    bases = {label.split("[", 1)[0] for label in collapsed}
+    cols = [
+        i for i, label in enumerate(functions.x_labels()) if label in collapsed or label in bases
+    ]
+    v = np.zeros_like(result.x)
+    v[cols] = (result.x - functions.x0)[cols]
+    norm = np.max(np.abs(v))
+    if not norm > 0:
+        return True
+    f0 = objective(result.x)
+    with np.errstate(all="ignore"):  # unit steps on the unconstrained scale: no underflow
+        rises = np.array([objective(result.x + t * v / norm) - f0 for t in (2.0, 4.0, 8.0)])
+    steady = np.all(np.isfinite(rises)) and np.all(np.diff(rises) > UNBOUNDED_RISE / 4)
+    return bool(steady and rises[-1] > UNBOUNDED_RISE)
 
 
 def _flat_parameters(direction: np.ndarray, functions) -> tuple[str, ...]:

@@ -466,3 +466,16 @@ def test_a_run_into_an_existing_folder_keeps_the_users_files(tmp_path):
     assert (tmp_path / "figures" / "mine.png").read_bytes() == b"not ours"
     assert (tmp_path / "thesis.txt").exists()
     assert set(os.listdir(tmp_path / "figures")) - {"mine.png"} == ours
+
+
+def test_a_zero_count_is_a_boundary_estimate_not_an_unbounded_likelihood():
+    with pm.Model() as model:  # Mendel-style counts, one class never seen
+        p = pm.Dirichlet("p", a=np.ones(3))
+        pm.Multinomial("y", n=10, p=p, observed=np.array([6, 4, 0]))
+    cmp = ic.compare(model, methods=("mle",), random_seed=0, progressbar=False)
+    mle = rows(cmp, "mle")
+    np.testing.assert_allclose(mle["estimate"], [0.6, 0.4, 0.0], atol=1e-8)  # counts / n
+    assert (mle["status"] == "ok").all()
+    assert mle[["sd", "lower", "upper"]].isna().all().all()  # no interval on a simplex's edge
+    assert [d.code for d in cmp.diagnostics] == ["on_boundary"]
+    assert "nan" not in str(cmp)

@@ -341,7 +341,11 @@ def boundary_summary(
     for k, item in enumerate(found):
         lower[k], upper[k] = item.lower, item.upper
     for var in (v for v in functions.variables if v.free):
-        if np.all(np.isfinite(lower[var.start : var.stop])):
+        if not functions.elementwise(var.name):  # a simplex at its edge: no interval here
+            se[var.start : var.stop] = lower[var.start : var.stop] = np.nan
+            upper[var.start : var.stop] = np.nan
+            kinds[var.name] = "none"
+        elif np.all(np.isfinite(lower[var.start : var.stop])):
             kinds[var.name] = "profile"
     samples = values[None, :]
     if draws and inner is not None:
@@ -349,7 +353,7 @@ def boundary_summary(
         with np.errstate(all="ignore"):  # (a deterministic may be infinite at the edge)
             samples = np.stack([functions.values_only(xi) for xi in xs])
             q = np.quantile(samples, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
-        for var in (v for v in functions.variables if v.name not in kinds):
+        for var in (v for v in functions.variables if v.name not in kinds and not v.free):
             sl = slice(var.start, var.stop)
             lower[sl], upper[sl] = q[0, sl], q[1, sl]
             kinds[var.name] = "laplace_eti"
