@@ -77,6 +77,16 @@ def _latent(text: str) -> str | list[str] | None:
     return names
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
 def _sizes(text: str) -> list[int]:
     return [_positive_int(part) for part in text.split(",") if part.strip()]
 
@@ -230,6 +240,17 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, tcp://host:port")
     study.add_argument("--resume", action="store_true", help="continue the study in --out")
     study.add_argument(
+        "--ci-kind", choices=("eti", "hdi"), default="eti", help="kind of the Bayes interval"
+    )
+    study.add_argument(
+        "--target-mcse",
+        type=_positive_float,
+        default=None,
+        metavar="E",
+        help="after the study, say how many replicates reach this Monte Carlo SE of coverage "
+        "and bias (e.g. 0.005), and how long they would take",
+    )
+    study.add_argument(
         "--truth",
         choices=("fixed", "prior"),
         default="fixed",
@@ -366,6 +387,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
         tune=args.tune,
         chains=args.chains,
         ci_prob=args.ci_prob,
+        ci_kind=args.ci_kind,
         truth=args.truth,
         progressbar=not args.no_progress,
     )
@@ -373,7 +395,22 @@ def _cmd_study(args: argparse.Namespace) -> int:
     print(result)
     print(f"\nStudy report: {report.resolve()}")
     print(f"Also in {out}: metrics.csv, replicates.csv, replicates/ (one Parquet file each)")
+    if args.target_mcse is not None:
+        _print_plan(result, args.target_mcse, out)
     return EXIT_OK
+
+
+def _print_plan(result, target: float, out: Path) -> None:
+    """Print what a target Monte Carlo SE needs, with this study as the pilot."""
+    plan = result.plan(target)
+    cols = ["size", "method", "parameter", "replicates_coverage", "replicates_bias", "hours"]
+    need = int(plan[["replicates_coverage", "replicates_bias"]].to_numpy().max())
+    print(f"\nFor a Monte Carlo SE of {target:g} (this study as the pilot):")
+    print(plan[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print(
+        f"Rerun with --replicates {need} --resume --out {out} to reach it (about "
+        f"{plan['hours'].sum():.2g} hours in all)."
+    )
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:

@@ -479,3 +479,11 @@ def test_a_zero_count_is_a_boundary_estimate_not_an_unbounded_likelihood():
     assert mle[["sd", "lower", "upper"]].isna().all().all()  # no interval on a simplex's edge
     assert [d.code for d in cmp.diagnostics] == ["on_boundary"]
     assert "nan" not in str(cmp)
+
+
+def test_study_says_how_many_replicates_a_target_mcse_needs(tmp_path):
+    argv = ["study", "coin_flip", "--sizes", "10", "--replicates", "20", "--methods", "mle"]
+    code, out, err = run_main([*argv, "--out", str(tmp_path), "--target-mcse", "0.005"])
+    assert code == 0, err
+    # 95% coverage at a Monte Carlo SE of 0.005: 0.95 x 0.05 / 0.005^2 = 1900 (Morris et al.)
+    assert "--replicates 1900 --resume" in out
