@@ -6,6 +6,9 @@ import math
 import re
 from typing import Any
 
+import numpy as np
+from matplotlib.figure import Figure
+
 __all__ = ["fmt", "fmt_fixed", "interval_names", "method_names", "safe_name"]
 
 method_names: dict[str, str] = {"mle": "MLE", "map": "MAP", "bayes": "Bayes (NUTS)"}
@@ -50,3 +53,14 @@ def fmt_fixed(value: Any, decimals: int = 0) -> str:
 def safe_name(label: str) -> str:
     """Return a file-name-safe version of a parameter label (``beta[x1]`` -> ``beta_x1``)."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_.") or "parameter"
+
+
+def panel_grid(n: int) -> tuple[Figure, np.ndarray]:
+    """Return a figure of ``n`` panels, three to a row, and its axes (spare ones hidden)."""
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    fig = Figure(figsize=(4.2 * cols, 3.2 * rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes

@@ -18,8 +18,9 @@ from matplotlib.figure import Figure
 
 from inference_compare._io import atomic_write
 from inference_compare.errors import UsageError
+from inference_compare.report._format import panel_grid
 from inference_compare.report.html import _image, figure_png
-from inference_compare.report.study_report import COLORS, _panel_grid
+from inference_compare.report.study_report import COLORS
 
 __all__ = [
     "OSCILLATION",
@@ -58,7 +59,7 @@ def _lines(table: pd.DataFrame):
 
 def _curve_figure(table: pd.DataFrame, column: str, title: str, nominal=None) -> Figure:
     params = list(dict.fromkeys(table["parameter"]))
-    fig, axes = _panel_grid(len(params))
+    fig, axes = panel_grid(len(params))
     if len(params) == 1:
         fig.set_size_inches(8.0, 4.5)
     for ax, param in zip(axes, params, strict=False):

@@ -9,9 +9,9 @@ falling below near 1) means too narrow an approximation, a hump too wide a one.
 
 from __future__ import annotations
 
-import numpy as np
 from matplotlib.figure import Figure
 
+from inference_compare.report._format import panel_grid
 from inference_compare.report.study_report import COLORS
 from inference_compare.study.calibration import SBCResult
 
@@ -21,13 +21,7 @@ __all__ = ["sbc_figure"]
 def sbc_figure(result: SBCResult) -> Figure:
     """Draw the ECDF-difference plot of every (method, parameter) of an SBC run."""
     verdicts = result.verdicts()
-    n = len(verdicts)
-    cols = min(n, 3)
-    rows = -(-n // cols)
-    fig = Figure(figsize=(4.2 * cols, 3.2 * rows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-    for ax in axes[n:]:
-        ax.set_visible(False)
+    fig, axes = panel_grid(len(verdicts))
     for ax, row in zip(axes, verdicts.itertuples(), strict=False):
         band = result.ecdf(row.method, row.parameter)
         x = band["x"]

@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from inference_compare._io import atomic_write
+from inference_compare.report._format import panel_grid
 from inference_compare.report.html import _image, figure_png
 from inference_compare.study import StudyResult
 
@@ -42,19 +43,9 @@ _ENV = jinja2.Environment(
 )
 
 
-def _panel_grid(n: int) -> tuple[Figure, np.ndarray]:
-    cols = min(n, 3)
-    rows = -(-n // cols)
-    fig = Figure(figsize=(4.2 * cols, 3.2 * rows), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    return fig, axes
-
-
 def _metric_figure(metrics: pd.DataFrame, column: str, title: str, nominal=None) -> Figure:
     params = list(dict.fromkeys(metrics["parameter"]))
-    fig, axes = _panel_grid(len(params))
+    fig, axes = panel_grid(len(params))
     for ax, param in zip(axes, params, strict=False):
         rows = metrics[metrics["parameter"] == param]
         for method, part in rows.groupby("method", sort=False):
