@@ -313,8 +313,12 @@ def boundary_summary(
     from inference_compare.methods.profile import profile_intervals
 
     cols = _boundary_columns(functions, boundary)
+    # pushed to the edge: elementwise coordinates only (a simplex's coordinates move all its
+    # elements at once, so it stays where the optimiser left it, its edge element near 0)
+    x_labels = functions.x_labels()
+    push = [i for i in cols if functions.elementwise(x_labels[i].split("[", 1)[0])]
     x_edge = result.x.copy()
-    x_edge[cols] += np.sign(result.x[cols] - functions.x0[cols] + 1e-300) * EDGE_PUSH
+    x_edge[push] += np.sign(result.x[push] - functions.x0[push] + 1e-300) * EDGE_PUSH
     with np.errstate(all="ignore"):
         values = functions.values_only(x_edge)
     _, jac = functions.values(result.x)
