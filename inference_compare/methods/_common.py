@@ -10,7 +10,6 @@ import pymc as pm
 import xarray as xr
 
 from inference_compare.diagnostics import (
-    FAILURES,
     Diagnostic,
     failure_reason,
     optimum_diagnostics,
@@ -71,13 +70,6 @@ class Optimum:
     def failed(self) -> bool:
         """True when the fit has no estimate."""
         return self.status != "ok"
-
-    @property
-    def code(self) -> str:
-        """``"ok"``, or the code of the diagnostic that made the fit fail."""
-        if not self.failed:
-            return "ok"
-        return next(d.code for d in self.diagnostics if d.code in FAILURES)
 
 
 def solve(
