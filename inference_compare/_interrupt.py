@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 
-__all__ = ["interrupt_noticed"]
+__all__ = ["check_interrupt", "interrupt_noticed", "swallowed_interrupts"]
 
 
 @contextlib.contextmanager
@@ -44,3 +45,39 @@ def interrupt_noticed() -> Iterator[Callable[[], bool]]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+#: Interrupts that landed where Python could not raise them (a ctypes callback inside numba's
+#: compiler prints "Exception ignored ..." and goes on): raised again at the next check.
+_PENDING: list[int] = []
+
+
+@contextlib.contextmanager
+def swallowed_interrupts() -> Iterator[None]:
+    """Keep an interrupt that a C callback swallowed off the terminal, and remember it.
+
+    Python reports an exception it cannot raise (one raised inside a ctypes callback) through
+    ``sys.unraisablehook``, which prints a traceback. For ``KeyboardInterrupt`` this hook
+    records it instead; `check_interrupt` raises it at the next step.
+    """
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            _PENDING.append(1)
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+        _PENDING.clear()
+
+
+def check_interrupt() -> None:
+    """Raise ``KeyboardInterrupt`` when an interrupt was swallowed since the last check."""
+    if _PENDING:
+        _PENDING.clear()
+        raise KeyboardInterrupt

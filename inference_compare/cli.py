@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from inference_compare._interrupt import swallowed_interrupts
 from inference_compare.errors import InferenceCompareError, StudyInterrupted, UsageError
 
 __all__ = ["main"]
@@ -453,7 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # libraries' notes (numba object mode, BLAS, ...) are not for the terminal: what matters
     # is in the diagnostics; and SIGTERM stops a run as Ctrl-C does
-    with warnings.catch_warnings(), _sigterm_as_interrupt():
+    with warnings.catch_warnings(), _sigterm_as_interrupt(), swallowed_interrupts():
         warnings.simplefilter("ignore")
         return _main(argv)
 

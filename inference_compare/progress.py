@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Self
 
+from inference_compare._interrupt import check_interrupt
+
 __all__ = ["StepProgress", "progress_enabled", "quiet_library_logs"]
 
 #: Loggers whose INFO lines ("Sampling: [p]", "NUTS[nutpie]: [p]") are progress, not results.
@@ -89,6 +91,7 @@ class StepProgress:
 
     def __call__(self, message: str) -> None:
         """Begin the step ``message``, closing the previous one."""
+        check_interrupt()  # an interrupt swallowed inside a library stops the run here
         if not self.enabled:
             return
         head = message.split(":", 1)[0]

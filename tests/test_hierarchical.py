@@ -333,7 +333,9 @@ def test_random_effects_match_statsmodels_mixedlm(slope):
     ref = mixedlm_reference(slope)
     cmp = ic.compare(pig_model(slope), methods=("mle",), random_seed=SEED, progressbar=False)
     fit = cmp.fits["mle"]
-    assert not cmp.diagnostics, [str(d) for d in cmp.diagnostics]
+    # no finding about the estimates (a warning about an interval's shape is about the interval)
+    found = [d for d in cmp.diagnostics if d.code != "interval_spans_magnitudes"]
+    assert not found, [str(d) for d in found]
     assert cmp.attrs["latent"] == (["u0", "u1"] if slope else ["u0"])
     np.testing.assert_allclose(fit.attrs["log_likelihood"], ref.llf, rtol=1e-9)
     np.testing.assert_allclose(value(fit, "beta"), ref.fe_params, rtol=MIXEDLM_RTOL)
@@ -427,7 +429,9 @@ def test_glmm_laplace_marginal_matches_independent_implementation():
 def test_glmm_mle_and_empirical_bayes_predictions():
     module, model = batters()
     cmp = ic.compare(model, methods=("mle", "map"), random_seed=SEED, progressbar=False)
-    assert not cmp.diagnostics, [str(d) for d in cmp.diagnostics]
+    # no finding about the estimates (a warning about an interval's shape is about the interval)
+    found = [d for d in cmp.diagnostics if d.code != "interval_spans_magnitudes"]
+    assert not found, [str(d) for d in found]
     hits, at_bats = module.DATA["hits"], module.DATA["at_bats"]
     best = scipy.optimize.minimize(
         lambda p: -independent_laplace(p[0], np.exp(p[1]), hits, at_bats),
