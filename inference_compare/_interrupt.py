@@ -3,7 +3,9 @@
 nutpie catches the interrupt of a sampling run and returns the draws made so far, or raises a
 ``RuntimeError`` when there are none; either way the caller cannot tell an interrupted run
 from a failed one. `interrupt_noticed` records the signal itself, so the caller can stop
-instead of saving a cut-off chain or a false failure.
+instead of saving a cut-off chain or a false failure. An interrupt raised inside a C callback
+(numba's compiler) is swallowed by Python with a printed traceback; `swallowed_interrupts`
+keeps it off the terminal and `check_interrupt` raises it again at the next step.
 """
 
 from __future__ import annotations

@@ -175,14 +175,14 @@ def add_analyses(
     return cmp
 
 
-def no_pooling(model: Any, latent: list[str], random_seed: int) -> dict[str, list[float]]:
+def no_pooling(model: Any, latent: list[str]) -> dict[str, list[float]]:
     """Each group's own estimate: the latent variables' maximum with every prior flat.
 
     With no distribution tying the groups together, each group effect is fitted to its own
     data. The top-level parameters of the groups' distribution drop out of that likelihood (it
     is flat in them, so that fit as a whole has no MLE), but the group effects are determined:
     they are kept when their own block of the Hessian is positive definite and their gradient
-    vanishes. Empty otherwise. (``random_seed`` is kept for the signature's stability.)
+    vanishes. Empty otherwise.
     """
     from inference_compare.methods._objective import model_functions
     from inference_compare.methods._optimize import maximize
@@ -359,10 +359,10 @@ def run_model(
         source = f"{module.__name__}.DATA"
     built = build_model(module, data, source=source)
     check_whole_numbers(built, data, f"data file {source!r}" if data_file is not None else source)
-    if heldout > max((np.size(v) for v in data.values()), default=0):
+    n_rows = max((np.size(v) for v in data.values()), default=0)
+    if heldout > n_rows:
         raise UsageError(
-            f"--heldout {heldout} needs at least {heldout} rows of data; there are "
-            f"{max((np.size(v) for v in data.values()), default=0)}"
+            f"--heldout {heldout} needs at least {heldout} rows of data; there are {n_rows}"
         )
     out_dir = Path(out) if out is not None else Path("reports") / module.__name__
     ensure_writable_dir(out_dir)  # before the fitting, not after it
@@ -391,7 +391,7 @@ def run_model(
         )
         if cmp.attrs.get("latent"):
             step("fitting the groups without pooling (for the shrinkage figure)")
-            cmp.attrs["no_pooling"] = no_pooling(built, cmp.attrs["latent"], random_seed)
+            cmp.attrs["no_pooling"] = no_pooling(built, cmp.attrs["latent"])
         add_analyses(
             cmp,
             module,
