@@ -12,13 +12,15 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from inference_compare._version import __version__
 
 #: Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
-    "Comparison": "inference_compare.compare",
+    "Comparison": "inference_compare.result",
     "compare": "inference_compare.compare",
-    "load": "inference_compare.compare",
+    "load": "inference_compare.result",
+    "plot": "inference_compare.report.present",
+    "to_html": "inference_compare.report.present",
     "Diagnostic": "inference_compare.diagnostics",
     "DataError": "inference_compare.errors",
     "FitFailedError": "inference_compare.errors",
@@ -33,7 +35,7 @@ _EXPORTS: dict[str, str] = {
     "list_models": "inference_compare.catalog",
     "load_model": "inference_compare.catalog",
     "SBCResult": "inference_compare.study",
-    "StudyResult": "inference_compare.study",
+    "StudyResult": "inference_compare.study.result",
     "exact_coverage": "inference_compare.study",
     "sbc": "inference_compare.study",
     "load_study": "inference_compare.study",
@@ -65,14 +67,16 @@ __all__ = [
     "load",
     "load_model",
     "load_study",
+    "plot",
     "sbc",
     "study",
+    "to_html",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from inference_compare import analysis
     from inference_compare.catalog import list_models, load_model
-    from inference_compare.compare import Comparison, compare, load
+    from inference_compare.compare import compare
     from inference_compare.diagnostics import Diagnostic
     from inference_compare.errors import (
         DataError,
@@ -84,14 +88,16 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from inference_compare.methods import fit_bayes, fit_map, fit_mle
     from inference_compare.priors import flat_prior_model
+    from inference_compare.report.present import plot, to_html
+    from inference_compare.result import Comparison, load
     from inference_compare.study import (
         SBCResult,
-        StudyResult,
         exact_coverage,
         load_study,
         sbc,
         study,
     )
+    from inference_compare.study.result import StudyResult
 
 
 def __getattr__(name: str) -> Any:

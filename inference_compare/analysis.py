@@ -24,12 +24,12 @@ import scipy.special
 import scipy.stats
 import xarray as xr
 
-from inference_compare.compare import Comparison, _flat
 from inference_compare.errors import ModelError
 from inference_compare.methods import fit_map, fit_mle
-from inference_compare.methods._laplace import _covariance
+from inference_compare.methods._laplace import covariance
 from inference_compare.methods._objective import model_functions
 from inference_compare.methods._optimize import maximize
+from inference_compare.result import Comparison, flat
 
 __all__ = [
     "heldout_log_score",
@@ -90,11 +90,11 @@ def prior_sweep(
     if "prior_scale" not in inspect.signature(module.build).parameters:
         raise ModelError(f"{module.__name__}.build takes no prior_scale: it cannot be swept")
     data = module.DATA if data is None else data
-    mle = _flat(fit_mle(module.build(data), random_seed=random_seed)["point_estimate"].to_dataset())
+    mle = flat(fit_mle(module.build(data), random_seed=random_seed)["point_estimate"].to_dataset())
     rows = []
     for scale in scales:
         fit = fit_map(module.build(data, prior_scale=scale), random_seed=random_seed)
-        for label, value in _flat(fit["point_estimate"].to_dataset()).items():
+        for label, value in flat(fit["point_estimate"].to_dataset()).items():
             rows.append({"prior_scale": scale, "parameter": label, "map": value, "mle": mle[label]})
     return pd.DataFrame(rows)
 
@@ -116,7 +116,7 @@ def laplace_khat(model: pm.Model, *, draws: int = 2000, random_seed: int = 0) ->
     functions = model_functions(model)
     rng = np.random.default_rng(random_seed)
     result = maximize(functions, include_prior=True)
-    cov = _covariance(result.hessian)
+    cov = covariance(result.hessian)
     if cov is None:
         return float("inf")
     xs = rng.multivariate_normal(result.x, cov, size=draws)

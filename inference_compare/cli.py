@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Fit one PyMC model by MLE, MAP and full Bayes, and report them side by side.",
     )
-    from inference_compare import __version__
+    from inference_compare._version import __version__
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -20,9 +20,9 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from inference_compare.compare import Comparison
 from inference_compare.errors import InferenceCompareError
 from inference_compare.methods.profile import profile_at
+from inference_compare.result import Comparison
 
 if TYPE_CHECKING:
     from inference_compare.methods._objective import ModelFunctions

@@ -21,12 +21,14 @@ import numpy as np
 
 from inference_compare._io import ensure_writable_dir
 from inference_compare.catalog import load_model, model_title
-from inference_compare.compare import Comparison, compare, load
+from inference_compare.compare import compare
 from inference_compare.data import build_model, read_data, summarize_data
 from inference_compare.errors import DataError, InferenceCompareError, UsageError
 from inference_compare.progress import StepProgress, progress_enabled, quiet_library_logs
 from inference_compare.report import RunOutputs, write_run_outputs
-from inference_compare.study import StudyResult, load_study
+from inference_compare.result import Comparison, load
+from inference_compare.study import load_study
+from inference_compare.study.result import StudyResult
 from inference_compare.support import check_whole_numbers
 from inference_compare.validate import check_methods
 
@@ -131,7 +133,7 @@ def add_analyses(
     >>> from inference_compare.runner import add_analyses
     >>> coin = ic.load_model("coin_flip")
     >>> cmp = ic.compare(coin.build(coin.DATA), random_seed=1, progressbar=False)  # doctest: +SKIP
-    >>> add_analyses(cmp, coin, khat=True, prior_sweep=True).to_html("coin.html")  # doctest: +SKIP
+    >>> ic.to_html(add_analyses(cmp, coin, khat=True), "coin.html")  # doctest: +SKIP
     """
     from inference_compare import analysis
     from inference_compare.report._analyses import analysis_attrs, prior_medians

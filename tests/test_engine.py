@@ -489,7 +489,7 @@ def test_a_method_that_fails_leaves_the_others_and_says_why(monkeypatch, tmp_pat
     assert "fit_failed" in str(cmp)
     loaded = ic.load(cmp.save(tmp_path / "c.nc"))
     assert [d.code for d in loaded.diagnostics] == [d.code for d in cmp.diagnostics]
-    cmp.to_html(tmp_path / "r.html")
+    ic.to_html(cmp, tmp_path / "r.html")
     assert "simulated" in (tmp_path / "r.html").read_text()
     monkeypatch.setattr(compare_module, "fit_mle", failing_nuts)
     monkeypatch.setattr(compare_module, "fit_map", failing_nuts)

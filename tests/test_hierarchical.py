@@ -516,7 +516,7 @@ def test_shrinkage_figure_and_report_section(tmp_path):
     assert [t.get_text() for t in ax.get_yticklabels()] == [f"theta[{j}]" for j in range(8)]
     line = next(line for line in ax.get_lines() if line.get_linestyle() == "--")
     np.testing.assert_allclose(line.get_xdata()[0], closed_profile_mu(0.0), rtol=ESTIMATE_RTOL)
-    page = cmp.to_html(tmp_path / "report.html").read_text()
+    page = ic.to_html(cmp, tmp_path / "report.html").read_text()
     assert "Group effects: shrinkage" in page and "Integrated out by the MLE and MAP" in page
     assert plots.shrinkage(eight_fits(centred=False)) is not None  # LATENT given: z
 

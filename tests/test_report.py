@@ -91,7 +91,10 @@ def test_density_figures_one_per_parameter_with_every_curve(coin_cmp):
     np.testing.assert_allclose(y[inside], stats.beta(4, 4).pdf(x[inside]), atol=0.25)
     figures = plots.density_figures(coin_cmp)
     assert list(figures) == ["p"] and isinstance(figures["p"], Figure)
-    assert isinstance(coin_cmp.plot("densities"), Figure)
+    assert isinstance(ic.plot(coin_cmp, kind="densities"), Figure)
+    assert isinstance(ic.plot(coin_cmp), Figure)  # the forest plot by default
+    with pytest.raises(ValueError, match="kind must be one of"):
+        ic.plot(coin_cmp, kind="nope")
 
 
 def test_curves_without_model_after_load(coin_cmp, tmp_path):
@@ -187,7 +190,7 @@ def test_boundary_mle_is_reported_in_plain_words(tmp_path):
     )
     codes = {d.code for d in cmp.diagnostics}
     assert codes, "expected a diagnostic for the boundary MLE"
-    html = cmp.to_html(tmp_path / "r.html").read_text()
+    html = ic.to_html(cmp, tmp_path / "r.html").read_text()
     assert "What it means:" in html
     for d in cmp.diagnostics:
         assert d.code in html

@@ -82,11 +82,11 @@ def test_every_formulation_is_rewritten_by_compare_with_the_same_estimates(formu
 
 
 def test_the_size_of_a_numpy_design_matrix_counts_towards_large_data():
-    from inference_compare.methods._objective import LARGE_DATA, _data_size
+    from inference_compare.methods._objective import LARGE_DATA, data_size
 
     X = np.zeros((LARGE_DATA // 10, 11))  # 11 columns: more values than LARGE_DATA
     model = _regression("pm.math.dot(X, b) + c", X, np.zeros(LARGE_DATA // 10))
-    assert _data_size(model) > LARGE_DATA
+    assert data_size(model) > LARGE_DATA
 
 
 def test_other_likelihoods_are_left_alone():

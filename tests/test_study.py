@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 import inference_compare as ic
 from inference_compare.study.metrics import metrics as study_metrics
@@ -282,7 +283,8 @@ def test_study_report_says_where_an_interval_undercovers(tmp_path):
     lines = conclusions(result)["p"]
     assert any(line.startswith("at n = 10 the mle interval undercovers") for line in lines)
     assert not any("n = 100" in line and "covers" in line for line in lines)
-    path = result.to_html(tmp_path / "study.html")
+    path = ic.to_html(result, tmp_path / "study.html")
+    assert isinstance(ic.plot(result, kind="coverage"), Figure)
     assert "undercovers" in path.read_text()
 
 

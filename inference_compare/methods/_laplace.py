@@ -33,10 +33,12 @@ from inference_compare.methods._optimize import OptimizationResult
 __all__ = [
     "OptimumSummary",
     "boundary_summary",
+    "covariance",
     "element_labels",
     "failed_summary",
     "free_labels",
     "interval_findings",
+    "observed_data",
     "needs_draws",
     "optimum_summary",
     "optimum_to_datatree",
@@ -61,7 +63,7 @@ def element_labels(functions: ModelFunctions) -> list[str]:
     return labels
 
 
-def _covariance(h: np.ndarray) -> np.ndarray | None:
+def covariance(h: np.ndarray) -> np.ndarray | None:
     """Inverse of a positive definite Hessian, computed equilibrated; None when not PD."""
     diag = np.abs(np.diag(h))
     if not (np.all(np.isfinite(h)) and np.all(diag > 0)):
@@ -93,7 +95,8 @@ def _dataset(functions: ModelFunctions, flat: np.ndarray, lead: dict[str, list])
     return xr.Dataset(data, coords=coords)
 
 
-def _observed(model: pm.Model) -> xr.Dataset:
+def observed_data(model: pm.Model) -> xr.Dataset:
+    """Return the model's observed values as a Dataset (the fit's ``observed_data`` group)."""
     data, coords = {}, {}
     for name, value in find_observations(model).items():
         value = np.asarray(value)
@@ -155,7 +158,7 @@ def optimum_summary(
     """
     x = result.x
     values, jac = functions.values(x)
-    cov_x = _covariance(result.hessian)
+    cov_x = covariance(result.hessian)
     se = np.full(values.shape, np.nan)
     lower, upper = np.full(values.shape, np.nan), np.full(values.shape, np.nan)
     samples = values[None, :]
@@ -278,7 +281,7 @@ def optimum_to_datatree(
             "interval": interval,
             "fit": fit,
             "optimizer_result": optimizer,
-            "observed_data": _observed(functions.model),
+            "observed_data": observed_data(functions.model),
         },
         name=method,
     )
@@ -323,7 +326,7 @@ def boundary_summary(
         values = functions.values_only(x_edge)
     _, jac = functions.values(result.x)
     keep = np.setdiff1d(np.arange(result.x.size), cols)
-    inner = _covariance(result.hessian[np.ix_(keep, keep)]) if keep.size else np.zeros((0, 0))
+    inner = covariance(result.hessian[np.ix_(keep, keep)]) if keep.size else np.zeros((0, 0))
     cov_x = np.zeros_like(result.hessian)
     se = np.full(values.shape, np.nan)
     if inner is not None:

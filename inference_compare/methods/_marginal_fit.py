@@ -96,7 +96,7 @@ def fit_marginal(
 
 
 def _fit_marginal(functions, *, method, ci_prob, draws, rng, callback, profile) -> xr.DataTree:
-    from inference_compare.methods._common import add_profile
+    from inference_compare.methods._profile_tree import add_profile
 
     include_prior = method == "map"
     # a scale running to its edge never converges: test the edge before any jittered restart

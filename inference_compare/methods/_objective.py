@@ -28,7 +28,14 @@ from pymc.pytensorf import join_nonshared_inputs
 from inference_compare.priors import check_model, likelihood_terms, prior_terms
 from inference_compare.support import check_start
 
-__all__ = ["ModelFunctions", "VariableInfo", "XIndex", "model_functions", "start_is_finite"]
+__all__ = [
+    "ModelFunctions",
+    "VariableInfo",
+    "XIndex",
+    "data_size",
+    "model_functions",
+    "start_is_finite",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +216,7 @@ def _coordinate_labels(
 LARGE_DATA = 100_000
 
 
-def _data_size(model: pm.Model) -> int:
+def data_size(model: pm.Model) -> int:
     """Count the data values the log density reads.
 
     Observed arrays, ``pm.Data`` containers, and arrays written into the model (a NumPy design
@@ -310,7 +317,7 @@ def _compile(model: pm.Model) -> ModelFunctions:
     )
     values_only = pytensor.function([x], flat, **compile_kwargs)
     terms_only = None
-    if _data_size(model) > LARGE_DATA:  # there the Hessians cost far more than a gradient
+    if data_size(model) > LARGE_DATA:  # there the Hessians cost far more than a gradient
         terms_only = pytensor.function([x], [loglik, logprior, grad_ll, grad_lp], **compile_kwargs)
 
     x0 = DictToArrayBijection.map({v.name: start[v.name] for v in value_vars}).data

@@ -1,6 +1,6 @@
 """Reports of a `Comparison`: the self-contained HTML page, a Markdown summary, run outputs.
 
-The report layer draws and writes; it never fits. ``Comparison.to_html`` calls `write_html`.
+The report layer draws and writes; it never fits. `inference_compare.to_html` calls `write_html`.
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from inference_compare.analysis import KHAT_MAX, prior_influence
-from inference_compare.compare import Comparison
 from inference_compare.report._format import fmt
+from inference_compare.result import Comparison
 
 __all__ = [
     "ANALYSIS_KEYS",

@@ -16,7 +16,6 @@ import jinja2
 from matplotlib.figure import Figure
 
 from inference_compare._io import atomic_write
-from inference_compare.compare import Comparison
 from inference_compare.report._analyses import analysis_context
 from inference_compare.report._format import (
     fmt,
@@ -24,6 +23,7 @@ from inference_compare.report._format import (
     interval_names,
     method_names,
 )
+from inference_compare.result import Comparison
 
 __all__ = [
     "DIAGNOSTIC_MEANINGS",

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 from inference_compare._io import atomic_write
-from inference_compare.compare import Comparison
 from inference_compare.report._analyses import analysis_context
 from inference_compare.report._format import fmt, fmt_fixed, method_names
+from inference_compare.result import Comparison
 
 __all__ = ["render_markdown", "write_markdown"]
 

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from inference_compare._io import atomic_write
-from inference_compare.compare import Comparison
 from inference_compare.errors import UsageError
 from inference_compare.report._format import safe_name
 from inference_compare.report.html import render_figures, render_prior_sweep, write_html
 from inference_compare.report.markdown import write_markdown
+from inference_compare.result import Comparison
 
 __all__ = ["RunOutputs", "write_run_outputs"]
 

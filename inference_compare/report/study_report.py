@@ -22,9 +22,17 @@ from matplotlib.figure import Figure
 from inference_compare._io import atomic_write
 from inference_compare.report._format import panel_grid
 from inference_compare.report.html import _image, figure_png
-from inference_compare.study import StudyResult
+from inference_compare.study.result import StudyResult
 
-__all__ = ["conclusions", "study_figures", "write_study_html", "zip_distance", "zip_figure"]
+__all__ = [
+    "STUDY_FIGURES",
+    "conclusions",
+    "study_figure",
+    "study_figures",
+    "write_study_html",
+    "zip_distance",
+    "zip_figure",
+]
 
 COLORS = {"mle": "#1f77b4", "map": "#ff7f0e", "bayes": "#2ca02c"}
 #: A coverage this many MCSEs from nominal is called out in the conclusions.
@@ -86,21 +94,31 @@ def _metric_figure(metrics: pd.DataFrame, column: str, title: str, nominal=None)
     return fig
 
 
+#: The study's figures: metric -> (title, with the nominal coverage line); the title's
+#: ``{nominal}`` is the interval's probability.
+STUDY_FIGURES: dict[str, tuple[str, bool]] = {
+    "rmse": ("RMSE (log-log, with the 1/\u221an line)", False),
+    "bias": ("bias", False),
+    "coverage": ("coverage of the {nominal:.0%} interval", True),
+    "width": ("mean interval width", False),
+    "failure_rate": ("failure rate", False),
+}
+
+
+def study_figure(result: StudyResult, kind: str, metrics: pd.DataFrame | None = None) -> Figure:
+    """One figure of a study: ``kind`` (a key of `STUDY_FIGURES`) against sample size."""
+    metrics = result.metrics() if metrics is None else metrics
+    nominal = result.config.get("ci_prob", 0.95)
+    title, with_nominal = STUDY_FIGURES[kind]
+    return _metric_figure(
+        metrics, kind, title.format(nominal=nominal), nominal if with_nominal else None
+    )
+
+
 def study_figures(result: StudyResult) -> dict[str, bytes]:
     """PNG figures of a study, keyed by metric."""
     metrics = result.metrics()
-    nominal = result.config.get("ci_prob", 0.95)
-    specs = {
-        "rmse": ("RMSE (log-log, with the 1/\u221an line)", None),
-        "bias": ("bias", None),
-        "coverage": (f"coverage of the {nominal:.0%} interval", nominal),
-        "width": ("mean interval width", None),
-        "failure_rate": ("failure rate", None),
-    }
-    return {
-        key: figure_png(_metric_figure(metrics, key, title, nom))
-        for key, (title, nom) in specs.items()
-    }
+    return {key: figure_png(study_figure(result, key, metrics)) for key in STUDY_FIGURES}
 
 
 def conclusions(result: StudyResult) -> dict[str, list[str]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -22,7 +21,7 @@ from inference_compare.errors import ModelError, StudyInterrupted, UsageError
 from inference_compare.study.calibration import SBCResult, sbc
 from inference_compare.study.exact import exact_coverage
 from inference_compare.study.executors import chunks, run_dask, run_in_process
-from inference_compare.study.metrics import metrics as compute_metrics
+from inference_compare.study.result import StudyResult
 from inference_compare.study.store import ReplicateStore
 from inference_compare.validate import check_ci_prob, check_methods, check_positive_int
 
@@ -30,65 +29,6 @@ __all__ = ["CI_KINDS", "SBCResult", "StudyResult", "exact_coverage", "load_study
 
 #: Kinds of Bayes credible interval (as `inference_compare.compare.compare` takes them).
 CI_KINDS = ("eti", "hdi")
-
-
-@dataclass
-class StudyResult:
-    """The replicates of a study and their performance measures.
-
-    Attributes
-    ----------
-    replicates : pandas.DataFrame
-        One row per (size, replicate, method, parameter): ``truth, estimate, sd, lower, upper,
-        interval, covered, status, notes, seconds`` (see
-        `inference_compare.study.fitting.ROW_COLUMNS`).
-    config : dict
-        The study's settings (model, sizes, replicates, methods, seed, ...).
-    out : pathlib.Path or None
-        The study folder, when written to disk.
-    """
-
-    replicates: pd.DataFrame
-    config: dict = field(default_factory=dict)
-    out: Path | None = None
-
-    def metrics(
-        self, *, reference: str | None = None, null: float | dict[str, float] | None = None
-    ) -> pd.DataFrame:
-        """Compute the performance measures with MCSEs per (size, method, parameter).
-
-        Bias, RMSE, coverage, width, failure rate, and every measure of Morris, White &
-        Crowther (2019, Table 6): see `inference_compare.study.metrics.metrics` (``reference``:
-        the method of relative precision; ``null``: the theta0 of the rejection rate).
-        """
-        table = compute_metrics(self.replicates, reference=reference, null=null)
-        order = {"mle": 0, "map": 1, "bayes": 2}
-        return (
-            table.assign(_m=table["method"].map(order))
-            .sort_values(["size", "_m", "parameter"], kind="stable")
-            .drop(columns="_m")
-            .reset_index(drop=True)
-        )
-
-    def plan(self, target_mcse: float) -> pd.DataFrame:
-        """Replicates needed for a target Monte Carlo SE, and how long they would take.
-
-        This study serves as the pilot; see `inference_compare.study.metrics.plan`.
-        """
-        from inference_compare.study.metrics import plan
-
-        return plan(self.metrics(), target_mcse, ci_prob=self.config.get("ci_prob", 0.95))
-
-    def to_html(self, path: str | os.PathLike) -> Path:
-        """Write the study report (see `inference_compare.report.study_report`)."""
-        from inference_compare.report.study_report import write_study_html  # layer above
-
-        return write_study_html(self, path)
-
-    def __str__(self) -> str:
-        """Return the metrics table as text."""
-        cols = ["size", "method", "parameter", "bias", "rmse", "coverage", "width", "n"]
-        return self.metrics()[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}")
 
 
 def _model_ref(model: str | os.PathLike | ModuleType) -> tuple[ModuleType, str]:

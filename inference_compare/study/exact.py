@@ -312,7 +312,7 @@ def _other_intervals(fitter, method, containers, rngs, ci_prob) -> dict[str, Met
 
 def _profile_rows(fitter, rows: MethodRows, result, ci_prob: float) -> MethodRows:
     """Return the MLE's profile-likelihood intervals (the engine's own where it gave one)."""
-    from inference_compare.methods._laplace import _covariance
+    from inference_compare.methods._laplace import covariance
     from inference_compare.methods.profile import profile_intervals
 
     reported = np.array(rows.interval) == "profile"  # e.g. at a boundary estimate
@@ -322,7 +322,7 @@ def _profile_rows(fitter, rows: MethodRows, result, ci_prob: float) -> MethodRow
             found = profile_intervals(
                 fitter.functions,
                 result.x,
-                _covariance(result.hessian),
+                covariance(result.hessian),
                 fitter.labels,
                 ci_prob=ci_prob,
             )

@@ -199,13 +199,13 @@ class SizeFitter:
 
     def bayes_rows(self, trace: xr.DataTree | None, kind: str) -> MethodRows:
         """Return the Bayes rows of a posterior, the interval as `compare`'s table makes it."""
-        from inference_compare.compare import _bayes_rows
+        from inference_compare.result import bayes_rows
 
         if trace is None:
             nan = np.full(len(self.labels), np.nan)
             reason = self.last_error or "NUTS could not sample"
             return MethodRows(nan, nan, nan, nan, ["none"] * nan.size, "sampling_failed", reason)
-        table = _bayes_rows(trace, self.settings["ci_prob"], kind).set_index("parameter")
+        table = bayes_rows(trace, self.settings["ci_prob"], kind).set_index("parameter")
         table = table.reindex(self.labels)
         status, notes = _status(nuts_diagnostics(trace))
         rows = MethodRows(

@@ -1,0 +1,70 @@
+"""`StudyResult`: the replicates of a study and their performance measures.
+
+The bottom of the study package (the result layer of a study): it imports no report. The study
+report is `inference_compare.to_html(result, path)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from inference_compare.study.metrics import metrics as compute_metrics
+from inference_compare.study.metrics import plan as plan_replicates
+
+__all__ = ["StudyResult"]
+
+
+@dataclass
+class StudyResult:
+    """The replicates of a study and their performance measures.
+
+    Attributes
+    ----------
+    replicates : pandas.DataFrame
+        One row per (size, replicate, method, parameter): ``truth, estimate, sd, lower, upper,
+        interval, covered, status, notes, seconds`` (see
+        `inference_compare.study.fitting.ROW_COLUMNS`).
+    config : dict
+        The study's settings (model, sizes, replicates, methods, seed, ...).
+    out : pathlib.Path or None
+        The study folder, when written to disk.
+    """
+
+    replicates: pd.DataFrame
+    config: dict = field(default_factory=dict)
+    out: Path | None = None
+
+    def metrics(
+        self, *, reference: str | None = None, null: float | dict[str, float] | None = None
+    ) -> pd.DataFrame:
+        """Compute the performance measures with MCSEs per (size, method, parameter).
+
+        Bias, RMSE, coverage, width, failure rate, and every measure of Morris, White &
+        Crowther (2019, Table 6): see `inference_compare.study.metrics.metrics` (``reference``:
+        the method of relative precision; ``null``: the theta0 of the rejection rate).
+        """
+        table = compute_metrics(self.replicates, reference=reference, null=null)
+        order = {"mle": 0, "map": 1, "bayes": 2}
+        return (
+            table.assign(_m=table["method"].map(order))
+            .sort_values(["size", "_m", "parameter"], kind="stable")
+            .drop(columns="_m")
+            .reset_index(drop=True)
+        )
+
+    def plan(self, target_mcse: float) -> pd.DataFrame:
+        """Replicates needed for a target Monte Carlo SE, and how long they would take.
+
+        This study serves as the pilot; see `inference_compare.study.metrics.plan`.
+        """
+        return plan_replicates(
+            self.metrics(), target_mcse, ci_prob=self.config.get("ci_prob", 0.95)
+        )
+
+    def __str__(self) -> str:
+        """Return the metrics table as text."""
+        cols = ["size", "method", "parameter", "bias", "rmse", "coverage", "width", "n"]
+        return self.metrics()[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}")
