@@ -48,18 +48,24 @@ docs-strict: $(STAMP)
 docs-screenshots: $(STAMP)
 	$(BIN)/python docs/screenshots.py
 
-# ruff, then the site (tests/test_docs_site.py opens it in headless Chromium), then the suite.
+# The layers of DESIGN.md (import-linter contracts in pyproject.toml) and the type checker.
+CHECK_STRUCTURE := $(BIN)/lint-imports && $(BIN)/python -m mypy
+
+# ruff, the layers and types, then the site (tests/test_docs_site.py opens it in headless
+# Chromium), then the suite.
 test: $(STAMP)
 	$(BIN)/python -m ruff check inference_compare tests models benchmarks docs
+	$(CHECK_STRUCTURE)
 	$(DOCS_STRICT)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check inference_compare tests models benchmarks docs
 	$(BIN)/python -m ruff format --check inference_compare tests models benchmarks docs
+	$(CHECK_STRUCTURE)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_compare.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache docs/_build docs/api/generated
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache docs/_build docs/api/generated

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -70,7 +71,7 @@ def resolve_model(name: str) -> Path:
     return candidate
 
 
-def load_model(model: str | Path | ModuleType) -> ModuleType:
+def load_model(model: str | os.PathLike | ModuleType) -> ModuleType:
     """Load a model file by catalogue name or path, and check its protocol.
 
     Parameters

@@ -121,9 +121,9 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action) or text
 
 
-def _model_parent() -> argparse.ArgumentParser:
+def _model_parent() -> _Parser:
     """Return a parent parser: the MODEL argument and the options every fit shares."""
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = _Parser(add_help=False)
     parent.add_argument("model", metavar="MODEL", help="catalogue name or path to a model file")
     parent.add_argument(
         "--methods", default="mle,map,bayes", metavar="LIST", help="methods, comma-separated"
@@ -134,9 +134,9 @@ def _model_parent() -> argparse.ArgumentParser:
     return parent
 
 
-def _nuts_parent(draws: int, tune: int, chains: int, seed: int | None) -> argparse.ArgumentParser:
+def _nuts_parent(draws: int, tune: int, chains: int, seed: int | None) -> _Parser:
     """Return a parent parser: NUTS settings and the seed, with one command's defaults."""
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = _Parser(add_help=False)
     parent.add_argument(
         "--draws", type=_positive_int, default=draws, metavar="N", help="NUTS draws per chain"
     )
@@ -156,8 +156,8 @@ def _nuts_parent(draws: int, tune: int, chains: int, seed: int | None) -> argpar
     return parent
 
 
-def _progress_parent() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+def _progress_parent() -> _Parser:
+    parent = _Parser(add_help=False)
     parent.add_argument(
         "--no-progress", action="store_true", help="no progress display (also off when piped)"
     )
@@ -179,14 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    formatter = {"formatter_class": _HelpFormatter}
-    sub.add_parser("list", help="list the catalogue models", **formatter)
+
+    sub.add_parser("list", help="list the catalogue models", formatter_class=_HelpFormatter)
 
     run = sub.add_parser(
         "run",
         help="fit a model three ways and write the report",
         parents=[_model_parent(), _nuts_parent(1000, 1000, 4, None), _progress_parent()],
-        **formatter,
+        formatter_class=_HelpFormatter,
     )
     run.add_argument("--data", metavar="FILE", help="CSV or JSON data (default: the model's DATA)")
     run.add_argument("--out", metavar="DIR", help="output folder (default: reports/MODEL)")
@@ -226,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
         "study",
         help="sample-size x replicate sweep of the methods",
         parents=[_model_parent(), _nuts_parent(500, 500, 2, 0), _progress_parent()],
-        **formatter,
+        formatter_class=_HelpFormatter,
     )
     study.add_argument(
         "--sizes", type=_sizes, required=True, metavar="N,N,...", help="sample sizes"
@@ -262,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
         "coverage",
         help="exact coverage of every method's intervals, by enumerating the data",
         parents=[_model_parent(), _nuts_parent(2000, 1000, 2, 0)],
-        **formatter,
+        formatter_class=_HelpFormatter,
     )
     coverage.add_argument(
         "--n", type=_positive_int, required=True, help="data size passed to design (required)"
@@ -279,7 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     report = sub.add_parser(
-        "report", help="rewrite the report of a run from DIR/comparison.nc", **formatter
+        "report",
+        help="rewrite the report of a run from DIR/comparison.nc",
+        formatter_class=_HelpFormatter,
     )
     report.add_argument("dir", metavar="DIR", help="a folder written by 'run'")
     return parser

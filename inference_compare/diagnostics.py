@@ -392,7 +392,7 @@ def nuts_diagnostics(dt: xr.DataTree, *, hierarchical: bool = False) -> list[Dia
     labels_of = _flat_labels
     finite = {k: bool(np.all(np.isfinite(v))) for k, v in post.data_vars.items()}
     if not all(finite.values()):
-        bad_vars = tuple(k for k, ok in finite.items() if not ok)
+        bad_vars = tuple(str(k) for k, ok in finite.items() if not ok)
         return out + [
             Diagnostic(
                 "bayes",

@@ -25,7 +25,7 @@ from inference_compare.methods.profile import profile_at
 from inference_compare.result import Comparison
 
 if TYPE_CHECKING:
-    from inference_compare.methods._objective import ModelFunctions
+    from inference_compare.methods._objective import Functions
 
 __all__ = [
     "METHOD_COLORS",
@@ -234,7 +234,7 @@ def likelihood_curves(cmp: Comparison) -> dict[str, tuple[np.ndarray, np.ndarray
 
 
 def _curve(
-    functions: ModelFunctions, x_hat: np.ndarray, i: int, j: int, grid: np.ndarray
+    functions: Functions, x_hat: np.ndarray, i: int, j: int, grid: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray] | None:
     theta, loglik = [], []
     with np.errstate(all="ignore"):
@@ -395,11 +395,11 @@ def _draw(ax: Axes, curves: ParameterCurves, ci_prob: float, legend: bool) -> No
     top = top or 1.0
     for k, row in enumerate(curves.rows.itertuples()):
         color = METHOD_COLORS.get(row.method, "k")
-        y = -(0.07 + 0.07 * k) * top
-        ax.plot([row.lower, row.upper], [y, y], color=color, lw=3, solid_capstyle="butt")
+        level = -(0.07 + 0.07 * k) * top
+        ax.plot([row.lower, row.upper], [level, level], color=color, lw=3, solid_capstyle="butt")
         ax.plot(
             [row.estimate],
-            [y],
+            [level],
             "o",
             color=color,
             mec="white",

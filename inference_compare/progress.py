@@ -13,9 +13,13 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Self
+from typing import IO, TYPE_CHECKING, Self
 
 from inference_compare._interrupt import check_interrupt
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.status import Status
 
 __all__ = ["StepProgress", "progress_enabled", "quiet_library_logs"]
 
@@ -73,11 +77,12 @@ class StepProgress:
     ...     progress("fitting mle")
     """
 
+    _console: Console  # made on entering, when enabled
+
     def __init__(self, enabled: bool, stream: IO[str] | None = None) -> None:
         self.enabled = enabled
         self._stream = sys.stderr if stream is None else stream
-        self._console = None
-        self._status = None
+        self._status: Status | None = None
         self._step: str | None = None
         self._started = 0.0
 

@@ -317,7 +317,7 @@ def load(path: str | os.PathLike) -> Comparison:
     tree = xr.open_datatree(path, engine="h5netcdf").load()
     fits = {name: child for name, child in tree.children.items() if name != CURVES}
     curves = tree.children.get(CURVES)
-    attrs = dict(tree.attrs)
+    attrs = {str(k): v for k, v in tree.attrs.items()}
     ci_prob = float(attrs.pop("ci_prob", 0.95))
     ci_kind = str(attrs.pop("ci_kind", "eti"))
     for key, value in attrs.items():

@@ -145,7 +145,7 @@ def add_analyses(
     if "mle" in cmp.fits and {"map", "bayes"} & set(cmp.fits):
         cmp.attrs["prior_medians"] = prior_medians(cmp)
     tasks: dict[str, Any] = {}
-    if prior_sweep:
+    if prior_sweep and module is not None:  # (checked: a sweep needs the module)
         tasks["prior_sweep"] = lambda: analysis.prior_sweep(
             module, prior_scales, data, random_seed=seed
         )
@@ -154,7 +154,7 @@ def add_analyses(
     if sensitivity:
         tasks["psense"] = lambda: analysis.power_scaling_sensitivity(cmp)
         tasks["loo"] = lambda: analysis.loo(cmp)
-    if heldout:
+    if heldout and module is not None:  # (checked: held-out scores need the module)
         draws, chains = int(cmp.attrs.get("draws", 1000)), int(cmp.attrs.get("chains", 2))
         tasks["heldout"] = lambda: analysis.kfold_log_score(
             module, data, folds=heldout, draws=draws, chains=chains, random_seed=seed

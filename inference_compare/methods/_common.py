@@ -114,7 +114,7 @@ def fit_optimum(
     ci_prob: float,
     draws: int,
     random_seed: int | np.random.Generator | None,
-    functions: ModelFunctions | None,
+    functions: ModelFunctions | MarginalFunctions | None,
     callback=None,
     profile: bool = False,
     latent: str | list[str] | None = "auto",

@@ -27,7 +27,7 @@ import xarray as xr
 from pymc.backends.arviz import find_observations
 
 from inference_compare.diagnostics import Diagnostic, diagnostics_to_json, wide_intervals
-from inference_compare.methods._objective import ModelFunctions, _coordinate_labels
+from inference_compare.methods._objective import Functions, _coordinate_labels
 from inference_compare.methods._optimize import OptimizationResult
 
 __all__ = [
@@ -50,12 +50,12 @@ __all__ = [
 EDGE_PUSH = 1000.0
 
 
-def free_labels(functions: ModelFunctions) -> list[str]:
+def free_labels(functions: Functions) -> list[str]:
     """ArviZ-style labels of the free variables' elements (the first ``n_free`` values)."""
     return element_labels(functions)[: functions.n_free]
 
 
-def element_labels(functions: ModelFunctions) -> list[str]:
+def element_labels(functions: Functions) -> list[str]:
     """ArviZ-style labels of every element of ``functions.values``, in order."""
     labels: list[str] = []
     for v in functions.variables:
@@ -77,7 +77,7 @@ def covariance(h: np.ndarray) -> np.ndarray | None:
     return d[:, None] * (inv.T @ inv) * d[None, :]
 
 
-def _dataset(functions: ModelFunctions, flat: np.ndarray, lead: dict[str, list]) -> xr.Dataset:
+def _dataset(functions: Functions, flat: np.ndarray, lead: dict[str, list]) -> xr.Dataset:
     """Dataset of all variables from raveled values with leading dims ``lead``."""
     model = functions.model
     data, coords = {}, {k: v for k, v in lead.items()}
@@ -135,7 +135,7 @@ class OptimumSummary:
     samples: np.ndarray
 
 
-def needs_draws(functions: ModelFunctions) -> bool:
+def needs_draws(functions: Functions) -> bool:
     """Return True when some free variable's interval must come from Laplace draws.
 
     That is when its transform is not elementwise (simplex, ordered): see `optimum_summary`.
@@ -144,7 +144,7 @@ def needs_draws(functions: ModelFunctions) -> bool:
 
 
 def optimum_summary(
-    functions: ModelFunctions,
+    functions: Functions,
     result: OptimizationResult,
     *,
     ci_prob: float,
@@ -195,14 +195,14 @@ def interval_findings(method: str, functions, summary: OptimumSummary) -> list[D
     return wide_intervals(method, labels, summary.lower[:n], summary.upper[:n], kinds)
 
 
-def failed_summary(functions: ModelFunctions) -> OptimumSummary:
+def failed_summary(functions: Functions) -> OptimumSummary:
     """Return the summary of a failed fit: no estimate, no standard error, no interval."""
     nan = np.full(functions.variables[-1].stop, np.nan)
     return OptimumSummary(nan, nan, nan, nan, {}, None, nan[None, :])
 
 
 def optimum_to_datatree(
-    functions: ModelFunctions,
+    functions: Functions,
     result: OptimizationResult,
     summary: OptimumSummary,
     *,
@@ -289,13 +289,13 @@ def optimum_to_datatree(
     return tree
 
 
-def _boundary_columns(functions: ModelFunctions, labels: tuple[str, ...]) -> list[int]:
+def _boundary_columns(functions: Functions, labels: tuple[str, ...]) -> list[int]:
     x_labels = functions.x_labels()
     return [i for i, label in enumerate(x_labels) if label in labels]
 
 
 def boundary_summary(
-    functions: ModelFunctions,
+    functions: Functions,
     result: OptimizationResult,
     boundary: tuple[str, ...],
     *,

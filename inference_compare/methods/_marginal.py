@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pymc as pm
@@ -350,15 +350,16 @@ def _compile(model: pm.Model, latent: list[str]) -> MarginalFunctions:
         )
 
     flat = pt.concatenate([pt.as_tensor(o, dtype="float64").ravel() for o in outputs])
-    g_v = pytensor.grad(joint, v)
+    # one cost, one wrt: a variable (pytensor's signature also allows lists, and None)
+    g_v = cast(pt.TensorVariable, pytensor.grad(joint, v))
     h_vv = pytensor.gradient.jacobian(g_v, v, vectorize=True)
     cov = pt.matrix("cov")
     trace = -(cov * h_vv).sum()  # its gradient is tr(M d(-H_vv)/dz): the log-det's gradient
-    ignore = {"disconnected_inputs": "ignore"}
-    g_x = pytensor.grad(joint, x, **ignore)
-    s_x, s_v = pytensor.grad(trace, [x, v], **ignore)
-    g_lp = pytensor.grad(logprior, x, **ignore)
-    compile_kwargs = {"on_unused_input": "ignore"}
+    ignore: dict[str, Any] = {"disconnected_inputs": "ignore"}
+    g_x = cast(pt.TensorVariable, pytensor.grad(joint, x, **ignore))
+    s_x, s_v = cast(list[pt.TensorVariable], pytensor.grad(trace, [x, v], **ignore))
+    g_lp = cast(pt.TensorVariable, pytensor.grad(logprior, x, **ignore))
+    compile_kwargs: dict[str, Any] = {"on_unused_input": "ignore"}
     inner = pytensor.function([x, v], [joint, g_v, h_vv], **compile_kwargs)
     outer = pytensor.function(
         [x, v, cov],

@@ -15,7 +15,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 from itertools import product
-from typing import Any
+from typing import Any, Protocol, cast
 
 import numpy as np
 import pymc as pm
@@ -29,7 +29,9 @@ from inference_compare.priors import check_model, likelihood_terms, prior_terms
 from inference_compare.support import check_start
 
 __all__ = [
+    "Functions",
     "ModelFunctions",
+    "Objective",
     "VariableInfo",
     "XIndex",
     "data_size",
@@ -69,6 +71,17 @@ class XIndex:
     Needs ``model``, ``variables``, ``x0``, ``x_names``, ``values`` and ``_point_map_info``.
     """
 
+    model: pm.Model
+    variables: list[VariableInfo]
+    x0: np.ndarray
+    x_names: list[str]
+    _point_map_info: Any
+    _elementwise: dict[str, bool] | None = None
+
+    def values(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every variable's value and its Jacobian at ``x`` (defined by each subclass)."""
+        raise NotImplementedError
+
     def x_slice(self, name: str) -> slice:
         """Return the columns of ``x`` that belong to free variable ``name``."""
         value_name = self.model.rvs_to_values[self.model[name]].name
@@ -86,7 +99,7 @@ class XIndex:
         (None, log, logodds, interval: its Jacobian block is square and diagonal; a simplex or
         an ordered vector's is not.) Judged once, at the start point, where it is finite.
         """
-        if getattr(self, "_elementwise", None) is None:
+        if self._elementwise is None:
             _, jac = self.values(self.x0)
             flags = {}
             for v in (v for v in self.variables if v.free):
@@ -110,6 +123,57 @@ class XIndex:
             for k, i in enumerate(range(cols.start, cols.stop)):
                 out[i] = labels[k] if labels else v.name
         return out
+
+
+class Objective(Protocol):
+    """What the optimiser reads: the log-likelihood and log-prior parts at ``x``, from ``x0``.
+
+    `ModelFunctions`, `inference_compare.methods._marginal.MarginalFunctions`, and views of them
+    that hold some coordinates fixed, all have it.
+    """
+
+    x0: np.ndarray
+
+    def terms(self, x: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
+        """Log-likelihood, log-prior and their gradients."""
+        ...
+
+    def hessians(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the Hessians of the log-likelihood and of the log-prior."""
+        ...
+
+
+class Functions(Objective, Protocol):
+    """What the summaries of an optimum read, besides the `Objective`: the variables' values."""
+
+    model: pm.Model
+    variables: list[VariableInfo]
+    x_names: list[str]
+
+    @property
+    def n_free(self) -> int:
+        """Number of free-variable elements."""
+        ...
+
+    def values(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every variable's value and its Jacobian at ``x``."""
+        ...
+
+    def values_only(self, x: np.ndarray) -> np.ndarray:
+        """Every variable's value at ``x``."""
+        ...
+
+    def elementwise(self, name: str) -> bool:
+        """Whether free variable ``name``'s transform maps each element on its own."""
+        ...
+
+    def x_slice(self, name: str) -> slice:
+        """Return the columns of ``x`` of free variable ``name``."""
+        ...
+
+    def x_labels(self) -> list[str]:
+        """Label of each column of ``x``."""
+        ...
 
 
 @dataclass(eq=False)
@@ -299,8 +363,9 @@ def _compile(model: pm.Model) -> ModelFunctions:
     point_map_info = point_map_info.point_map_info
 
     # a part may not depend on x at all (all priors pm.Flat: a constant log-prior)
-    grad_ll = pytensor.grad(loglik, x, disconnected_inputs="ignore")
-    grad_lp = pytensor.grad(logprior, x, disconnected_inputs="ignore")
+    # one cost, one wrt: a variable (pytensor's signature also allows lists, and None)
+    grad_ll = cast(pt.TensorVariable, pytensor.grad(loglik, x, disconnected_inputs="ignore"))
+    grad_lp = cast(pt.TensorVariable, pytensor.grad(logprior, x, disconnected_inputs="ignore"))
     hess_ll = pytensor.gradient.jacobian(grad_ll, x, vectorize=True, disconnected_inputs="ignore")
     hess_lp = pytensor.gradient.jacobian(grad_lp, x, vectorize=True, disconnected_inputs="ignore")
     flat = pt.concatenate([pt.as_tensor(o, dtype="float64").ravel() for o in outputs])
@@ -309,7 +374,7 @@ def _compile(model: pm.Model) -> ModelFunctions:
     # One function for everything: graph rewriting dominates the compile time, and rewriting
     # the shared graph once costs less than compiling the parts apart (1.9 s against 2.6 s for
     # the linear regression); a trust-region Newton step needs them all at each iterate anyway.
-    compile_kwargs = {"on_unused_input": "ignore"}
+    compile_kwargs: dict[str, Any] = {"on_unused_input": "ignore"}
     everything = pytensor.function(
         [x],
         [loglik, logprior, grad_ll, grad_lp, hess_ll, hess_lp, flat, jac, *outputs],

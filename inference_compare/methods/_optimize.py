@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import scipy.optimize
 
-from inference_compare.methods._objective import ModelFunctions
+from inference_compare.methods._objective import Objective
 
 __all__ = ["OptimizationResult", "maximize"]
 
@@ -87,7 +87,7 @@ class _Objective:
     finite point evaluated, what an attempt that aborts falls back to instead of its start.
     """
 
-    def __init__(self, functions: ModelFunctions, include_prior: bool) -> None:
+    def __init__(self, functions: Objective, include_prior: bool) -> None:
         self.functions = functions
         self.include_prior = include_prior
         self.best_x: np.ndarray | None = None
@@ -240,7 +240,7 @@ def _reset(best: OptimizationResult, x0: np.ndarray) -> np.ndarray:
 
 
 def maximize(
-    functions: ModelFunctions,
+    functions: Objective,
     *,
     include_prior: bool,
     x0: np.ndarray | None = None,
@@ -257,7 +257,7 @@ def maximize(
 
     Parameters
     ----------
-    functions : ModelFunctions
+    functions : Objective
         The model's compiled log-density parts.
     include_prior : bool
         False: maximise the log-likelihood over the prior's support (the MLE). True: maximise

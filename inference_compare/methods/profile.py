@@ -21,7 +21,7 @@ import scipy.optimize
 import scipy.stats
 from pymc.logprob.utils import ParameterValueError
 
-from inference_compare.methods._objective import ModelFunctions
+from inference_compare.methods._objective import Functions
 
 __all__ = ["ProfileInterval", "profile_at", "profile_intervals"]
 
@@ -54,7 +54,7 @@ class ProfileInterval:
 
 
 def _loglik(
-    functions: ModelFunctions, x: np.ndarray, include_prior: bool = False
+    functions: Functions, x: np.ndarray, include_prior: bool = False
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Objective, gradient and Hessian: log-likelihood, or log-posterior with the prior."""
     ll, lp, g, g_prior = functions.terms(x)
@@ -67,7 +67,7 @@ def _loglik(
 
 
 def profile_at(
-    functions: ModelFunctions, x: np.ndarray, i: int, t: float, *, include_prior: bool = False
+    functions: Functions, x: np.ndarray, i: int, t: float, *, include_prior: bool = False
 ) -> tuple[float, np.ndarray]:
     """Maximise the log-likelihood over every coordinate but ``i`` (held at ``t``).
 
@@ -107,7 +107,7 @@ def profile_at(
 
 
 def profile_intervals(
-    functions: ModelFunctions,
+    functions: Functions,
     x_hat: np.ndarray,
     cov_x: np.ndarray | None,
     labels: list[str],

@@ -262,7 +262,8 @@ def report_context(
     table, notes = _table(cmp)
     labels = [row["label"] for row in table]
     model_view = describe_model(cmp.model) if cmp.model is not None else {}
-    versions = attrs.get("versions") if isinstance(attrs.get("versions"), dict) else {}
+    versions = attrs.get("versions")
+    versions = versions if isinstance(versions, dict) else {}
     bayes_attrs = cmp.fits["bayes"].attrs if "bayes" in cmp.fits else {}
     title = str(attrs.get("title") or attrs.get("model") or "model")
     density_pngs = density_pngs or {}
@@ -296,7 +297,7 @@ def report_context(
         "data_summary": [
             {k: (fmt(v) if isinstance(v, float) else v) for k, v in row.items()}
             | {k: "\u2013" for k in ("mean", "sd", "min", "max", "distinct") if k not in row}
-            for row in attrs.get("data_summary") or []
+            for row in (attrs.get("data_summary") or [])
         ],
         "command": str(attrs.get("command", "")),
         "seed": attrs.get("random_seed", ""),

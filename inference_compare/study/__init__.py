@@ -116,7 +116,12 @@ def study(
         raise UsageError(f"truth must be 'fixed' or 'prior', got {truth!r}")
     if ci_kind not in CI_KINDS:
         raise UsageError(f"ci_kind must be one of {CI_KINDS}, got {ci_kind!r}")
-    settings = {"ci_prob": ci_prob, "draws": draws, "tune": tune, "chains": chains}
+    settings: dict[str, float | int | str] = {
+        "ci_prob": ci_prob,
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+    }
     if ci_kind != "eti":  # absent means "eti": studies written before ci_kind still resume
         settings["ci_kind"] = ci_kind
     config = {

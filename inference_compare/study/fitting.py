@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -132,7 +133,7 @@ class SizeFitter:
         self.free_names = [v.name for v in free]
         # simplex or ordered variables take their intervals from Laplace draws
         self.laplace_draws = LAPLACE_DRAWS if needs_draws(self.functions) else 0
-        self.sampler = None
+        self.sampler: Any = None  # nutpie's compiled model, made on the first NUTS fit
         self.last_error = ""  # why the last NUTS run could not sample
         if "bayes" in methods:
             import nutpie
@@ -208,8 +209,14 @@ class SizeFitter:
         table = bayes_rows(trace, self.settings["ci_prob"], kind).set_index("parameter")
         table = table.reindex(self.labels)
         status, notes = _status(nuts_diagnostics(trace))
+        estimate, sd, lower, upper = (
+            table[c].to_numpy(float) for c in ("estimate", "sd", "lower", "upper")
+        )
         rows = MethodRows(
-            *(table[c].to_numpy(float) for c in ("estimate", "sd", "lower", "upper")),
+            estimate,
+            sd,
+            lower,
+            upper,
             [kind] * len(self.labels),
             status,
             notes,

@@ -259,7 +259,7 @@ def replicates_needed(
         raise ValueError(f"target_mcse must be > 0, got {target_mcse!r}")
     if (coverage is None) == (sd is None):
         raise ValueError("give one of coverage or sd")
-    variance = coverage * (1 - coverage) if coverage is not None else sd**2
+    variance = coverage * (1 - coverage) if coverage is not None else float(sd or 0) ** 2
     return int(np.ceil(variance / target_mcse**2 - 1e-9))
 
 

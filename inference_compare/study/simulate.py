@@ -54,7 +54,7 @@ def observed_containers(model: pm.Model) -> dict[str, str]:
                 "pass the data as a pm.Data container (observed=pm.Data(...)) so that "
                 "replicates can swap it without recompiling"
             )
-        out[rv.name] = value.name
+        out[rv.name] = str(value.name)
     return out
 
 
