@@ -16,8 +16,10 @@ from inference_compare.methods._laplace import observed_data
 from inference_compare.methods._marginal import fitting_functions
 from inference_compare.methods._objective import LARGE_DATA, data_size
 from inference_compare.priors import check_model
+from inference_compare.registry import METHODS
 from inference_compare.result import Comparison, load
 from inference_compare.rewrites import gaussian_sufficient_statistics
+from inference_compare.seeds import fresh_seed, spawn
 from inference_compare.validate import check_ci_prob, check_methods
 
 __all__ = ["Comparison", "compare", "load"]
@@ -49,18 +51,6 @@ def _versions() -> dict[str, str]:
     except ImportError:  # pragma: no cover - optional sampler
         pass
     return out
-
-
-def _spawn_seeds(random_seed: int | None) -> tuple[int, dict[str, np.random.Generator]]:
-    """One generator per method, fixed by the comparison's seed whatever methods run."""
-    if random_seed is None:  # a fresh seed, small enough to save and to type back in
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    else:
-        seed = int(random_seed)
-    children = np.random.SeedSequence(seed).spawn(3)
-    return seed, {
-        m: np.random.default_rng(s) for m, s in zip(("mle", "map", "bayes"), children, strict=True)
-    }
 
 
 def compare(
@@ -134,7 +124,8 @@ def compare(
     check_ci_prob(ci_prob)
     if ci_kind not in ("eti", "hdi"):
         raise ValueError(f"ci_kind must be 'eti' or 'hdi', got {ci_kind!r}")
-    seed, rngs = _spawn_seeds(random_seed)
+    seed = fresh_seed() if random_seed is None else int(random_seed)
+    rngs = spawn(seed, METHODS)  # one stream per method, whatever methods run
     step = on_step or (lambda _msg: None)
     fits: dict[str, xr.DataTree] = {}
     fit_model, rewrite = _fitting_model(model, sufficient_statistics)

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from inference_compare.errors import InferenceCompareError
 from inference_compare.methods.profile import profile_at
+from inference_compare.registry import METHOD_COLORS, METHOD_NAMES
 from inference_compare.result import Comparison
 
 if TYPE_CHECKING:
@@ -40,10 +41,6 @@ __all__ = [
     "shrinkage",
 ]
 
-#: One colour per method, shared by every figure.
-METHOD_COLORS: dict[str, str] = {"mle": "#1f77b4", "map": "#ff7f0e", "bayes": "#2ca02c"}
-#: Display names of the methods.
-METHOD_NAMES: dict[str, str] = {"mle": "MLE", "map": "MAP", "bayes": "Bayes (NUTS)"}
 PRIOR_COLOR = "#7f7f7f"
 LIKELIHOOD_COLOR = "#9467bd"
 #: Draws from the prior for its density.

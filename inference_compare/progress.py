@@ -1,9 +1,9 @@
-"""Progress on a terminal: a rich spinner per step of a comparison, quiet elsewhere.
+"""Progress on a terminal: a spinner per step, a bar over a study's replicates; else quiet.
 
 `StepProgress` is handed to `compare` as its ``on_step`` callback. Each step ("compiling",
 "fitting mle", "mle: trust-exact ...") replaces the spinner's text and, when it finishes, leaves
 one line with its duration. While NUTS runs, the spinner stops so that the sampler's own progress
-bar has the terminal to itself.
+bar has the terminal to itself. `CountProgress` is a bar over the replicates of a study.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Self
 
@@ -19,9 +19,10 @@ from inference_compare._interrupt import check_interrupt
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress
     from rich.status import Status
 
-__all__ = ["StepProgress", "progress_enabled", "quiet_library_logs"]
+__all__ = ["CountProgress", "StepProgress", "progress_enabled", "quiet_library_logs"]
 
 #: Loggers whose INFO lines ("Sampling: [p]", "NUTS[nutpie]: [p]") are progress, not results.
 LIBRARY_LOGGERS: tuple[str, ...] = ("pymc", "pytensor", "nutpie")
@@ -132,3 +133,47 @@ class StepProgress:
             elif self._status is not None:
                 self._status.stop()
                 self._status = None
+
+
+class CountProgress:
+    """A rich progress bar over ``total`` items (silent when disabled or not on a terminal).
+
+    Entering it returns the function to call as each item finishes.
+
+    Parameters
+    ----------
+    enabled : bool
+        False for ``progressbar=False``.
+    total : int
+        Items to do; with none, nothing shows.
+    label : str, default "items"
+        What the bar counts (e.g. ``"replicates"``).
+    stream : file-like, optional
+        Where to draw (default ``sys.stderr``).
+    """
+
+    _bar: Progress  # made on entering, when enabled
+
+    def __init__(
+        self, enabled: bool, total: int, *, label: str = "items", stream: IO[str] | None = None
+    ) -> None:
+        self._stream = sys.stderr if stream is None else stream
+        self.enabled = total > 0 and progress_enabled(enabled, self._stream)
+        self.total, self.label = total, label
+
+    def __enter__(self) -> Callable[[], None]:
+        """Start the bar; return the function that advances it by one."""
+        if not self.enabled:
+            return lambda: None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self._bar = Progress(transient=True, console=Console(file=self._stream))
+        self._bar.start()
+        task = self._bar.add_task(self.label, total=self.total)
+        return lambda: self._bar.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop the bar."""
+        if self.enabled:
+            self._bar.stop()

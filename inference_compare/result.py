@@ -21,7 +21,8 @@ import xarray as xr
 
 from inference_compare._io import atomic_path
 from inference_compare.diagnostics import Diagnostic, diagnostics_from_json
-from inference_compare.validate import METHODS, check_methods
+from inference_compare.registry import METHODS
+from inference_compare.validate import check_methods
 
 if TYPE_CHECKING:
     import pymc as pm

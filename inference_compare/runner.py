@@ -27,6 +27,7 @@ from inference_compare.errors import DataError, InferenceCompareError, UsageErro
 from inference_compare.progress import StepProgress, progress_enabled, quiet_library_logs
 from inference_compare.report import RunOutputs, write_run_outputs
 from inference_compare.result import Comparison, load
+from inference_compare.seeds import fresh_seed
 from inference_compare.study import load_study
 from inference_compare.study.result import StudyResult
 from inference_compare.support import check_whole_numbers
@@ -349,7 +350,7 @@ def run_model(
     if heldout == 1 or heldout < 0:
         raise UsageError(f"--heldout needs K >= 2 folds, got {heldout}")
     if random_seed is None:  # a 32-bit seed, recorded in the report and easy to pass to --seed
-        random_seed = int(np.random.SeedSequence().generate_state(1)[0])
+        random_seed = fresh_seed()
     module = load_model(str(model))
     if prior_sweep and not takes_prior_scale(module):
         raise UsageError(_no_prior_scale(module))

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from inference_compare.errors import UsageError
+from inference_compare.registry import METHODS
 
 __all__ = ["METHODS", "check_ci_prob", "check_methods", "check_positive_int"]
-
-#: The fitting methods, in the order tables and reports show them.
-METHODS: tuple[str, ...] = ("mle", "map", "bayes")
 
 
 def check_ci_prob(ci_prob: float) -> float:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from inference_compare.methods.bayes import fit_bayes
-from inference_compare.methods.map import fit_map
-from inference_compare.methods.mle import fit_mle
+from inference_compare.methods.optimum import fit_map, fit_mle
 
 __all__ = ["FITTERS", "fit_bayes", "fit_map", "fit_mle"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,16 +28,10 @@ from inference_compare.methods._marginal_fit import fit_marginal
 from inference_compare.methods._objective import ModelFunctions
 from inference_compare.methods._optimize import OptimizationResult, maximize
 from inference_compare.methods._profile_tree import add_profile
+from inference_compare.seeds import make_rng
 from inference_compare.validate import check_ci_prob, check_positive_int
 
 __all__ = ["Optimum", "add_profile", "fit_optimum", "make_rng", "solve"]
-
-
-def make_rng(random_seed: int | np.random.Generator | None) -> np.random.Generator:
-    """Return a Generator from a seed, a Generator (used as is) or None (fresh entropy)."""
-    if isinstance(random_seed, np.random.Generator):
-        return random_seed
-    return np.random.default_rng(random_seed)
 
 
 @dataclass(slots=True)
@@ -111,11 +106,11 @@ def fit_optimum(
     model: pm.Model,
     *,
     method: str,
-    ci_prob: float,
-    draws: int,
-    random_seed: int | np.random.Generator | None,
-    functions: ModelFunctions | MarginalFunctions | None,
-    callback=None,
+    ci_prob: float = 0.95,
+    draws: int = 1000,
+    random_seed: int | np.random.Generator | None = None,
+    functions: ModelFunctions | MarginalFunctions | None = None,
+    callback: Callable[[str], None] | None = None,
     profile: bool = False,
     latent: str | list[str] | None = "auto",
 ) -> xr.DataTree:

@@ -14,9 +14,9 @@ from threadpoolctl import threadpool_limits
 from inference_compare._interrupt import interrupt_noticed
 from inference_compare.diagnostics import diagnostics_to_json, failure_reason, nuts_diagnostics
 from inference_compare.errors import FitFailedError, UsageError
-from inference_compare.methods._common import make_rng
 from inference_compare.methods._objective import start_is_finite
 from inference_compare.priors import check_model, hierarchical_variables
+from inference_compare.seeds import make_rng
 from inference_compare.support import check_start
 from inference_compare.validate import check_ci_prob, check_positive_int
 

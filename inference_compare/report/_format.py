@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["fmt", "fmt_fixed", "interval_names", "method_names", "safe_name"]
+__all__ = ["fmt", "fmt_fixed", "interval_names", "safe_name"]
 
-method_names: dict[str, str] = {"mle": "MLE", "map": "MAP", "bayes": "Bayes (NUTS)"}
 
 #: Plain-words names of the kinds of interval in `Comparison.table`'s ``interval`` column.
 interval_names: dict[str, str] = {

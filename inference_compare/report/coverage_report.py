@@ -11,16 +11,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from inference_compare._io import atomic_write
 from inference_compare.errors import UsageError
+from inference_compare.registry import METHOD_COLORS
 from inference_compare.report._format import panel_grid
+from inference_compare.report._templates import ENV
 from inference_compare.report.html import _image, figure_png
-from inference_compare.report.study_report import COLORS
 
 __all__ = [
     "OSCILLATION",
@@ -68,7 +68,7 @@ def _curve_figure(table: pd.DataFrame, column: str, title: str, nominal=None) ->
             ax.plot(
                 part["truth"],
                 part[column],
-                color=COLORS.get(method),
+                color=METHOD_COLORS.get(method),
                 ls=STYLES.get(kind, "-."),
                 lw=1.2,
                 label=f"{method} {kind}",
@@ -150,18 +150,11 @@ def _context(table: pd.DataFrame, intervals: pd.DataFrame | None) -> dict[str, A
     }
 
 
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("inference_compare.report", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
-
-
 def write_coverage_html(
     table: pd.DataFrame, path: str | os.PathLike, intervals: pd.DataFrame | None = None
 ) -> Path:
     """Write the self-contained exact-coverage report to ``path`` atomically."""
-    html = _ENV.get_template("coverage.html.j2").render(**_context(table, intervals))
+    html = ENV.get_template("coverage.html.j2").render(**_context(table, intervals))
     return atomic_write(path, html)
 
 

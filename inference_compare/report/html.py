@@ -12,17 +12,17 @@ import platform
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from matplotlib.figure import Figure
 
 from inference_compare._io import atomic_write
+from inference_compare.registry import METHOD_NAMES
 from inference_compare.report._analyses import analysis_context
 from inference_compare.report._format import (
     fmt,
     fmt_fixed,
     interval_names,
-    method_names,
 )
+from inference_compare.report._templates import ENV
 from inference_compare.result import Comparison
 
 __all__ = [
@@ -78,14 +78,6 @@ _CHECKS: dict[str, str] = {
     "map": "the MAP exists and the optimiser converged",
     "bayes": "NUTS had no divergences, R-hat \u2264 1.01 and enough effective draws",
 }
-
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("inference_compare.report", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def figure_png(fig: Figure, dpi: int = 110, *, close: bool = False) -> bytes:
@@ -218,7 +210,7 @@ def _diagnostics(cmp: Comparison) -> list[dict[str, Any]]:
     return [
         {
             "severity": d.severity,
-            "method_name": method_names.get(d.method, d.method),
+            "method_name": METHOD_NAMES.get(d.method, d.method),
             "code": d.code,
             "parameters": ", ".join(d.parameters),
             "meaning": DIAGNOSTIC_MEANINGS.get(d.code, ""),
@@ -276,7 +268,7 @@ def report_context(
         "latent_note": latent_note(attrs),
         "model_name": str(attrs.get("model", "model")),
         "created": str(attrs.get("created", "")),
-        "methods": [{"key": m, "name": method_names.get(m, m)} for m in cmp.methods],
+        "methods": [{"key": m, "name": METHOD_NAMES.get(m, m)} for m in cmp.methods],
         "has_bayes": "bayes" in cmp.fits,
         "has_model": cmp.model is not None,
         "ci_percent": f"{cmp.ci_prob:.0%}",
@@ -355,7 +347,7 @@ def render_prior_sweep(cmp: Comparison) -> bytes | None:
 
 def render_html(context: dict[str, Any]) -> str:
     """Render the report template with ``context`` (see `report_context`)."""
-    return _ENV.get_template("report.html.j2").render(**context)
+    return ENV.get_template("report.html.j2").render(**context)
 
 
 def write_html(cmp: Comparison, path: str | os.PathLike, **kwargs: Any) -> Path:

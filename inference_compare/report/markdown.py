@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 from inference_compare._io import atomic_write
+from inference_compare.registry import METHOD_NAMES
 from inference_compare.report._analyses import analysis_context
-from inference_compare.report._format import fmt, fmt_fixed, method_names
+from inference_compare.report._format import fmt, fmt_fixed
 from inference_compare.result import Comparison
 
 __all__ = ["render_markdown", "write_markdown"]
@@ -39,7 +40,7 @@ def render_markdown(cmp: Comparison, *, command: str | None = None) -> str:
         f"Model `{_cell(str(attrs.get('model', 'model')))}`, {cmp.ci_prob:.0%} intervals, "
         f"seed {attrs.get('random_seed', '?')}, {attrs.get('created', '')}.",
         "",
-        "| parameter | " + " | ".join(method_names.get(m, m) for m in methods) + " |",
+        "| parameter | " + " | ".join(METHOD_NAMES.get(m, m) for m in methods) + " |",
         "|---|" + "---|" * len(methods),
     ]
     table = cmp.table()

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
+from inference_compare.registry import METHOD_COLORS
 from inference_compare.report._format import panel_grid
-from inference_compare.report.study_report import COLORS
 from inference_compare.study.calibration import SBCResult
 
 __all__ = ["sbc_figure"]
@@ -28,7 +28,7 @@ def sbc_figure(result: SBCResult) -> Figure:
         ax.fill_between(
             x, band["lower"] - x, band["upper"] - x, step="post", color="0.85", label="95% band"
         )
-        ax.step(x, band["ecdf"] - x, where="post", color=COLORS.get(row.method), lw=1.2)
+        ax.step(x, band["ecdf"] - x, where="post", color=METHOD_COLORS.get(row.method), lw=1.2)
         ax.axhline(0, color="k", lw=0.6)
         status = "calibrated" if row.calibrated else "not calibrated"
         ax.set_title(f"{row.method} {row.parameter}: {status}", fontsize=9)

@@ -14,13 +14,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from inference_compare._io import atomic_write
+from inference_compare.registry import METHOD_COLORS, METHODS
 from inference_compare.report._format import panel_grid
+from inference_compare.report._templates import ENV
 from inference_compare.report.html import _image, figure_png
 from inference_compare.study.result import StudyResult
 
@@ -34,7 +35,6 @@ __all__ = [
     "zip_figure",
 ]
 
-COLORS = {"mle": "#1f77b4", "map": "#ff7f0e", "bayes": "#2ca02c"}
 #: A coverage this many MCSEs from nominal is called out in the conclusions.
 COVERAGE_SIGMAS = 2.0
 #: A bias this many MCSEs from zero is called out in the conclusions.
@@ -43,12 +43,6 @@ BIAS_SIGMAS = 3.0
 ZIP_SIZES = 3
 #: Zip-plot colours: intervals that cover the truth, and those that miss it.
 ZIP_COLORS = ("#7b3294", "#e66101")
-
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("inference_compare.report", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
 
 
 def _metric_figure(metrics: pd.DataFrame, column: str, title: str, nominal=None) -> Figure:
@@ -64,7 +58,7 @@ def _metric_figure(metrics: pd.DataFrame, column: str, title: str, nominal=None)
                 yerr=None if err is None else 2 * err,
                 marker="o",
                 capsize=3,
-                color=COLORS.get(method),
+                color=METHOD_COLORS.get(method),
                 label=method,
             )
         if column == "rmse":
@@ -207,7 +201,7 @@ def zip_figure(result: StudyResult, parameter: str) -> Figure:
     """
     table = result.replicates[result.replicates["parameter"] == parameter]
     sizes = sorted(table["size"].unique())[:ZIP_SIZES]
-    methods = [m for m in COLORS if m in set(table["method"])]
+    methods = [m for m in METHODS if m in set(table["method"])]
     fig = Figure(figsize=(3.4 * len(methods), 3.0 * len(sizes)), layout="constrained")
     axes = fig.subplots(len(sizes), len(methods), squeeze=False)
     for (i, size), (j, method) in itertools.product(enumerate(sizes), enumerate(methods)):
@@ -275,5 +269,5 @@ def study_context(result: StudyResult) -> dict[str, Any]:
 
 def write_study_html(result: StudyResult, path: str | os.PathLike) -> Path:
     """Write the self-contained study report to ``path`` atomically."""
-    html = _ENV.get_template("study.html.j2").render(**study_context(result))
+    html = ENV.get_template("study.html.j2").render(**study_context(result))
     return atomic_write(path, html)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from inference_compare.catalog import load_model
 from inference_compare.errors import ModelError, StudyInterrupted, UsageError
+from inference_compare.progress import CountProgress
 from inference_compare.study.calibration import SBCResult, sbc
 from inference_compare.study.exact import exact_coverage
 from inference_compare.study.executors import chunks, run_dask, run_in_process
@@ -160,7 +161,7 @@ def study(
 
 def _run(todo, work, store, progressbar, on_replicate, workers, scheduler, total) -> None:
     """Fit the replicates still to do, storing each as soon as it is finished."""
-    with _progress(progressbar, total) as advance:
+    with CountProgress(progressbar, total, label="replicates") as advance:
 
         def on_done(frame: pd.DataFrame) -> None:
             store.add(frame)
@@ -201,27 +202,3 @@ def load_study(path: str | os.PathLike) -> StudyResult:
     store = ReplicateStore(path, config, resume=True)
     table = store.table(sizes=set(config["sizes"]), replicates=config["replicates"])
     return StudyResult(replicates=table, config=config, out=store.out)
-
-
-class _progress:
-    """A rich progress bar over replicates (silent when disabled or not on a terminal)."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        import sys
-
-        self.enabled = enabled and total > 0 and sys.stderr.isatty()
-        self.total = total
-
-    def __enter__(self) -> Callable[[], None]:
-        if not self.enabled:
-            return lambda: None
-        from rich.progress import Progress
-
-        self._bar = Progress(transient=True)
-        self._bar.start()
-        task = self._bar.add_task("replicates", total=self.total)
-        return lambda: self._bar.advance(task)
-
-    def __exit__(self, *exc) -> None:
-        if self.enabled:
-            self._bar.stop()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from inference_compare.registry import method_rank
 from inference_compare.study.metrics import metrics as compute_metrics
 from inference_compare.study.metrics import plan as plan_replicates
 
@@ -47,7 +48,7 @@ class StudyResult:
         the method of relative precision; ``null``: the theta0 of the rejection rate).
         """
         table = compute_metrics(self.replicates, reference=reference, null=null)
-        order = {"mle": 0, "map": 1, "bayes": 2}
+        order = method_rank()
         return (
             table.assign(_m=table["method"].map(order))
             .sort_values(["size", "_m", "parameter"], kind="stable")

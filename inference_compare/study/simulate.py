@@ -18,6 +18,7 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.traversal import graph_inputs
 
 from inference_compare.errors import ModelError
+from inference_compare.seeds import spawn
 
 __all__ = ["Simulator", "data_containers", "replicate_seeds"]
 
@@ -31,8 +32,7 @@ def replicate_seeds(seed: int, size: int, replicate: int) -> dict[str, np.random
     Any replicate can therefore be re-run on its own and give the same numbers, in any order
     and on any worker.
     """
-    children = np.random.SeedSequence([seed, size, replicate]).spawn(len(STREAMS))
-    return {name: np.random.default_rng(c) for name, c in zip(STREAMS, children, strict=True)}
+    return spawn([seed, size, replicate], STREAMS)
 
 
 def data_containers(model: pm.Model) -> dict[str, np.ndarray]:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from inference_compare._io import atomic_write
 from inference_compare.errors import UsageError
+from inference_compare.registry import method_rank
 
 __all__ = ["ReplicateStore"]
 
@@ -101,7 +102,7 @@ class ReplicateStore:
         if not frames:
             return pd.DataFrame()
         table = pd.concat(frames, ignore_index=True)
-        order = {"mle": 0, "map": 1, "bayes": 2}
+        order = method_rank()
         key = table["method"].map(order)
         return (
             table.assign(_m=key)
