@@ -21,6 +21,7 @@ from typing import NoReturn
 
 from inference_compare._interrupt import swallowed_interrupts
 from inference_compare.errors import InferenceCompareError, StudyInterrupted, UsageError
+from inference_compare.settings import COMPARE_NUTS, EXACT_NUTS, STUDY_NUTS, NUTSDefaults
 
 __all__ = ["main"]
 
@@ -134,17 +135,17 @@ def _model_parent() -> _Parser:
     return parent
 
 
-def _nuts_parent(draws: int, tune: int, chains: int, seed: int | None) -> _Parser:
+def _nuts_parent(nuts: NUTSDefaults, seed: int | None) -> _Parser:
     """Return a parent parser: NUTS settings and the seed, with one command's defaults."""
     parent = _Parser(add_help=False)
     parent.add_argument(
-        "--draws", type=_positive_int, default=draws, metavar="N", help="NUTS draws per chain"
+        "--draws", type=_positive_int, default=nuts.draws, metavar="N", help="NUTS draws per chain"
     )
     parent.add_argument(
-        "--tune", type=_positive_int, default=tune, metavar="N", help="NUTS tuning steps"
+        "--tune", type=_positive_int, default=nuts.tune, metavar="N", help="NUTS tuning steps"
     )
     parent.add_argument(
-        "--chains", type=_positive_int, default=chains, metavar="N", help="NUTS chains"
+        "--chains", type=_positive_int, default=nuts.chains, metavar="N", help="NUTS chains"
     )
     parent.add_argument(
         "--seed",
@@ -185,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run",
         help="fit a model three ways and write the report",
-        parents=[_model_parent(), _nuts_parent(1000, 1000, 4, None), _progress_parent()],
+        parents=[_model_parent(), _nuts_parent(COMPARE_NUTS, None), _progress_parent()],
         formatter_class=_HelpFormatter,
     )
     run.add_argument("--data", metavar="FILE", help="CSV or JSON data (default: the model's DATA)")
@@ -225,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     study = sub.add_parser(
         "study",
         help="sample-size x replicate sweep of the methods",
-        parents=[_model_parent(), _nuts_parent(500, 500, 2, 0), _progress_parent()],
+        parents=[_model_parent(), _nuts_parent(STUDY_NUTS, 0), _progress_parent()],
         formatter_class=_HelpFormatter,
     )
     study.add_argument(
@@ -261,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     coverage = sub.add_parser(
         "coverage",
         help="exact coverage of every method's intervals, by enumerating the data",
-        parents=[_model_parent(), _nuts_parent(2000, 1000, 2, 0)],
+        parents=[_model_parent(), _nuts_parent(EXACT_NUTS, 0)],
         formatter_class=_HelpFormatter,
     )
     coverage.add_argument(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,14 +16,16 @@ from inference_compare.methods import fit_bayes, fit_map, fit_mle
 from inference_compare.methods._laplace import observed_data
 from inference_compare.methods._marginal import fitting_functions
 from inference_compare.methods._objective import LARGE_DATA, data_size
+from inference_compare.methods.optimum import OptimumOptions
 from inference_compare.priors import check_model
 from inference_compare.registry import METHODS
 from inference_compare.result import Comparison, load
 from inference_compare.rewrites import gaussian_sufficient_statistics
 from inference_compare.seeds import fresh_seed, spawn
-from inference_compare.validate import check_ci_prob, check_methods
+from inference_compare.settings import COMPARE_NUTS, Settings
+from inference_compare.validate import check_methods
 
-__all__ = ["Comparison", "compare", "load"]
+__all__ = ["Comparison", "compare", "compare_settings", "load"]
 
 
 def _versions() -> dict[str, str]:
@@ -59,9 +62,9 @@ def compare(
     *,
     ci_prob: float = 0.95,
     ci_kind: str = "eti",
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
+    draws: int = COMPARE_NUTS.draws,
+    tune: int = COMPARE_NUTS.tune,
+    chains: int = COMPARE_NUTS.chains,
     random_seed: int | None = None,
     progressbar: bool = True,
     model_name: str | None = None,
@@ -120,29 +123,58 @@ def compare(
     >>> cmp = ic.compare(module.build(module.DATA), random_seed=1, progressbar=False)
     >>> cmp.table()  # doctest: +SKIP
     """
-    methods = check_methods(methods)
-    check_ci_prob(ci_prob)
-    if ci_kind not in ("eti", "hdi"):
-        raise ValueError(f"ci_kind must be 'eti' or 'hdi', got {ci_kind!r}")
-    seed = fresh_seed() if random_seed is None else int(random_seed)
+    settings = Settings(
+        methods=check_methods(methods),
+        ci_prob=ci_prob,
+        ci_kind=ci_kind,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_seed=random_seed,
+        latent=latent,
+        profile=profile,
+        sufficient_statistics=sufficient_statistics,
+        progressbar=progressbar,
+    )
+    return compare_settings(model, settings, model_name=model_name, on_step=on_step)
+
+
+def compare_settings(
+    model: pm.Model,
+    settings: Settings,
+    *,
+    model_name: str | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> Comparison:
+    """Fit ``model`` by each method of ``settings``: `compare` with its settings made.
+
+    Parameters
+    ----------
+    model : pymc.Model
+    settings : Settings
+        Validated already; a None seed is drawn here.
+    model_name : str, optional
+    on_step : callable, optional
+        As for `compare`.
+
+    Returns
+    -------
+    Comparison
+    """
+    if settings.random_seed is None:
+        settings = settings.replace(random_seed=fresh_seed())
+    seed = int(settings.random_seed or 0)
     rngs = spawn(seed, METHODS)  # one stream per method, whatever methods run
     step = on_step or (lambda _msg: None)
     fits: dict[str, xr.DataTree] = {}
-    fit_model, rewrite = _fitting_model(model, sufficient_statistics)
+    fit_model, rewrite = _fitting_model(model, settings.sufficient_statistics)
+    latent = settings.latent_option()
     functions = None
-    if {"mle", "map"} & set(methods):
+    if {"mle", "map"} & set(settings.methods):
         step("compiling log-likelihood and log-prior")
         functions = fitting_functions(fit_model, latent)
-    settings = {
-        "ci_prob": ci_prob,
-        "draws": draws,
-        "tune": tune,
-        "chains": chains,
-        "progressbar": progressbar,
-        "profile": profile,
-    }
     failed: dict[str, str] = {}
-    for method in methods:
+    for method in settings.methods:
         step(f"fitting {method}")
         try:
             fits[method] = _fit_one(method, fit_model, functions, rngs[method], step, settings)
@@ -155,9 +187,7 @@ def compare(
     attrs = {
         "model": model_name or getattr(model, "name", "") or "model",
         "random_seed": seed,
-        "draws": draws,
-        "tune": tune,
-        "chains": chains,
+        **settings.nuts(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": _versions(),
     }
@@ -168,15 +198,18 @@ def compare(
     if functions is not None:
         attrs["latent"] = list(getattr(functions, "latent", []))
         attrs["latent_rule"] = "auto" if latent == "auto" else "given"
-    return Comparison(fits=fits, ci_prob=ci_prob, ci_kind=ci_kind, attrs=attrs, model=model)
+    return Comparison(
+        fits=fits,
+        ci_prob=settings.ci_prob,
+        ci_kind=settings.ci_kind,
+        attrs=attrs,
+        model=model,
+        settings=settings,
+    )
 
 
 def _fitting_model(model: pm.Model, sufficient_statistics: bool | str) -> tuple[pm.Model, str]:
     """Return the model the methods fit: the user's, or its exact rewrite (and its name)."""
-    if sufficient_statistics not in (True, False, "auto"):
-        raise ValueError(
-            f"sufficient_statistics must be True, False or 'auto', got {sufficient_statistics!r}"
-        )
     if sufficient_statistics is False:
         return model, ""
     if sufficient_statistics == "auto" and data_size(model) <= LARGE_DATA:
@@ -188,26 +221,32 @@ def _fitting_model(model: pm.Model, sufficient_statistics: bool | str) -> tuple[
     return rewritten, "gaussian_sufficient_statistics"
 
 
-def _fit_one(method, model, functions, rng, step, settings) -> xr.DataTree:
+def _fit_one(
+    method: str,
+    model: pm.Model,
+    functions: Any,
+    rng: np.random.Generator,
+    step: Callable[[str], None],
+    settings: Settings,
+) -> xr.DataTree:
     """Fit one method with the comparison's settings."""
     if method == "bayes":
         return fit_bayes(
             model,
-            ci_prob=settings["ci_prob"],
-            draws=settings["draws"],
-            tune=settings["tune"],
-            chains=settings["chains"],
+            ci_prob=settings.ci_prob,
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
             random_seed=rng,
-            progressbar=settings["progressbar"],
+            progressbar=settings.progressbar,
         )
-    fitter = fit_mle if method == "mle" else fit_map
-    options = {"profile": settings["profile"]} if method == "mle" else {}
-    return fitter(
-        model,
-        ci_prob=settings["ci_prob"],
-        draws=settings["draws"],
-        random_seed=rng,
-        functions=functions,
-        callback=lambda attempt: step(f"{method}: {attempt}"),
-        **options,
-    )
+    options: OptimumOptions = {
+        "ci_prob": settings.ci_prob,
+        "draws": settings.draws,
+        "random_seed": rng,
+        "functions": functions,
+        "callback": lambda attempt: step(f"{method}: {attempt}"),
+    }
+    if method == "mle":
+        return fit_mle(model, profile=settings.profile, **options)
+    return fit_map(model, **options)

@@ -8,6 +8,7 @@ result (`inference_compare.plot`, `inference_compare.to_html`), not methods of i
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import html
 import json
 import os
@@ -22,6 +23,7 @@ import xarray as xr
 from inference_compare._io import atomic_path
 from inference_compare.diagnostics import Diagnostic, diagnostics_from_json
 from inference_compare.registry import METHODS
+from inference_compare.settings import Settings
 from inference_compare.validate import check_methods
 
 if TYPE_CHECKING:
@@ -31,6 +33,8 @@ __all__ = ["TABLE_COLUMNS", "Comparison", "bayes_rows", "flat", "load", "optimum
 
 #: Name of the saved comparison's child that holds the curves (not a method).
 CURVES = "curves"
+#: The saved comparison's attribute that holds its `Settings` (as JSON).
+SETTINGS = "settings"
 #: Columns of `Comparison.table`, in order (ess_bulk, ess_tail and r_hat are NaN for mle/map).
 TABLE_COLUMNS = [
     "parameter",
@@ -120,6 +124,9 @@ class Comparison:
         Provenance: model name, seed, versions, date.
     model : pymc.Model or None
         The model fitted (None after `load`).
+    settings : Settings or None
+        What the fits were made with (`inference_compare.settings.Settings`); None for a
+        comparison put together by hand, or saved before settings were recorded.
     curves : xarray.DataTree or None
         The curves a report draws (prior, likelihood, posterior), computed on the engine side;
         saved and loaded as the child ``curves``.
@@ -130,6 +137,7 @@ class Comparison:
     ci_kind: str = "eti"
     attrs: dict[str, Any] = field(default_factory=dict)
     model: pm.Model | None = field(default=None, repr=False, compare=False)
+    settings: Settings | None = field(default=None, repr=False, compare=False)
     curves: xr.DataTree | None = field(default=None, repr=False, compare=False)
     _table_cache: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -233,6 +241,8 @@ class Comparison:
             "ci_prob": self.ci_prob,
             "ci_kind": self.ci_kind,
         }
+        if self.settings is not None:
+            root.attrs[SETTINGS] = json.dumps(dataclasses.asdict(self.settings))
         return root
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -321,8 +331,12 @@ def load(path: str | os.PathLike) -> Comparison:
     attrs = {str(k): v for k, v in tree.attrs.items()}
     ci_prob = float(attrs.pop("ci_prob", 0.95))
     ci_kind = str(attrs.pop("ci_kind", "eti"))
+    saved = attrs.pop(SETTINGS, None)
+    settings = None if saved is None else Settings(**json.loads(saved))
     for key, value in attrs.items():
         if isinstance(value, str) and value[:1] in "{[":
             with contextlib.suppress(json.JSONDecodeError):  # text that only looks like JSON
                 attrs[key] = json.loads(value)
-    return Comparison(fits=fits, ci_prob=ci_prob, ci_kind=ci_kind, attrs=attrs, curves=curves)
+    return Comparison(
+        fits=fits, ci_prob=ci_prob, ci_kind=ci_kind, attrs=attrs, settings=settings, curves=curves
+    )

@@ -28,6 +28,7 @@ from inference_compare.progress import StepProgress, progress_enabled, quiet_lib
 from inference_compare.report import RunOutputs, write_run_outputs
 from inference_compare.result import Comparison, load
 from inference_compare.seeds import fresh_seed
+from inference_compare.settings import COMPARE_NUTS
 from inference_compare.study import load_study
 from inference_compare.study.result import StudyResult
 from inference_compare.support import check_whole_numbers
@@ -291,9 +292,9 @@ def run_model(
     out: str | os.PathLike | None = None,
     methods: str | tuple[str, ...] = ("mle", "map", "bayes"),
     ci_prob: float = 0.95,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
+    draws: int = COMPARE_NUTS.draws,
+    tune: int = COMPARE_NUTS.tune,
+    chains: int = COMPARE_NUTS.chains,
     random_seed: int | None = None,
     progress: bool = True,
     command: str | None = None,

@@ -19,17 +19,15 @@ import pandas as pd
 from inference_compare.catalog import load_model
 from inference_compare.errors import ModelError, StudyInterrupted, UsageError
 from inference_compare.progress import CountProgress
+from inference_compare.settings import CI_KINDS, STUDY_NUTS, Settings
 from inference_compare.study.calibration import SBCResult, sbc
 from inference_compare.study.exact import exact_coverage
 from inference_compare.study.executors import chunks, run_dask, run_in_process
 from inference_compare.study.result import StudyResult
 from inference_compare.study.store import ReplicateStore
-from inference_compare.validate import check_ci_prob, check_methods, check_positive_int
+from inference_compare.validate import check_positive_int
 
 __all__ = ["CI_KINDS", "SBCResult", "StudyResult", "exact_coverage", "load_study", "sbc", "study"]
-
-#: Kinds of Bayes credible interval (as `inference_compare.compare.compare` takes them).
-CI_KINDS = ("eti", "hdi")
 
 
 def _model_ref(model: str | os.PathLike | ModuleType) -> tuple[ModuleType, str]:
@@ -57,9 +55,9 @@ def study(
     resume: bool = False,
     workers: int = 1,
     scheduler: str | None = None,
-    draws: int = 500,
-    tune: int = 500,
-    chains: int = 2,
+    draws: int = STUDY_NUTS.draws,
+    tune: int = STUDY_NUTS.tune,
+    chains: int = STUDY_NUTS.chains,
     ci_prob: float = 0.95,
     ci_kind: str = "eti",
     truth: str = "fixed",
@@ -106,25 +104,24 @@ def study(
     StudyResult
     """
     module, model_ref = _model_ref(model)
-    methods = check_methods(methods)
-    check_ci_prob(ci_prob)
+    given = Settings.for_study(
+        methods=methods,
+        ci_prob=ci_prob,
+        ci_kind=ci_kind,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_seed=random_seed,
+    )
+    methods = given.methods
     sizes = sorted({check_positive_int("size", int(n)) for n in sizes})
     check_positive_int("replicates", replicates)
     check_positive_int("workers", workers)
-    for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
-        check_positive_int(name, value)
     if truth not in ("fixed", "prior"):
         raise UsageError(f"truth must be 'fixed' or 'prior', got {truth!r}")
-    if ci_kind not in CI_KINDS:
-        raise UsageError(f"ci_kind must be one of {CI_KINDS}, got {ci_kind!r}")
-    settings: dict[str, float | int | str] = {
-        "ci_prob": ci_prob,
-        "draws": draws,
-        "tune": tune,
-        "chains": chains,
-    }
-    if ci_kind != "eti":  # absent means "eti": studies written before ci_kind still resume
-        settings["ci_kind"] = ci_kind
+    settings: dict[str, float | int | str] = {"ci_prob": given.ci_prob, **given.nuts()}
+    if given.ci_kind != "eti":  # absent means "eti": studies written before ci_kind resume
+        settings["ci_kind"] = given.ci_kind
     config = {
         "model": Path(model_ref).stem,
         "model_file": model_ref,

@@ -35,6 +35,7 @@ import pandas as pd
 import pymc as pm
 
 from inference_compare.catalog import load_model
+from inference_compare.settings import STUDY_NUTS
 from inference_compare.study.fitting import SizeFitter
 from inference_compare.study.simulate import Simulator, replicate_seeds
 from inference_compare.validate import check_methods, check_positive_int
@@ -169,9 +170,9 @@ def sbc(
     methods: Iterable[str] | str = ("mle", "map", "bayes"),
     *,
     random_seed: int = 0,
-    draws: int = 500,
-    tune: int = 500,
-    chains: int = 2,
+    draws: int = STUDY_NUTS.draws,
+    tune: int = STUDY_NUTS.tune,
+    chains: int = STUDY_NUTS.chains,
 ) -> SBCResult:
     """Run simulation-based calibration of the chosen methods.
 

@@ -46,6 +46,7 @@ from pytensor.graph.replace import graph_replace
 
 from inference_compare.catalog import load_model
 from inference_compare.errors import ModelError, UsageError
+from inference_compare.settings import EXACT_NUTS
 from inference_compare.study.fitting import MethodRows, SizeFitter
 from inference_compare.study.simulate import data_containers, observed_containers, replicate_seeds
 from inference_compare.validate import check_ci_prob, check_methods, check_positive_int
@@ -354,9 +355,9 @@ def exact_coverage(
     *,
     ci_prob: float = 0.95,
     random_seed: int = 0,
-    draws: int = 2000,
-    tune: int = 1000,
-    chains: int = 2,
+    draws: int = EXACT_NUTS.draws,
+    tune: int = EXACT_NUTS.tune,
+    chains: int = EXACT_NUTS.chains,
     return_intervals: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Exact coverage and expected width of every method's intervals, by enumeration.

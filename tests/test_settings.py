@@ -1,0 +1,77 @@
+"""The frozen settings object: validated once, canonical, one set of defaults per entry point."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+
+import pytest
+
+import inference_compare as ic
+from inference_compare import cli
+from inference_compare.errors import UsageError
+from inference_compare.settings import COMPARE_NUTS, EXACT_NUTS, STUDY_NUTS, Settings
+
+
+def test_settings_are_canonical_and_frozen():
+    s = Settings(methods="bayes, MLE", latent=["z"], random_seed=7)
+    assert s.methods == ("mle", "bayes")  # canonical order, whatever order given
+    assert s.latent == ("z",) and s.latent_option() == ["z"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.draws = 3  # type: ignore[misc]
+    assert s.replace(draws=3).draws == 3 and s.draws == COMPARE_NUTS.draws
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("draws", 0, "draws must be an integer >= 1, got 0"),
+        ("chains", 1.5, "chains must be an integer >= 1"),
+        ("ci_prob", 1.0, "ci_prob must be in the interval (0, 1)"),
+        ("ci_kind", "hpd", "ci_kind must be one of ('eti', 'hdi'), got 'hpd'"),
+        ("methods", "mle,vi", "unknown method(s) ['vi']"),
+        ("sufficient_statistics", "yes", "sufficient_statistics must be True, False or 'auto'"),
+    ],
+)
+def test_a_bad_value_is_a_usage_error_that_shows_it(field, value, message):
+    with pytest.raises(UsageError) as info:
+        Settings(**{field: value})
+    assert message in str(info.value)
+    with pytest.raises(UsageError):  # a copy is validated again
+        Settings().replace(**{field: value})
+
+
+def test_each_entry_point_takes_its_defaults_from_one_place():
+    assert Settings.for_study().nuts() == dataclasses.asdict(STUDY_NUTS)
+    defaults = {
+        ic.compare: COMPARE_NUTS,
+        ic.study: STUDY_NUTS,
+        ic.sbc: STUDY_NUTS,
+        ic.exact_coverage: EXACT_NUTS,
+    }
+    for function, nuts in defaults.items():
+        params = inspect.signature(function).parameters
+        assert {k: params[k].default for k in ("draws", "tune", "chains")} == dataclasses.asdict(
+            nuts
+        ), function.__name__
+    commands = {
+        ("run",): COMPARE_NUTS,
+        ("study", "--sizes", "10", "--replicates", "2"): STUDY_NUTS,
+        ("coverage", "--n", "10", "--truth", "0.5"): EXACT_NUTS,
+    }
+    for command, nuts in commands.items():
+        args = cli.build_parser().parse_args([command[0], "coin_flip", *command[1:]])
+        assert (args.draws, args.tune, args.chains) == (nuts.draws, nuts.tune, nuts.chains)
+
+
+def test_settings_survive_json_as_a_saved_comparison_stores_them():
+    s = Settings(methods=("map",), ci_kind="hdi", latent=("a", "b"), random_seed=3)
+    assert Settings(**json.loads(json.dumps(dataclasses.asdict(s)))) == s
+
+
+def test_plot_and_to_html_refuse_what_is_not_a_result(tmp_path):
+    with pytest.raises(TypeError, match="Comparison or a StudyResult"):
+        ic.plot({"mle": None})
+    with pytest.raises(TypeError, match="Comparison or a StudyResult"):
+        ic.to_html([], tmp_path / "r.html")
