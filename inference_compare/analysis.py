@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ import scipy.special
 import scipy.stats
 import xarray as xr
 
-from inference_compare.errors import ModelError
+from inference_compare.errors import ModelError, UsageError
 from inference_compare.methods import fit_map, fit_mle
 from inference_compare.methods._laplace import covariance
 from inference_compare.methods._objective import model_functions
@@ -39,6 +40,7 @@ __all__ = [
     "power_scaling_sensitivity",
     "prior_influence",
     "prior_sweep",
+    "with_pointwise",
 ]
 
 #: Pareto k-hat above this: importance sampling from the Laplace approximation is unreliable
@@ -58,7 +60,7 @@ def prior_influence(cmp: Comparison) -> pd.DataFrame:
     """
     table = cmp.table().pivot(index="parameter", columns="method", values=["estimate", "sd"])
     if "mle" not in cmp.methods:
-        raise ValueError("prior_influence needs the mle fit")
+        raise UsageError("prior_influence needs the mle fit")
     out = pd.DataFrame(index=list(dict.fromkeys(cmp.table()["parameter"])))
     se = table[("sd", "mle")]
     for method in ("map", "bayes"):
@@ -230,7 +232,7 @@ def kfold_log_score(
         )
     n = lengths.pop()
     if not 2 <= folds <= n:
-        raise ValueError(f"folds must be between 2 and the number of rows ({n}), got {folds}")
+        raise UsageError(f"folds must be between 2 and the number of rows ({n}), got {folds}")
     order = np.random.default_rng(random_seed).permutation(n)
     parts = []
     for k, test_rows in enumerate(np.array_split(order, folds)):
@@ -256,14 +258,17 @@ def kfold_log_score(
     return pd.DataFrame(rows).T
 
 
-def _with_pointwise(cmp: Comparison) -> xr.DataTree:
-    """Return the Bayes fit with ``log_likelihood`` and ``log_prior`` groups (added once)."""
-    fit = cmp.fits.get("bayes")
-    if fit is None:
-        raise ValueError("this needs the bayes fit: run compare() with method 'bayes'")
+def with_pointwise(cmp: Comparison) -> xr.DataTree:
+    """Return a copy of the Bayes fit with ``log_likelihood`` and ``log_prior`` groups.
+
+    The comparison's own fit is left as it is (a saved comparison does not grow with the data).
+    """
+    if "bayes" not in cmp.fits:
+        raise UsageError("this needs the bayes fit: run compare() with method 'bayes'")
+    fit = cmp.fits["bayes"].copy()
     missing = [g for g in ("log_likelihood", "log_prior") if g not in fit.children]
     if missing and cmp.model is None:
-        raise ValueError("the model is needed to compute pointwise log densities (not loaded)")
+        raise UsageError("the model is needed to compute pointwise log densities (not loaded)")
     if "log_likelihood" in missing:
         pm.stats.compute_log_likelihood(fit, model=cmp.model, progressbar=False)
     if "log_prior" in missing:
@@ -271,8 +276,10 @@ def _with_pointwise(cmp: Comparison) -> xr.DataTree:
     return fit
 
 
-def power_scaling_sensitivity(cmp: Comparison) -> pd.DataFrame:
+def power_scaling_sensitivity(cmp: Comparison | xr.DataTree) -> pd.DataFrame:
     """ArviZ's power-scaling prior and likelihood sensitivity of the Bayes fit (``psense``).
+
+    ``cmp`` is a comparison, or its Bayes fit with pointwise log densities (`with_pointwise`).
 
     Returns
     -------
@@ -283,11 +290,18 @@ def power_scaling_sensitivity(cmp: Comparison) -> pd.DataFrame:
     """
     import arviz_stats as azs
 
-    return azs.psense_summary(_with_pointwise(cmp))
+    return azs.psense_summary(_pointwise(cmp))
 
 
-def loo(cmp: Comparison):
-    """PSIS-LOO of the Bayes fit (``arviz_stats.loo``): elpd, p_loo and Pareto k values."""
+def loo(cmp: Comparison | xr.DataTree) -> Any:
+    """PSIS-LOO of the Bayes fit (``arviz_stats.loo``): elpd, p_loo and Pareto k values.
+
+    ``cmp`` is a comparison, or its Bayes fit with pointwise log densities (`with_pointwise`).
+    """
     import arviz_stats as azs
 
-    return azs.loo(_with_pointwise(cmp))
+    return azs.loo(_pointwise(cmp))
+
+
+def _pointwise(cmp: Comparison | xr.DataTree) -> xr.DataTree:
+    return with_pointwise(cmp) if isinstance(cmp, Comparison) else cmp

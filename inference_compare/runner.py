@@ -8,7 +8,6 @@ saved ``comparison.nc``. The command line (`inference_compare.cli`) only parses 
 from __future__ import annotations
 
 import inspect
-import logging
 import os
 import platform
 from collections.abc import Callable, Iterator, Sequence
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from inference_compare._io import ensure_writable_dir
+from inference_compare.analyses import PRIOR_SCALES, compute_analyses
 from inference_compare.catalog import load_model, model_title
 from inference_compare.compare import compare
 from inference_compare.data import build_model, read_data, summarize_data
@@ -46,37 +46,12 @@ __all__ = [
 #: Data sets up to this many values are stored in the comparison, so `rewrite_report` can
 #: rebuild the model (for the prior and likelihood curves).
 MAX_STORED_VALUES = 100_000
-#: Prior scales of ``--prior-sweep``: from ten times sharper to a hundred times flatter.
-PRIOR_SCALES: tuple[float, ...] = tuple(float(s) for s in np.geomspace(0.1, 100, 13))
-#: What the progress display calls each optional analysis.
-_LABELS = {
-    "prior_sweep": "the prior-strength sweep (refitting the MAP)",
-    "laplace_khat": "the Pareto k-hat of the Laplace approximation",
-    "psense": "power-scaling sensitivity",
-    "loo": "PSIS-LOO",
-    "heldout": "held-out log scores (refitting every method on each fold)",
-}
-#: Errors an optional analysis may raise on an unusual model; the run then records the message
-#: and still writes its report.
-_ANALYSIS_ERRORS = (ArithmeticError, ValueError, TypeError, KeyError, IndexError, RuntimeError)
 
 
 def takes_prior_scale(module: ModuleType) -> bool:
     """Return True when the model file's ``build`` accepts ``prior_scale``."""
     build = getattr(module, "build", None)
     return callable(build) and "prior_scale" in inspect.signature(build).parameters
-
-
-@contextmanager
-def _quiet_psense() -> Iterator[None]:
-    """Hide ArviZ's psense log line: the report explains the diagnosis."""
-    logger = logging.getLogger("arviz_stats.psense")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def add_analyses(
@@ -94,11 +69,11 @@ def add_analyses(
 ) -> Comparison:
     """Compute the optional analyses and store them in ``cmp.attrs`` for the reports.
 
-    Prior influence (which needs no refit) is always recorded with the priors' medians when
-    the mle and a map or bayes fit are there; the others only when asked for. An analysis that
-    fails on an unusual model is recorded in ``attrs["analysis_errors"]`` instead. The
-    pointwise ``log_likelihood`` and ``log_prior`` groups that psense and LOO add to the bayes
-    fit are removed again, so a saved comparison does not grow with the data.
+    The analyses are `inference_compare.analyses.compute_analyses` (the priors' medians for
+    prior influence always, when the mle and a map or bayes fit are there; the others only when
+    asked for); this checks first that what is asked for can run, and saves the result (its
+    attrs form) in ``cmp.attrs``. The fits are not changed. An analysis that fails on an
+    unusual model is recorded in ``attrs["analysis_errors"]`` instead.
 
     Parameters
     ----------
@@ -137,45 +112,24 @@ def add_analyses(
     >>> cmp = ic.compare(coin.build(coin.DATA), random_seed=1, progressbar=False)  # doctest: +SKIP
     >>> ic.to_html(add_analyses(cmp, coin, khat=True), "coin.html")  # doctest: +SKIP
     """
-    from inference_compare import analysis
-    from inference_compare.report._analyses import analysis_attrs, prior_medians
-
     _check_analyses(
         cmp, module, prior_sweep=prior_sweep, khat=khat, sensitivity=sensitivity, heldout=heldout
     )
-    seed = int(cmp.attrs.get("random_seed", 0) if random_seed is None else random_seed)
-    if "mle" in cmp.fits and {"map", "bayes"} & set(cmp.fits):
-        cmp.attrs["prior_medians"] = prior_medians(cmp)
-    tasks: dict[str, Any] = {}
-    if prior_sweep and module is not None:  # (checked: a sweep needs the module)
-        tasks["prior_sweep"] = lambda: analysis.prior_sweep(
-            module, prior_scales, data, random_seed=seed
-        )
-    if khat:
-        tasks["laplace_khat"] = lambda: analysis.laplace_khat(cmp.model, random_seed=seed)
-    if sensitivity:
-        tasks["psense"] = lambda: analysis.power_scaling_sensitivity(cmp)
-        tasks["loo"] = lambda: analysis.loo(cmp)
-    if heldout and module is not None:  # (checked: held-out scores need the module)
-        draws, chains = int(cmp.attrs.get("draws", 1000)), int(cmp.attrs.get("chains", 2))
-        tasks["heldout"] = lambda: analysis.kfold_log_score(
-            module, data, folds=heldout, draws=draws, chains=chains, random_seed=seed
-        )
-    before = {m: set(fit.children) for m, fit in cmp.fits.items()}
-    results, errors = {}, dict(cmp.attrs.get("analysis_errors") or {})
-    for name, task in tasks.items():
-        if on_step is not None:
-            on_step(f"computing {_LABELS[name]}")
-        try:
-            with _quiet_psense():
-                results[name] = task()
-            errors.pop(name, None)
-        except (InferenceCompareError, *_ANALYSIS_ERRORS) as exc:
-            errors[name] = " ".join(str(exc).split()) or type(exc).__name__
-    _drop_new_groups(cmp, before)
-    cmp.attrs.update(analysis_attrs(**results))
-    if errors:
-        cmp.attrs["analysis_errors"] = errors
+    found = compute_analyses(
+        cmp,
+        module,
+        data,
+        prior_sweep=prior_sweep,
+        khat=khat,
+        sensitivity=sensitivity,
+        heldout=heldout,
+        prior_scales=prior_scales,
+        random_seed=random_seed,
+        on_step=on_step,
+    )
+    cmp.attrs.update(found.to_attrs())
+    if not found.errors:
+        cmp.attrs.pop("analysis_errors", None)
     return cmp
 
 
@@ -208,14 +162,6 @@ def no_pooling(model: Any, latent: list[str]) -> dict[str, list[float]]:
     values = functions.values_only(result.x)
     spans = {v.name: (v.start, v.stop) for v in functions.variables}
     return {name: values[slice(*spans[name])].astype(float).tolist() for name in latent}
-
-
-def _drop_new_groups(cmp: Comparison, before: dict[str, set[str]]) -> None:
-    """Remove the pointwise groups psense and LOO added: the saved file keeps its size."""
-    for method, children in before.items():
-        added = [name for name in cmp.fits[method].children if name not in children]
-        if added:
-            cmp.fits[method] = cmp.fits[method].drop_nodes(added)
 
 
 def _no_prior_scale(module: ModuleType | None) -> str:

@@ -17,6 +17,7 @@ from scipy import stats
 
 import inference_compare as ic
 from inference_compare import plots
+from inference_compare.errors import ModelError
 from inference_compare.report import outputs as outputs_module
 from inference_compare.report import render_markdown, write_html, write_run_outputs
 from inference_compare.report.html import render_figures
@@ -280,7 +281,7 @@ def test_a_failed_analysis_is_reported_not_raised(coin_cmp, coin_pngs, tmp_path,
     from inference_compare.runner import add_analyses
 
     def fails(*args, **kwargs):
-        raise ValueError("no mode here")
+        raise ModelError("no mode here")  # the project's error for an unusual model
 
     monkeypatch.setattr(analysis, "laplace_khat", fails)
     cmp = dataclasses.replace(coin_cmp, attrs=dict(coin_cmp.attrs))  # the fixture stays as is
@@ -292,3 +293,23 @@ def test_a_failed_analysis_is_reported_not_raised(coin_cmp, coin_pngs, tmp_path,
     page = write_html(cmp, tmp_path / "r.html", forest_png=forest, density_pngs=densities)
     assert "k-hat could not be computed: no mode here" in page.read_text()
     assert "- laplace_khat could not be computed: no mode here" in render_markdown(cmp)
+
+
+def test_analyses_leave_the_fits_alone_and_a_bug_is_not_swallowed(coin_cmp, monkeypatch):
+    """psense and LOO work on a copy of the bayes fit; only the project's errors are caught."""
+    from inference_compare import analysis
+    from inference_compare.analyses import Analyses, compute_analyses
+
+    before = {method: set(fit.children) for method, fit in coin_cmp.fits.items()}
+    found = compute_analyses(coin_cmp, sensitivity=True)
+    assert {method: set(fit.children) for method, fit in coin_cmp.fits.items()} == before
+    assert found.errors == {} and [r["parameter"] for r in found.psense] == ["p"]
+    assert found.loo["n_data_points"] == coin_cmp.fits["bayes"]["observed_data"]["y"].size  # 10
+    assert Analyses.from_attrs(found.to_attrs()) == found  # the saved form reads back
+
+    def bug(*args, **kwargs):
+        raise TypeError("a bug of ours")
+
+    monkeypatch.setattr(analysis, "laplace_khat", bug)
+    with pytest.raises(TypeError, match="a bug of ours"):
+        compute_analyses(coin_cmp, khat=True)

@@ -1,9 +1,8 @@
-"""The optional analyses of a run, as stored in ``Comparison.attrs`` and as the report shows them.
+"""The optional analyses of a run as the report shows them: formatting only.
 
-The analyses themselves (`inference_compare.analysis`) are computed by the runner; this module
-only turns their results into JSON-serialisable attrs (`analysis_attrs`) and reads them back
-into plain values and sentences for the HTML and Markdown reports (`analysis_context`). Prior
-influence needs no refit and is computed here from the fits.
+The analyses are computed in the analysis layer (`inference_compare.analyses`) and saved in
+``Comparison.attrs``; this module reads them back (`inference_compare.analyses.Analyses`) into
+plain values and sentences for the HTML and Markdown reports (`analysis_context`).
 
 Attrs keys: ``prior_sweep`` (records ``prior_scale, parameter, map, mle``), ``laplace_khat``
 (float), ``psense`` (records ``parameter, prior, likelihood, diagnosis``), ``loo`` (dict: ``elpd,
@@ -18,223 +17,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from inference_compare.analyses import Analyses, as_float, influence_sentences
 from inference_compare.analysis import KHAT_MAX, prior_influence
 from inference_compare.report._format import fmt
 from inference_compare.result import Comparison
 
-__all__ = [
-    "ANALYSIS_KEYS",
-    "analysis_attrs",
-    "analysis_context",
-    "influence_sentences",
-    "prior_medians",
-]
+__all__ = ["analysis_context"]
 
-#: Keys of `Comparison.attrs` written by `analysis_attrs`.
-ANALYSIS_KEYS = ("prior_sweep", "laplace_khat", "psense", "loo", "heldout", "analysis_errors")
-#: Draws from the prior for its medians (the direction the prior pulls an estimate).
-PRIOR_MEDIAN_DRAWS = 20_000
-#: Shifts smaller than this many standard errors are reported as "barely moves".
-NEGLIGIBLE_SHIFT = 0.005
 #: psense's "no concern" mark, and what the report writes instead.
 PSENSE_OK = ("\u2713", "no concern")
-
-
-def _float(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def analysis_attrs(
-    *,
-    prior_sweep: pd.DataFrame | None = None,
-    laplace_khat: float | None = None,
-    psense: pd.DataFrame | None = None,
-    loo: Any = None,
-    heldout: pd.DataFrame | None = None,
-) -> dict[str, Any]:
-    """Encode analysis results as JSON-serialisable `Comparison.attrs` entries.
-
-    Parameters
-    ----------
-    prior_sweep : pandas.DataFrame, optional
-        `inference_compare.analysis.prior_sweep`'s table.
-    laplace_khat : float, optional
-        `inference_compare.analysis.laplace_khat`'s value.
-    psense : pandas.DataFrame, optional
-        `inference_compare.analysis.power_scaling_sensitivity`'s table (index parameter).
-    loo : arviz_stats ELPDData, optional
-        `inference_compare.analysis.loo`'s result.
-    heldout : pandas.DataFrame, optional
-        `inference_compare.analysis.kfold_log_score`'s table (index method).
-
-    Returns
-    -------
-    dict
-        Only the keys of the results given.
-    """
-    out: dict[str, Any] = {}
-    if prior_sweep is not None:
-        out["prior_sweep"] = [
-            {
-                "prior_scale": _float(r.prior_scale),
-                "parameter": str(r.parameter),
-                "map": _float(r.map),
-                "mle": _float(r.mle),
-            }
-            for r in prior_sweep.itertuples()
-        ]
-    if laplace_khat is not None:
-        out["laplace_khat"] = float(laplace_khat)
-    if psense is not None:
-        out["psense"] = [
-            {
-                "parameter": str(label),
-                "prior": _float(row["prior"]),
-                "likelihood": _float(row["likelihood"]),
-                "diagnosis": str(row["diagnosis"]),
-            }
-            for label, row in psense.iterrows()
-        ]
-    if loo is not None:
-        out["loo"] = _loo_attrs(loo)
-    if heldout is not None:
-        out["heldout"] = [
-            {
-                "method": str(method),
-                **{k: _float(row[k]) for k in ("elpd", "se", "diff", "diff_se", "n")},
-            }
-            for method, row in heldout.iterrows()
-        ]
-    return out
-
-
-def _loo_attrs(elpd: Any) -> dict[str, Any]:
-    k = np.ravel(np.asarray(elpd.pareto_k, dtype=float))
-    good_k = _float(getattr(elpd, "good_k", 0.7))
-    return {
-        "elpd": _float(elpd.elpd),
-        "se": _float(elpd.se),
-        "p_loo": _float(elpd.p),
-        "n_data_points": int(elpd.n_data_points),
-        "n_samples": int(elpd.n_samples),
-        "good_k": good_k,
-        "k_good": int(np.sum(k <= good_k)),
-        "k_bad": int(np.sum((k > good_k) & (k <= 1))),
-        "k_very_bad": int(np.sum(k > 1)),
-    }
-
-
-def prior_medians(cmp: Comparison) -> dict[str, float]:
-    """Median of each parameter's prior: from ``attrs["prior_medians"]``, else from the model.
-
-    Parameters
-    ----------
-    cmp : Comparison
-
-    Returns
-    -------
-    dict of str to float
-        Keyed by ArviZ label, rounded to what the prior draws resolve; empty without a model
-        and without stored medians.
-    """
-    stored = cmp.attrs.get("prior_medians")
-    if isinstance(stored, dict):
-        return {str(k): _float(v) for k, v in stored.items()}
-    if cmp.model is None:
-        return {}
-    import pymc as pm
-    from arviz_base import dataset_to_dataframe
-
-    names = [rv.name for rv in cmp.model.free_RVs]
-    seed = int(cmp.attrs.get("random_seed", 0) or 0)
-    try:
-        prior = pm.sample_prior_predictive(
-            draws=PRIOR_MEDIAN_DRAWS, model=cmp.model, var_names=names, random_seed=seed
-        )
-    except NotImplementedError:  # a distribution PyMC cannot draw from
-        return {}
-    frame = dataset_to_dataframe(prior["prior"].to_dataset(), sample_dims=["chain", "draw"])
-    frame = frame.drop(columns=[c for c in ("chain", "draw") if c in frame.columns])
-    return {str(label): _resolved_median(frame[label].to_numpy(float)) for label in frame}
-
-
-def _resolved_median(draws: np.ndarray) -> float:
-    """Median of draws, rounded to a decimal place well above its Monte Carlo error."""
-    draws = draws[np.isfinite(draws)]
-    if draws.size == 0:
-        return math.nan
-    median = float(np.median(draws))
-    # MCSE of a median: about 1.25 sd / sqrt(n) (robust sd from the quartiles)
-    q25, q75 = np.quantile(draws, [0.25, 0.75])
-    mcse = 1.25 * (q75 - q25) / 1.349 / math.sqrt(draws.size)
-    if not mcse > 0:
-        return median
-    decimals = -math.floor(math.log10(20 * mcse))
-    return round(median, decimals) + 0.0
-
-
-def influence_sentences(
-    influence: pd.DataFrame, table: pd.DataFrame, medians: dict[str, float]
-) -> dict[str, str]:
-    """One plain sentence per parameter: how far the prior pulled the MAP, and the sd change.
-
-    Uses the MAP (the mode with the prior against the mode without it) when fitted, else the
-    posterior mean.
-
-    Parameters
-    ----------
-    influence : pandas.DataFrame
-        `inference_compare.analysis.prior_influence`'s table.
-    table : pandas.DataFrame
-        `Comparison.table`, for the direction of the shift.
-    medians : dict of str to float
-        The priors' medians (`prior_medians`); a sentence names the median only when the
-        estimate moved toward it.
-
-    Returns
-    -------
-    dict of str to str
-    """
-    method = "map" if "shift_map" in influence else "bayes"
-    estimates = table.pivot(index="parameter", columns="method", values="estimate")
-    out = {}
-    for label, row in influence.iterrows():
-        shift, ratio = _float(row[f"shift_{method}"]), _float(row[f"sd_ratio_{method}"])
-        if not math.isfinite(shift):
-            out[label] = (
-                f"{label} has no finite MLE standard error, so the prior's pull cannot be "
-                "measured in standard errors"
-            )
-            continue
-        if abs(shift) < NEGLIGIBLE_SHIFT:
-            text = f"the prior barely moves {label} (less than 0.01 standard errors)"
-        else:
-            text = f"the prior {_pull(label, shift, estimates, medians)}"
-        if math.isfinite(ratio) and ratio > 0:
-            change = abs(1 - ratio)
-            verb = "narrows" if ratio < 1 else "widens"
-            text += (
-                f" and {verb} its uncertainty by {change:.0%}"
-                if round(change, 2)
-                else " and leaves its uncertainty unchanged"
-            )
-        out[label] = text
-    return out
-
-
-def _pull(label: str, shift: float, estimates: pd.DataFrame, medians: dict[str, float]) -> str:
-    size = f"{abs(shift):.2f} standard error{'' if f'{abs(shift):.2f}' == '1.00' else 's'}"
-    median = medians.get(label, math.nan)
-    mle = _float(estimates.loc[label, "mle"]) if label in estimates.index else math.nan
-    if math.isfinite(median) and math.isfinite(mle) and (median - mle) * shift > 0:
-        return f"pulls {label} {size} toward {median:g} (its prior median)"
-    return f"moves {label} {size} {'up' if shift > 0 else 'down'}"
 
 
 def _sweep(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -258,7 +51,7 @@ def _sweep(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _khat(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
-    khat = _float(value)
+    khat = as_float(value)
     if not math.isfinite(khat):
         verdict = (
             "could not be computed: the MAP has no Laplace approximation (its Hessian is not "
@@ -281,8 +74,8 @@ def _psense(records: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [
         {
             "parameter": str(r["parameter"]),
-            "prior": f"{_float(r['prior']):.3f}",
-            "likelihood": f"{_float(r['likelihood']):.3f}",
+            "prior": f"{as_float(r['prior']):.3f}",
+            "likelihood": f"{as_float(r['likelihood']):.3f}",
             "diagnosis": PSENSE_OK[1] if r["diagnosis"] == PSENSE_OK[0] else str(r["diagnosis"]),
         }
         for r in records
@@ -291,12 +84,12 @@ def _psense(records: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 def _loo(values: dict[str, Any]) -> dict[str, str]:
     return {
-        "elpd": f"{_float(values['elpd']):.2f}",
-        "se": f"{_float(values['se']):.2f}",
-        "p_loo": f"{_float(values['p_loo']):.2f}",
+        "elpd": f"{as_float(values['elpd']):.2f}",
+        "se": f"{as_float(values['se']):.2f}",
+        "p_loo": f"{as_float(values['p_loo']):.2f}",
         "n_data_points": str(values["n_data_points"]),
         "n_samples": str(values["n_samples"]),
-        "good_k": f"{_float(values['good_k']):.2f}",
+        "good_k": f"{as_float(values['good_k']):.2f}",
         "k_good": str(values["k_good"]),
         "k_bad": str(values["k_bad"]),
         "k_very_bad": str(values["k_very_bad"]),
@@ -307,7 +100,7 @@ def _heldout(records: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Rows of the held-out table, each with a verdict against the posterior predictive."""
     rows = []
     for r in records:
-        diff, se = _float(r["diff"]), _float(r["diff_se"])
+        diff, se = as_float(r["diff"]), as_float(r["diff_se"])
         if r["method"] == "bayes":
             verdict = "reference"
         elif not math.isfinite(diff):
@@ -331,7 +124,7 @@ def _heldout(records: list[dict[str, Any]]) -> list[dict[str, str]]:
                 "diff": fmt(diff),
                 "diff_se": fmt(se),
                 "verdict": verdict,
-                "n": str(int(_float(r["n"]))),
+                "n": str(int(as_float(r["n"]))),
             }
         )
     return rows
@@ -341,12 +134,13 @@ def _influence(cmp: Comparison) -> list[dict[str, str]]:
     if "mle" not in cmp.fits or not {"map", "bayes"} & set(cmp.fits):
         return []
     influence = prior_influence(cmp)
-    sentences = influence_sentences(influence, cmp.table(), prior_medians(cmp))
+    medians = Analyses.from_attrs(cmp.attrs).prior_medians  # computed with the analyses
+    sentences = influence_sentences(influence, cmp.table(), medians)
     rows = []
     for label, row in influence.iterrows():
         item = {"label": str(label), "sentence": sentences[label]}
         for key in ("shift_map", "sd_ratio_map", "shift_bayes", "sd_ratio_bayes"):
-            item[key] = f"{_float(row[key]):.2f}" if key in row else "\u2013"
+            item[key] = f"{as_float(row[key]):.2f}" if key in row else "\u2013"
         rows.append(item)
     return rows
 
@@ -365,16 +159,13 @@ def analysis_context(cmp: Comparison) -> dict[str, Any]:
         (list per parameter, or None), ``khat`` (dict or None), ``psense`` (list or None),
         ``loo`` (dict or None), ``analysis_errors`` (dict of analysis to message).
     """
-    attrs = cmp.attrs
-    errors = attrs.get("analysis_errors")
+    found = Analyses.from_attrs(cmp.attrs)
     return {
         "influence": _influence(cmp),
-        "prior_sweep": _sweep(attrs["prior_sweep"]) if attrs.get("prior_sweep") else None,
-        "khat": _khat(attrs.get("laplace_khat")),
-        "psense": _psense(attrs["psense"]) if attrs.get("psense") else None,
-        "loo": _loo(attrs["loo"]) if isinstance(attrs.get("loo"), dict) else None,
-        "heldout": _heldout(attrs["heldout"]) if attrs.get("heldout") else None,
-        "analysis_errors": {str(k): str(v) for k, v in errors.items()}
-        if isinstance(errors, dict)
-        else {},
+        "prior_sweep": _sweep(found.prior_sweep) if found.prior_sweep else None,
+        "khat": _khat(found.laplace_khat),
+        "psense": _psense(found.psense) if found.psense else None,
+        "loo": _loo(found.loo) if found.loo is not None else None,
+        "heldout": _heldout(found.heldout) if found.heldout else None,
+        "analysis_errors": found.errors,
     }

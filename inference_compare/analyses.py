@@ -1,0 +1,420 @@
+"""The optional analyses of a run as one typed result, computed in the analysis layer.
+
+`compute_analyses` runs what was asked for (prior sweep, Laplace k-hat, power-scaling
+sensitivity with PSIS-LOO, held-out scores), always the priors' medians for prior influence, and
+returns an `Analyses`; it never changes the fits. An analysis that fails with one of the
+project's errors (an unusual model) is recorded in `Analyses.errors` and the run goes on; any
+other exception is a bug and propagates.
+
+The saved form is `Comparison.attrs` (so ``inference-compare report DIR`` reads it back): keys
+``prior_sweep`` (records ``prior_scale, parameter, map, mle``), ``laplace_khat`` (float),
+``psense`` (records ``parameter, prior, likelihood, diagnosis``), ``loo`` (dict: ``elpd, se,
+p_loo, n_data_points, n_samples, good_k, k_good, k_bad, k_very_bad``), ``prior_medians`` (dict of
+label to float), ``heldout`` (records ``method, elpd, se, diff, diff_se, n``), and
+``analysis_errors`` (dict of analysis name to message); see `Analyses.to_attrs` and
+`Analyses.from_attrs`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from inference_compare import analysis
+from inference_compare.errors import InferenceCompareError
+from inference_compare.result import Comparison
+
+__all__ = [
+    "ANALYSIS_KEYS",
+    "NEGLIGIBLE_SHIFT",
+    "PRIOR_MEDIAN_DRAWS",
+    "PRIOR_SCALES",
+    "Analyses",
+    "analysis_attrs",
+    "as_float",
+    "compute_analyses",
+    "influence_sentences",
+    "prior_medians",
+]
+
+#: Keys of `Comparison.attrs` written by `analysis_attrs`.
+ANALYSIS_KEYS = ("prior_sweep", "laplace_khat", "psense", "loo", "heldout", "analysis_errors")
+#: Draws from the prior for its medians (the direction the prior pulls an estimate).
+PRIOR_MEDIAN_DRAWS = 20_000
+#: Shifts smaller than this many standard errors are reported as "barely moves".
+NEGLIGIBLE_SHIFT = 0.005
+#: Prior scales of ``--prior-sweep``: from ten times sharper to a hundred times flatter.
+PRIOR_SCALES: tuple[float, ...] = tuple(float(s) for s in np.geomspace(0.1, 100, 13))
+#: What the progress display calls each optional analysis.
+LABELS = {
+    "prior_sweep": "the prior-strength sweep (refitting the MAP)",
+    "laplace_khat": "the Pareto k-hat of the Laplace approximation",
+    "psense": "power-scaling sensitivity",
+    "loo": "PSIS-LOO",
+    "heldout": "held-out log scores (refitting every method on each fold)",
+}
+
+
+@dataclass(frozen=True)
+class Analyses:
+    """The optional analyses of one comparison, in their saved (JSON-ready) form.
+
+    Attributes
+    ----------
+    prior_sweep : list of dict or None
+        Records ``prior_scale, parameter, map, mle``.
+    laplace_khat : float or None
+    psense : list of dict or None
+        Records ``parameter, prior, likelihood, diagnosis``.
+    loo : dict or None
+        ``elpd, se, p_loo, n_data_points, n_samples, good_k, k_good, k_bad, k_very_bad``.
+    heldout : list of dict or None
+        Records ``method, elpd, se, diff, diff_se, n``.
+    prior_medians : dict of str to float
+        Each parameter's prior median (empty when not computed).
+    errors : dict of str to str
+        Why an analysis that was asked for could not be computed.
+    """
+
+    prior_sweep: list[dict[str, Any]] | None = None
+    laplace_khat: float | None = None
+    psense: list[dict[str, Any]] | None = None
+    loo: dict[str, Any] | None = None
+    heldout: list[dict[str, Any]] | None = None
+    prior_medians: dict[str, float] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def to_attrs(self) -> dict[str, Any]:
+        """Return the entries this result adds to `Comparison.attrs` (its saved form)."""
+        out: dict[str, Any] = {
+            name: getattr(self, name)
+            for name in ("prior_sweep", "laplace_khat", "psense", "loo", "heldout")
+            if getattr(self, name) is not None
+        }
+        if self.prior_medians:
+            out["prior_medians"] = dict(self.prior_medians)
+        if self.errors:
+            out["analysis_errors"] = dict(self.errors)
+        return out
+
+    @classmethod
+    def from_attrs(cls, attrs: Mapping[str, Any]) -> Analyses:
+        """Read the analyses back from `Comparison.attrs` (absent or malformed: None)."""
+
+        def records(key: str) -> list[dict[str, Any]] | None:
+            value = attrs.get(key)
+            return [dict(r) for r in value] if isinstance(value, list) and value else None
+
+        medians, errors, loo = (attrs.get(k) for k in ("prior_medians", "analysis_errors", "loo"))
+        khat = attrs.get("laplace_khat")
+        return cls(
+            prior_sweep=records("prior_sweep"),
+            laplace_khat=None if khat is None else as_float(khat),
+            psense=records("psense"),
+            loo=dict(loo) if isinstance(loo, dict) else None,
+            heldout=records("heldout"),
+            prior_medians=(
+                {str(k): as_float(v) for k, v in medians.items()}
+                if isinstance(medians, dict)
+                else {}
+            ),
+            errors={str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else {},
+        )
+
+
+@contextmanager
+def _quiet_psense() -> Iterator[None]:
+    """Hide ArviZ's psense log line: the report explains the diagnosis."""
+    logger = logging.getLogger("arviz_stats.psense")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def compute_analyses(
+    cmp: Comparison,
+    module: ModuleType | None = None,
+    data: dict[str, Any] | None = None,
+    *,
+    prior_sweep: bool = False,
+    khat: bool = False,
+    sensitivity: bool = False,
+    heldout: int = 0,
+    prior_scales: Sequence[float] = PRIOR_SCALES,
+    random_seed: int | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> Analyses:
+    """Compute the analyses asked for, and the priors' medians, without changing ``cmp``.
+
+    Parameters
+    ----------
+    cmp : Comparison
+        Needs ``cmp.model`` for ``khat``, ``sensitivity`` and the priors' medians.
+    module : module, optional
+        The model file, for ``prior_sweep`` and ``heldout``.
+    data : dict, optional
+        The data ``cmp`` was fitted to (default: the module's ``DATA``).
+    prior_sweep, khat, sensitivity : bool, default False
+        The MAP as the prior is flattened (`inference_compare.analysis.prior_sweep`), the
+        Pareto k-hat of the MAP's Laplace approximation, power-scaling sensitivity and
+        PSIS-LOO of the bayes fit.
+    heldout : int, default 0
+        With K >= 2, K-fold held-out log scores of every method.
+    prior_scales : sequence of float, default `PRIOR_SCALES`
+    random_seed : int, optional
+        Seed of the refits (default ``cmp.attrs["random_seed"]``).
+    on_step : callable, optional
+        Called with a short description as each analysis starts.
+
+    Returns
+    -------
+    Analyses
+        With the previous errors of ``cmp.attrs`` kept for analyses not run again.
+    """
+    seed = int(cmp.attrs.get("random_seed", 0) if random_seed is None else random_seed)
+    tasks: dict[str, Callable[[], Any]] = {}
+    if prior_sweep and module is not None:
+        tasks["prior_sweep"] = lambda: analysis.prior_sweep(
+            module, prior_scales, data, random_seed=seed
+        )
+    if khat and cmp.model is not None:
+        model = cmp.model
+        tasks["laplace_khat"] = lambda: analysis.laplace_khat(model, random_seed=seed)
+    if sensitivity:
+        pointwise: list[Any] = []  # the bayes fit with pointwise log densities, made once
+
+        def fit() -> Any:
+            if not pointwise:
+                pointwise.append(analysis.with_pointwise(cmp))
+            return pointwise[0]
+
+        tasks["psense"] = lambda: analysis.power_scaling_sensitivity(fit())
+        tasks["loo"] = lambda: analysis.loo(fit())
+    if heldout and module is not None:
+        draws, chains = int(cmp.attrs.get("draws", 1000)), int(cmp.attrs.get("chains", 2))
+        tasks["heldout"] = lambda: analysis.kfold_log_score(
+            module, data, folds=heldout, draws=draws, chains=chains, random_seed=seed
+        )
+    results: dict[str, Any] = {}
+    errors = dict(Analyses.from_attrs(cmp.attrs).errors)
+    for name, task in tasks.items():
+        if on_step is not None:
+            on_step(f"computing {LABELS[name]}")
+        try:
+            with _quiet_psense():
+                results[name] = task()
+            errors.pop(name, None)
+        except InferenceCompareError as exc:  # an unusual model: say why, keep the report
+            errors[name] = " ".join(str(exc).split()) or type(exc).__name__
+    medians = {}
+    if "mle" in cmp.fits and {"map", "bayes"} & set(cmp.fits):
+        medians = prior_medians(cmp)
+    found = Analyses.from_attrs({**analysis_attrs(**results), "prior_medians": medians})
+    return dataclasses.replace(found, errors=errors)
+
+
+def as_float(value: Any) -> float:
+    """Return ``value`` as a float; NaN when it is not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def analysis_attrs(
+    *,
+    prior_sweep: pd.DataFrame | None = None,
+    laplace_khat: float | None = None,
+    psense: pd.DataFrame | None = None,
+    loo: Any = None,
+    heldout: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """Encode analysis results as JSON-serialisable `Comparison.attrs` entries.
+
+    Parameters
+    ----------
+    prior_sweep : pandas.DataFrame, optional
+        `inference_compare.analysis.prior_sweep`'s table.
+    laplace_khat : float, optional
+        `inference_compare.analysis.laplace_khat`'s value.
+    psense : pandas.DataFrame, optional
+        `inference_compare.analysis.power_scaling_sensitivity`'s table (index parameter).
+    loo : arviz_stats ELPDData, optional
+        `inference_compare.analysis.loo`'s result.
+    heldout : pandas.DataFrame, optional
+        `inference_compare.analysis.kfold_log_score`'s table (index method).
+
+    Returns
+    -------
+    dict
+        Only the keys of the results given.
+    """
+    out: dict[str, Any] = {}
+    if prior_sweep is not None:
+        out["prior_sweep"] = [
+            {
+                "prior_scale": as_float(r.prior_scale),
+                "parameter": str(r.parameter),
+                "map": as_float(r.map),
+                "mle": as_float(r.mle),
+            }
+            for r in prior_sweep.itertuples()
+        ]
+    if laplace_khat is not None:
+        out["laplace_khat"] = float(laplace_khat)
+    if psense is not None:
+        out["psense"] = [
+            {
+                "parameter": str(label),
+                "prior": as_float(row["prior"]),
+                "likelihood": as_float(row["likelihood"]),
+                "diagnosis": str(row["diagnosis"]),
+            }
+            for label, row in psense.iterrows()
+        ]
+    if loo is not None:
+        out["loo"] = _loo_attrs(loo)
+    if heldout is not None:
+        out["heldout"] = [
+            {
+                "method": str(method),
+                **{k: as_float(row[k]) for k in ("elpd", "se", "diff", "diff_se", "n")},
+            }
+            for method, row in heldout.iterrows()
+        ]
+    return out
+
+
+def _loo_attrs(elpd: Any) -> dict[str, Any]:
+    k = np.ravel(np.asarray(elpd.pareto_k, dtype=float))
+    good_k = as_float(getattr(elpd, "good_k", 0.7))
+    return {
+        "elpd": as_float(elpd.elpd),
+        "se": as_float(elpd.se),
+        "p_loo": as_float(elpd.p),
+        "n_data_points": int(elpd.n_data_points),
+        "n_samples": int(elpd.n_samples),
+        "good_k": good_k,
+        "k_good": int(np.sum(k <= good_k)),
+        "k_bad": int(np.sum((k > good_k) & (k <= 1))),
+        "k_very_bad": int(np.sum(k > 1)),
+    }
+
+
+def prior_medians(cmp: Comparison) -> dict[str, float]:
+    """Median of each parameter's prior: from ``attrs["prior_medians"]``, else from the model.
+
+    Parameters
+    ----------
+    cmp : Comparison
+
+    Returns
+    -------
+    dict of str to float
+        Keyed by ArviZ label, rounded to what the prior draws resolve; empty without a model
+        and without stored medians.
+    """
+    stored = cmp.attrs.get("prior_medians")
+    if isinstance(stored, dict):
+        return {str(k): as_float(v) for k, v in stored.items()}
+    if cmp.model is None:
+        return {}
+    import pymc as pm
+    from arviz_base import dataset_to_dataframe
+
+    names = [rv.name for rv in cmp.model.free_RVs]
+    seed = int(cmp.attrs.get("random_seed", 0) or 0)
+    try:
+        prior = pm.sample_prior_predictive(
+            draws=PRIOR_MEDIAN_DRAWS, model=cmp.model, var_names=names, random_seed=seed
+        )
+    except NotImplementedError:  # a distribution PyMC cannot draw from
+        return {}
+    frame = dataset_to_dataframe(prior["prior"].to_dataset(), sample_dims=["chain", "draw"])
+    frame = frame.drop(columns=[c for c in ("chain", "draw") if c in frame.columns])
+    return {str(label): _resolved_median(frame[label].to_numpy(float)) for label in frame}
+
+
+def _resolved_median(draws: np.ndarray) -> float:
+    """Median of draws, rounded to a decimal place well above its Monte Carlo error."""
+    draws = draws[np.isfinite(draws)]
+    if draws.size == 0:
+        return math.nan
+    median = float(np.median(draws))
+    # MCSE of a median: about 1.25 sd / sqrt(n) (robust sd from the quartiles)
+    q25, q75 = np.quantile(draws, [0.25, 0.75])
+    mcse = 1.25 * (q75 - q25) / 1.349 / math.sqrt(draws.size)
+    if not mcse > 0:
+        return median
+    decimals = -math.floor(math.log10(20 * mcse))
+    return round(median, decimals) + 0.0
+
+
+def influence_sentences(
+    influence: pd.DataFrame, table: pd.DataFrame, medians: dict[str, float]
+) -> dict[str, str]:
+    """One plain sentence per parameter: how far the prior pulled the MAP, and the sd change.
+
+    Uses the MAP (the mode with the prior against the mode without it) when fitted, else the
+    posterior mean.
+
+    Parameters
+    ----------
+    influence : pandas.DataFrame
+        `inference_compare.analysis.prior_influence`'s table.
+    table : pandas.DataFrame
+        `Comparison.table`, for the direction of the shift.
+    medians : dict of str to float
+        The priors' medians (`prior_medians`); a sentence names the median only when the
+        estimate moved toward it.
+
+    Returns
+    -------
+    dict of str to str
+    """
+    method = "map" if "shift_map" in influence else "bayes"
+    estimates = table.pivot(index="parameter", columns="method", values="estimate")
+    out = {}
+    for label, row in influence.iterrows():
+        shift, ratio = as_float(row[f"shift_{method}"]), as_float(row[f"sd_ratio_{method}"])
+        if not math.isfinite(shift):
+            out[label] = (
+                f"{label} has no finite MLE standard error, so the prior's pull cannot be "
+                "measured in standard errors"
+            )
+            continue
+        if abs(shift) < NEGLIGIBLE_SHIFT:
+            text = f"the prior barely moves {label} (less than 0.01 standard errors)"
+        else:
+            text = f"the prior {_pull(label, shift, estimates, medians)}"
+        if math.isfinite(ratio) and ratio > 0:
+            change = abs(1 - ratio)
+            verb = "narrows" if ratio < 1 else "widens"
+            text += (
+                f" and {verb} its uncertainty by {change:.0%}"
+                if round(change, 2)
+                else " and leaves its uncertainty unchanged"
+            )
+        out[label] = text
+    return out
+
+
+def _pull(label: str, shift: float, estimates: pd.DataFrame, medians: dict[str, float]) -> str:
+    size = f"{abs(shift):.2f} standard error{'' if f'{abs(shift):.2f}' == '1.00' else 's'}"
+    median = medians.get(label, math.nan)
+    mle = as_float(estimates.loc[label, "mle"]) if label in estimates.index else math.nan
+    if math.isfinite(median) and math.isfinite(mle) and (median - mle) * shift > 0:
+        return f"pulls {label} {size} toward {median:g} (its prior median)"
+    return f"moves {label} {size} {'up' if shift > 0 else 'down'}"
