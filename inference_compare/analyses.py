@@ -18,19 +18,20 @@ label to float), ``heldout`` (records ``method, elpd, se, diff, diff_se, n``), a
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
 
 from inference_compare import analysis
-from inference_compare.errors import InferenceCompareError
+from inference_compare.errors import InferenceCompareError, UsageError
 from inference_compare.result import Comparison
 
 __all__ = [
@@ -38,12 +39,16 @@ __all__ = [
     "NEGLIGIBLE_SHIFT",
     "PRIOR_MEDIAN_DRAWS",
     "PRIOR_SCALES",
+    "AnalysisOptions",
     "Analyses",
     "analysis_attrs",
+    "check_analyses",
     "as_float",
     "compute_analyses",
     "influence_sentences",
+    "no_prior_scale",
     "prior_medians",
+    "takes_prior_scale",
 ]
 
 #: Keys of `Comparison.attrs` written by `analysis_attrs`.
@@ -143,18 +148,75 @@ def _quiet_psense() -> Iterator[None]:
         logger.setLevel(level)
 
 
+class AnalysisOptions(TypedDict, total=False):
+    """Which optional analyses to compute, and how (all optional; none by default).
+
+    Attributes
+    ----------
+    prior_sweep : bool
+        Refit the MAP at each of ``prior_scales`` (`inference_compare.analysis.prior_sweep`;
+        the model file's ``build`` must accept ``prior_scale``).
+    khat : bool
+        Pareto k-hat of the MAP's Laplace approximation
+        (`inference_compare.analysis.laplace_khat`).
+    sensitivity : bool
+        Power-scaling sensitivity and PSIS-LOO of the bayes fit.
+    heldout : int
+        With K >= 2, K-fold held-out log predictive densities of every method
+        (`inference_compare.analysis.kfold_log_score`; refits all methods K times).
+    prior_scales : sequence of float
+        Default `PRIOR_SCALES`.
+    random_seed : int or None
+        Seed of the refits (default ``cmp.attrs["random_seed"]``).
+    on_step : callable
+        Called with a short description as each analysis starts (progress display).
+    """
+
+    prior_sweep: bool
+    khat: bool
+    sensitivity: bool
+    heldout: int
+    prior_scales: Sequence[float]
+    random_seed: int | None
+    on_step: Callable[[str], None] | None
+
+
+def takes_prior_scale(module: ModuleType) -> bool:
+    """Return True when the model file's ``build`` accepts ``prior_scale``."""
+    build = getattr(module, "build", None)
+    return callable(build) and "prior_scale" in inspect.signature(build).parameters
+
+
+def no_prior_scale(module: ModuleType | None) -> str:
+    """Say why ``--prior-sweep`` cannot run on ``module``."""
+    name = getattr(module, "__name__", "the model")
+    return (
+        f"--prior-sweep needs a model file whose build takes prior_scale, as in "
+        f"'def build(data, prior_scale=1.0)'; {name}.build does not"
+    )
+
+
+def check_analyses(cmp: Comparison, module: ModuleType | None, options: AnalysisOptions) -> None:
+    """Refuse analyses that cannot run, before any of them starts (`UsageError`)."""
+    heldout = options.get("heldout", 0)
+    sensitivity = options.get("sensitivity", False)
+    if options.get("prior_sweep") and (module is None or not takes_prior_scale(module)):
+        raise UsageError(no_prior_scale(module))
+    if sensitivity and "bayes" not in cmp.fits:
+        raise UsageError("--sensitivity needs the bayes fit: add bayes to --methods")
+    if heldout == 1 or heldout < 0:
+        raise UsageError(f"--heldout needs K >= 2 folds, got {heldout}")
+    if heldout and module is None:
+        raise UsageError("--heldout needs the model file, to refit it on each fold")
+    if (options.get("khat") or sensitivity) and cmp.model is None:
+        raise UsageError("--khat and --sensitivity need the model (a loaded comparison has none)")
+
+
 def compute_analyses(
     cmp: Comparison,
     module: ModuleType | None = None,
     data: dict[str, Any] | None = None,
-    *,
-    prior_sweep: bool = False,
-    khat: bool = False,
-    sensitivity: bool = False,
-    heldout: int = 0,
-    prior_scales: Sequence[float] = PRIOR_SCALES,
-    random_seed: int | None = None,
-    on_step: Callable[[str], None] | None = None,
+    **options: Unpack[AnalysisOptions],
 ) -> Analyses:
     """Compute the analyses asked for, and the priors' medians, without changing ``cmp``.
 
@@ -166,33 +228,34 @@ def compute_analyses(
         The model file, for ``prior_sweep`` and ``heldout``.
     data : dict, optional
         The data ``cmp`` was fitted to (default: the module's ``DATA``).
-    prior_sweep, khat, sensitivity : bool, default False
-        The MAP as the prior is flattened (`inference_compare.analysis.prior_sweep`), the
-        Pareto k-hat of the MAP's Laplace approximation, power-scaling sensitivity and
-        PSIS-LOO of the bayes fit.
-    heldout : int, default 0
-        With K >= 2, K-fold held-out log scores of every method.
-    prior_scales : sequence of float, default `PRIOR_SCALES`
-    random_seed : int, optional
-        Seed of the refits (default ``cmp.attrs["random_seed"]``).
-    on_step : callable, optional
-        Called with a short description as each analysis starts.
+    **options
+        Which analyses, and how: see `AnalysisOptions`.
 
     Returns
     -------
     Analyses
         With the previous errors of ``cmp.attrs`` kept for analyses not run again.
+
+    Raises
+    ------
+    UsageError
+        Before any analysis starts, for one that cannot run (`check_analyses`).
     """
+    check_analyses(cmp, module, options)
+    random_seed = options.get("random_seed")
+    heldout = options.get("heldout", 0)
+    on_step = options.get("on_step")
+    prior_scales = options.get("prior_scales", PRIOR_SCALES)
     seed = int(cmp.attrs.get("random_seed", 0) if random_seed is None else random_seed)
     tasks: dict[str, Callable[[], Any]] = {}
-    if prior_sweep and module is not None:
+    if options.get("prior_sweep") and module is not None:
         tasks["prior_sweep"] = lambda: analysis.prior_sweep(
             module, prior_scales, data, random_seed=seed
         )
-    if khat and cmp.model is not None:
+    if options.get("khat") and cmp.model is not None:
         model = cmp.model
         tasks["laplace_khat"] = lambda: analysis.laplace_khat(model, random_seed=seed)
-    if sensitivity:
+    if options.get("sensitivity"):
         pointwise: list[Any] = []  # the bayes fit with pointwise log densities, made once
 
         def fit() -> Any:

@@ -7,19 +7,24 @@ saved ``comparison.nc``. The command line (`inference_compare.cli`) only parses 
 
 from __future__ import annotations
 
-import inspect
 import os
 import platform
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 
 from inference_compare._io import ensure_writable_dir
-from inference_compare.analyses import PRIOR_SCALES, compute_analyses
+from inference_compare.analyses import (
+    PRIOR_SCALES,
+    AnalysisOptions,
+    compute_analyses,
+    no_prior_scale,
+    takes_prior_scale,
+)
 from inference_compare.catalog import load_model, model_title
 from inference_compare.compare import compare
 from inference_compare.data import build_model, read_data, summarize_data
@@ -48,24 +53,11 @@ __all__ = [
 MAX_STORED_VALUES = 100_000
 
 
-def takes_prior_scale(module: ModuleType) -> bool:
-    """Return True when the model file's ``build`` accepts ``prior_scale``."""
-    build = getattr(module, "build", None)
-    return callable(build) and "prior_scale" in inspect.signature(build).parameters
-
-
 def add_analyses(
     cmp: Comparison,
     module: ModuleType | None = None,
     data: dict[str, Any] | None = None,
-    *,
-    prior_sweep: bool = False,
-    khat: bool = False,
-    sensitivity: bool = False,
-    heldout: int = 0,
-    prior_scales: Sequence[float] = PRIOR_SCALES,
-    random_seed: int | None = None,
-    on_step: Callable[[str], None] | None = None,
+    **options: Unpack[AnalysisOptions],
 ) -> Comparison:
     """Compute the optional analyses and store them in ``cmp.attrs`` for the reports.
 
@@ -83,21 +75,8 @@ def add_analyses(
         The model file, for ``prior_sweep`` (its ``build`` must accept ``prior_scale``).
     data : dict, optional
         The data ``cmp`` was fitted to (default: the module's ``DATA``).
-    prior_sweep : bool, default False
-        Refit the MAP at each of ``prior_scales`` (`inference_compare.analysis.prior_sweep`).
-    khat : bool, default False
-        Pareto k-hat of the MAP's Laplace approximation
-        (`inference_compare.analysis.laplace_khat`).
-    sensitivity : bool, default False
-        Power-scaling sensitivity and PSIS-LOO of the bayes fit.
-    heldout : int, default 0
-        With K >= 2, K-fold held-out log predictive densities of every method
-        (`inference_compare.analysis.kfold_log_score`; refits all methods K times).
-    prior_scales : sequence of float, default `PRIOR_SCALES`
-    random_seed : int, optional
-        Seed of the refits (default ``cmp.attrs["random_seed"]``).
-    on_step : callable, optional
-        Called with a short description as each analysis starts (progress display).
+    **options
+        Which analyses, and how: see `inference_compare.analyses.AnalysisOptions`.
 
     Returns
     -------
@@ -112,21 +91,7 @@ def add_analyses(
     >>> cmp = ic.compare(coin.build(coin.DATA), random_seed=1, progressbar=False)  # doctest: +SKIP
     >>> ic.to_html(add_analyses(cmp, coin, khat=True), "coin.html")  # doctest: +SKIP
     """
-    _check_analyses(
-        cmp, module, prior_sweep=prior_sweep, khat=khat, sensitivity=sensitivity, heldout=heldout
-    )
-    found = compute_analyses(
-        cmp,
-        module,
-        data,
-        prior_sweep=prior_sweep,
-        khat=khat,
-        sensitivity=sensitivity,
-        heldout=heldout,
-        prior_scales=prior_scales,
-        random_seed=random_seed,
-        on_step=on_step,
-    )
+    found = compute_analyses(cmp, module, data, **options)
     cmp.attrs.update(found.to_attrs())
     if not found.errors:
         cmp.attrs.pop("analysis_errors", None)
@@ -162,36 +127,6 @@ def no_pooling(model: Any, latent: list[str]) -> dict[str, list[float]]:
     values = functions.values_only(result.x)
     spans = {v.name: (v.start, v.stop) for v in functions.variables}
     return {name: values[slice(*spans[name])].astype(float).tolist() for name in latent}
-
-
-def _no_prior_scale(module: ModuleType | None) -> str:
-    name = getattr(module, "__name__", "the model")
-    return (
-        f"--prior-sweep needs a model file whose build takes prior_scale, as in "
-        f"'def build(data, prior_scale=1.0)'; {name}.build does not"
-    )
-
-
-def _check_analyses(
-    cmp: Comparison,
-    module: ModuleType | None,
-    *,
-    prior_sweep: bool,
-    khat: bool,
-    sensitivity: bool,
-    heldout: int = 0,
-) -> None:
-    """Refuse analyses that cannot run, before any of them starts."""
-    if prior_sweep and (module is None or not takes_prior_scale(module)):
-        raise UsageError(_no_prior_scale(module))
-    if sensitivity and "bayes" not in cmp.fits:
-        raise UsageError("--sensitivity needs the bayes fit: add bayes to --methods")
-    if heldout == 1 or heldout < 0:
-        raise UsageError(f"--heldout needs K >= 2 folds, got {heldout}")
-    if heldout and module is None:
-        raise UsageError("--heldout needs the model file, to refit it on each fold")
-    if (khat or sensitivity) and cmp.model is None:
-        raise UsageError("--khat and --sensitivity need the model (a loaded comparison has none)")
 
 
 def _module_file(module: ModuleType) -> Path | None:
@@ -300,7 +235,7 @@ def run_model(
         random_seed = fresh_seed()
     module = load_model(str(model))
     if prior_sweep and not takes_prior_scale(module):
-        raise UsageError(_no_prior_scale(module))
+        raise UsageError(no_prior_scale(module))
     if data_file is not None:
         data = read_data(data_file)
         source = Path(data_file).name

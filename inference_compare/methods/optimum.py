@@ -107,19 +107,8 @@ def fit_map(model: pm.Model, **options: Unpack[OptimumOptions]) -> xr.DataTree:
     plus the log-prior of the top-level parameters, the mode of their marginal posterior; see
     `inference_compare.methods._marginal`.
 
-    Parameters
-    ----------
-    model : pymc.Model
-        The model as declared, with its priors.
-    **options
-        ``ci_prob``, ``draws``, ``random_seed``, ``functions``, ``callback``, ``latent``: see
-        `OptimumOptions`.
-
-    Returns
-    -------
-    xarray.DataTree
-        See `inference_compare.methods._laplace.optimum_to_datatree`; ``attrs["method"]`` is
-        ``"map"``.
+    Parameters and the result are those of `fit_mle` (without ``profile``), the model taken
+    with its priors; the DataTree's ``attrs["method"]`` is ``"map"``.
 
     See Also
     --------
