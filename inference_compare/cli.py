@@ -15,9 +15,9 @@ import sys
 import threading
 import traceback
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from inference_compare._interrupt import swallowed_interrupts
 from inference_compare.errors import InferenceCompareError, StudyInterrupted, UsageError
@@ -36,34 +36,26 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
+def _checked[T: (int, float)](
+    convert: Callable[[str], T], ok: Callable[[T], bool], expected: str
+) -> Callable[[str], T]:
+    """Return an argparse ``type``: ``convert`` the text, and refuse a value not ``ok``."""
+
+    def parse(text: str) -> T:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**63), got {text!r}")
-    return value
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
-    return value
+_positive_int = _checked(int, lambda v: v >= 1, "an integer >= 1")
+_seed = _checked(int, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)")
+_probability = _checked(float, lambda v: 0 < v < 1, "a number in (0, 1)")
 
 
 def _latent(text: str) -> str | list[str] | None:
@@ -311,19 +303,16 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     resolve_model(args.model)  # an unknown model is refused before PyMC is imported
     _use_agg()
     from inference_compare.runner import run_model
+    from inference_compare.seeds import fresh_seed
 
     # a run without --seed draws one; the recorded command names it, so it reproduces the run
-    seed = args.seed if args.seed is not None else _fresh_seed()
+    seed = args.seed if args.seed is not None else fresh_seed()
     outputs, cmp = run_model(
         args.model,
         data_file=args.data,
         out=args.out,
-        methods=args.methods,
-        ci_prob=args.ci_prob,
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
         random_seed=seed,
+        **_fit_options(args),
         progress=not args.no_progress,
         command=_reproducible(argv, seed),
         profile=args.profile,
@@ -342,9 +331,15 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def _fresh_seed() -> int:
-    """Return a random 32-bit seed: short enough to read in a report and type back in."""
-    return int.from_bytes(os.urandom(4), "little")
+def _fit_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the options every fitting command shares: methods, interval, NUTS settings."""
+    return {
+        "methods": args.methods,
+        "ci_prob": args.ci_prob,
+        "draws": args.draws,
+        "tune": args.tune,
+        "chains": args.chains,
+    }
 
 
 def _reproducible(argv: Sequence[str], seed: int) -> str:
@@ -381,17 +376,13 @@ def _cmd_study(args: argparse.Namespace) -> int:
         args.model,
         sizes=args.sizes,
         replicates=args.replicates,
-        methods=args.methods,
         random_seed=args.seed,
         out=out,
         resume=args.resume,
         workers=args.workers,
         scheduler=args.scheduler,
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        ci_prob=args.ci_prob,
         ci_kind=args.ci_kind,
+        **_fit_options(args),
         truth=args.truth,
         progressbar=not args.no_progress,
     )
@@ -427,13 +418,9 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
         args.model,
         args.truth,
         n=args.n,
-        methods=args.methods,
-        ci_prob=args.ci_prob,
         random_seed=args.seed,
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
         return_intervals=True,
+        **_fit_options(args),
     )
     report = write_coverage_outputs(table, intervals, out)
     print("\n".join(coverage_findings(table)))
