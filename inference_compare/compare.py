@@ -145,6 +145,9 @@ class Comparison:
         Provenance: model name, seed, versions, date.
     model : pymc.Model or None
         The model fitted (None after `load`).
+    curves : xarray.DataTree or None
+        The curves of the density panels (`inference_compare.curves.compute_curves`), saved
+        as child ``"curves"`` by `save`; None until computed.
     """
 
     fits: dict[str, xr.DataTree]
@@ -152,6 +155,7 @@ class Comparison:
     ci_kind: str = "eti"
     attrs: dict[str, Any] = field(default_factory=dict)
     model: pm.Model | None = field(default=None, repr=False, compare=False)
+    curves: xr.DataTree | None = field(default=None, repr=False, compare=False)
     _table_cache: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -262,6 +266,8 @@ class Comparison:
         root = xr.DataTree(name="comparison")
         for method in self.methods:
             root[method] = _netcdf_safe(self.fits[method])
+        if self.curves is not None:
+            root["curves"] = self.curves
         root.attrs = {
             **{k: _attr(v) for k, v in self.attrs.items()},
             "ci_prob": self.ci_prob,
@@ -356,7 +362,8 @@ def load(path: str | os.PathLike) -> Comparison:
     Comparison
     """
     tree = xr.open_datatree(path, engine="h5netcdf").load()
-    fits = {name: child for name, child in tree.children.items()}
+    fits = {name: child for name, child in tree.children.items() if name != "curves"}
+    curves = tree.children.get("curves")
     attrs = dict(tree.attrs)
     ci_prob = float(attrs.pop("ci_prob", 0.95))
     ci_kind = str(attrs.pop("ci_kind", "eti"))
@@ -364,7 +371,7 @@ def load(path: str | os.PathLike) -> Comparison:
         if isinstance(value, str) and value[:1] in "{[":
             with contextlib.suppress(json.JSONDecodeError):  # text that only looks like JSON
                 attrs[key] = json.loads(value)
-    return Comparison(fits=fits, ci_prob=ci_prob, ci_kind=ci_kind, attrs=attrs)
+    return Comparison(fits=fits, ci_prob=ci_prob, ci_kind=ci_kind, attrs=attrs, curves=curves)
 
 
 def _spawn_seeds(random_seed: int | None) -> tuple[int, dict[str, np.random.Generator]]:
