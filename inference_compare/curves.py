@@ -21,7 +21,7 @@ For every scalar element of every parameter (free variables and deterministics, 
 
 The grid of a parameter covers the posterior's central mass, the likelihood's, the prior's where
 it is concentrated at that scale, and the estimates and intervals of every method, but reaches
-at most `REACH` widths of the posterior's central mass beyond it: an estimate or interval beyond
+at most `REACH` median widths of these from their median centre: an estimate or interval beyond
 that is left off the axis and named in the element's ``note``.
 
 The result is an `xarray.DataTree` whose dataset has the dims ``parameter`` (labels) and
@@ -71,20 +71,22 @@ PROFILE_MAX_DIM = 30
 QUANTILE_LEVELS: tuple[float, ...] = (
     0.005, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975, 0.995,
 )  # fmt: skip
-#: Central probability of the posterior draws that anchors a parameter's range.
+#: Central probability of the posterior draws that a parameter's range covers.
 CORE_PROB = 0.99
-#: The range reaches at most this many core widths beyond the core on each side.
-REACH = 2.5
-#: The prior's central 95% is included when it is at most this many core widths wide.
-PRIOR_REACH = 5.0
+#: The range reaches at most this many median span widths from the spans' median centre.
+REACH = 3.0
+#: The prior's central 95% is included when it is at most this many times the range's width.
+PRIOR_REACH = 2.0
 #: Padding of the range, as a fraction of its width.
 PAD = 0.05
 #: The likelihood's mass is taken as this many standard errors (unconstrained) around the mode.
 LIKELIHOOD_SD = 4.0
 #: The likelihood's tails (for its normalisation) are followed down to exp(-TAIL_DROP) x max.
 TAIL_DROP = 30.0
-#: Largest number of grid steps followed beyond the range on each side for the normalisation.
-MAX_TAIL_STEPS = 600
+#: Largest number of steps followed beyond the range on each side, for the normalisation.
+MAX_TAIL_STEPS = 400
+#: Each step beyond the range is this factor longer than the one before.
+TAIL_GROWTH = 1.05
 #: Grid points of the KDE before it is interpolated onto the parameter's grid.
 KDE_POINTS = 512
 #: ArviZ's bandwidth rule: smooth curves, for readers new to densities.
@@ -275,7 +277,8 @@ def _depends_on(var: Any, names: set[str]) -> bool:
 
 def _exact_prior_function(model: Any, names: list[str]) -> Callable[..., list[np.ndarray]]:
     """One compiled function: the elementwise prior log densities of ``names`` at a batch of
-    values (a leading dimension of grid points), each on the variable's own scale."""
+    values (a leading dimension of grid points), each on the variable's own scale.
+    """
     import pymc as pm
     import pytensor
     import pytensor.tensor as pt
@@ -283,21 +286,31 @@ def _exact_prior_function(model: Any, names: list[str]) -> Callable[..., list[np
     inputs, outputs = [], []
     for name in names:
         rv = model[name]
-        rng, size, *params = rv.owner.inputs
-        # PyMC keeps a parameter such as 4.0 as a float32 constant, and its normalising
-        # constant (gammaln) is then computed in single precision: cast to double
-        node = rv.owner.op.make_node(rng, size, *(_double(p) for p in params))
         value = pt.tensor(dtype="float64", shape=(None, *([None] * rv.type.ndim)))
         inputs.append(value)
-        outputs.append(pm.logp(node.outputs[rv.owner.outputs.index(rv)], value))
+        outputs.append(_double(pm.logp(rv, value)))
     fn = pytensor.function(inputs, outputs, on_unused_input="ignore")
     return lambda *values: [np.asarray(v) for v in fn(*values)]
 
 
-def _double(param: Any) -> Any:
-    import pytensor.tensor as pt
+def _double(graph: Any) -> Any:
+    """``graph`` with its single-precision constants in double precision.
 
-    return pt.cast(param, "float64") if param.dtype == "float32" else param
+    PyMC keeps a parameter such as 4.0 as a float32 constant, and a normalising constant
+    computed from it (``gammaln``) then has single precision (relative error 1e-7); the log
+    of a small integer constant (``log(2)``) is single precision too.
+    """
+    import pytensor.tensor as pt
+    from pytensor.graph.basic import Constant
+    from pytensor.graph.replace import clone_replace
+    from pytensor.graph.traversal import ancestors
+
+    wider = {"float32": "float64", "int8": "int64", "int16": "int64"}  # log(2): float32
+    single = [v for v in ancestors([graph]) if isinstance(v, Constant) and v.dtype in wider]
+    if not single:
+        return graph
+    replace = {v: pt.constant(np.asarray(v.data, dtype=wider[v.dtype])) for v in single}
+    return clone_replace(graph, replace=replace, rebuild_strict=False)
 
 
 @contextmanager
@@ -330,7 +343,7 @@ def _prior_draws(model: Any, names: list[str], seed: int) -> pd.DataFrame | None
 
 def _cdf_table(center: float, lower: float, upper: float) -> np.ndarray:
     """Points that resolve a density around ``center`` at every scale, inside the support."""
-    offsets = np.geomspace(1e-9, 1e9, 1500)
+    offsets = np.geomspace(1e-9, 1e9, 8000)
     points = [center - offsets, [center], center + offsets]
     for bound in (lower, upper):
         if np.isfinite(bound):
@@ -345,8 +358,9 @@ def _exact_quantiles(density: Callable[[np.ndarray], np.ndarray], el: _Element) 
     """Return the prior's quantiles at `QUANTILE_LEVELS` from its exact log density.
 
     A table on points at every scale around the mode (found in a first pass) gives the
-    distribution function roughly; a uniform grid of `CDF_POINTS` points between its 1e-4 and
-    1 - 1e-4 quantiles then gives it accurately where the stored levels are.
+    distribution function; unless the tails are heavy, a uniform grid of `CDF_POINTS` points
+    between its 1e-4 and 1 - 1e-4 quantiles then gives it more accurately where the stored
+    levels are.
     """
     center = 0.5 * (el.lower + el.upper) if np.isfinite(el.lower + el.upper) else 0.0
     if np.isfinite(el.lower) and not np.isfinite(el.upper):
@@ -361,7 +375,9 @@ def _exact_quantiles(density: Callable[[np.ndarray], np.ndarray], el: _Element) 
         center = float(grid[np.argmax(pdf)])
     cdf = np.concatenate([[0.0], np.cumsum(np.diff(grid) * (pdf[1:] + pdf[:-1]) / 2)])
     total = cdf[-1]
-    lo, hi = np.interp([1e-4 * total, (1 - 1e-4) * total], cdf, grid)
+    lo, q25, q75, hi = np.interp(np.array([1e-4, 0.25, 0.75, 1 - 1e-4]) * total, cdf, grid)
+    if hi - lo > 1e3 * (q75 - q25):  # heavy tails: the table is as good as it gets
+        return np.interp(QUANTILE_LEVELS, cdf / total, grid)
     fine = np.linspace(lo, hi, CDF_POINTS)
     fine_pdf = _pdf(density, fine)
     fine_cdf = np.interp(lo, grid, cdf) + np.concatenate(
@@ -472,7 +488,8 @@ def _invert(lik: _Likelihood, el: _Element, target: float, t0: float, step: floa
 
 class _Walker:
     """Profile likelihood at successive values of one element, each maximisation started at
-    the previous point's optimum (so walking out from the mode each one starts near its own)."""
+    the previous point's optimum (so walking out from the mode each one starts near its own).
+    """
 
     def __init__(self, lik: _Likelihood, el: _Element, tiny: float) -> None:
         self.lik, self.el, self.tiny = lik, el, tiny
@@ -517,25 +534,26 @@ def _profile(lik: _Likelihood, el: _Element, grid: np.ndarray) -> tuple[np.ndarr
         for k in on_side:
             loglik[k] = walker.at(grid[k])
         edge = grid[-1] if side > 0 else grid[0]
-        tail: list[float] = []
-        for m in range(1, MAX_TAIL_STEPS + 1):
-            target = edge + side * m * h
+        positions, tail = [edge], []
+        for m in range(MAX_TAIL_STEPS):  # steps growing by TAIL_GROWTH: heavy tails too
+            target = positions[-1] + side * h * TAIL_GROWTH**m
             if not el.lower < target < el.upper:
                 break
+            positions.append(target)
             tail.append(walker.at(target))
             if not tail[-1] >= np.max(loglik) - TAIL_DROP:
                 break
         else:
             complete = False
-        tails.append((np.asarray(tail), 0 if side < 0 else -1))
+        tails.append((np.asarray(positions), np.asarray(tail), 0 if side < 0 else -1))
     top = np.max(loglik)
     if not np.isfinite(top):
         return np.full(grid.size, np.nan), False
     density = np.exp(loglik - top)
     area = np.trapezoid(density, grid)
-    for tail, edge in tails if complete else []:
+    for positions, tail, edge in tails if complete else []:
         ys = np.concatenate([[density[edge]], np.exp(tail - top)])
-        area += h * (ys.sum() - (ys[0] + ys[-1]) / 2)
+        area += abs(np.trapezoid(np.where(np.isfinite(ys), ys, 0.0), positions))
     return density / area, complete
 
 
@@ -552,48 +570,59 @@ def _window(
     draws: np.ndarray | None,
     likelihood: tuple[float, float] | None,
 ) -> tuple[float, float]:
-    """The element's range (see the module docstring); notes what is left off it."""
+    """Return the element's range; add a note for each estimate or interval left off it.
+
+    The spans that matter (the posterior draws' central `CORE_PROB`, the likelihood's mass,
+    each method's estimate and interval) have a median centre and a median width; the range
+    covers them, each clipped to `REACH` median widths of the median centre, so one wild
+    estimate (or a posterior collapsed on a point) cannot set the scale. The prior's central
+    95% is added when it is at most `PRIOR_REACH` times as wide as the rest.
+    """
+    spans: list[tuple[float, float, str]] = []
     if draws is not None and _finite(draws):
         tail = (1 - CORE_PROB) / 2
-        core = tuple(np.quantile(_finite(draws), [tail, 1 - tail]))
-    elif likelihood is not None:
-        core = likelihood
-    else:
-        points = _finite(rows[["lower", "upper", "estimate"]].to_numpy(float))
-        core = (min(points), max(points)) if points else (-1.0, 1.0)
-    lo, hi = float(core[0]), float(core[1])
-    width = hi - lo if hi > lo else max(abs(lo) * 0.1, 1e-3)
-    reach = (lo - REACH * width, hi + REACH * width)
-    spans = [(lo, hi)]
-    if likelihood is not None:
-        spans.append(likelihood)
+        lo, hi = np.quantile(_finite(draws), [tail, 1 - tail])
+        spans.append((float(lo), float(hi), ""))
+    if likelihood is not None and np.all(np.isfinite(likelihood)):
+        spans.append((*likelihood, ""))
+    for row in rows.itertuples():
+        name = _METHOD.get(row.method, row.method)
+        if np.isfinite(row.estimate):
+            spans.append((row.estimate, row.estimate, f"{name} estimate {row.estimate:.4g}"))
+        if np.isfinite(row.lower) and np.isfinite(row.upper):
+            text = f"{name} interval ({row.lower:.4g}, {row.upper:.4g})"
+            spans.append((row.lower, row.upper, text))
+    if not spans:
+        return max(-1.0, el.lower), min(1.0, el.upper)
+    centre = float(np.median([(a + b) / 2 for a, b, _ in spans]))
+    widths = [b - a for a, b, _ in spans if b - a > 1e-9 * max(1.0, abs(centre))]
+    scale = float(np.median(widths)) if widths else max(abs(centre) * 0.1, 1e-3)
+    reach = (centre - REACH * scale, centre + REACH * scale)
+    lo, hi = np.inf, -np.inf
+    for a, b, text in spans:
+        if text and (a < reach[0] or b > reach[1]):
+            el.notes.append(f"{text} is off the axis")
+        lo, hi = min(lo, max(a, reach[0])), max(hi, min(b, reach[1]))
     if el.quantiles is not None and np.all(np.isfinite(el.quantiles)):
         q = np.interp([0.025, 0.975], QUANTILE_LEVELS, el.quantiles)
-        if q[1] - q[0] <= PRIOR_REACH * width:
-            spans.append((q[0], q[1]))
-    for row in rows.itertuples():
-        for what, value in (("estimate", row.estimate), ("lower", row.lower), ("upper", row.upper)):
-            if not np.isfinite(value):
-                continue
-            if reach[0] <= value <= reach[1]:
-                spans.append((value, value))
-            else:
-                el.notes.append(
-                    f"{_METHOD.get(row.method, row.method)} {what} {value:.4g} is off the axis"
-                )
-    lo = max(min(s[0] for s in spans), reach[0])
-    hi = min(max(s[1] for s in spans), reach[1])
-    pad = PAD * (hi - lo) if hi > lo else width
+        if q[1] - q[0] <= PRIOR_REACH * max(hi - lo, scale):
+            lo, hi = min(lo, max(q[0], reach[0])), max(hi, min(q[1], reach[1]))
+    pad = PAD * (hi - lo) if hi > lo else scale
     return max(lo - pad, el.lower), min(hi + pad, el.upper)
 
 
 # ----------------------------------------------------------------------------- compute
 
 
-def _posterior_source(cmp: Comparison) -> str:
-    if "bayes" in cmp.fits:
-        return "bayes"
-    return "map" if "map" in cmp.fits else cmp.methods[0]
+def _posterior_source(cmp: Comparison) -> str | None:
+    """The method whose draws make the posterior curve: bayes, else map, else mle (fits that
+    did not fail only); None when every fit failed.
+    """
+    for method in ("bayes", "map", "mle"):
+        fit = cmp.fits.get(method)
+        if fit is not None and fit.attrs.get("status", "ok") == "ok":
+            return method
+    return None
 
 
 def compute_curves(
@@ -620,8 +649,8 @@ def compute_curves(
     table = cmp.table()
     labels = list(dict.fromkeys(table["parameter"]))[:max_elements]
     source = _posterior_source(cmp)
-    posterior = cmp.fits[source]["posterior"].to_dataset()
-    draws = _sample_frame(posterior)
+    posterior = cmp.fits[source or cmp.methods[0]]["posterior"].to_dataset()
+    draws = _sample_frame(posterior) if source is not None else pd.DataFrame()
     elements = _elements(posterior, labels)
     seed = int(cmp.attrs.get("random_seed", 0) or 0)
     model = cmp.model
@@ -694,7 +723,7 @@ def compute_curves(
                         "over a wide range only"
                     )
     return _as_tree(elements, grid, prior, likelihood, post, prior_kind, likelihood_kind, {
-        "posterior_source": source,
+        "posterior_source": source or "",
         "prior_draws": PRIOR_DRAWS if prior_frame is not None else 0,
         "max_elements": max_elements,
         "seed": seed,

@@ -264,7 +264,7 @@ def _draw(ax: Axes, curves: ParameterCurves, ci_prob: float, legend: bool) -> No
         ax.plot(curves.grid, curves.prior, color=PRIOR_COLOR, ls="--", lw=1.5,
                 label=names["prior"])  # fmt: skip
     top = top if np.isfinite(top) and top > 0 else 1.0
-    for k, row in enumerate(curves.rows.itertuples()):
+    for k, row in enumerate(curves.rows[curves.rows["status"] == "ok"].itertuples()):
         color = METHOD_COLORS.get(row.method, "k")
         y = -(0.07 + 0.07 * k) * top
         ax.plot([row.lower, row.upper], [y, y], color=color, lw=3, solid_capstyle="butt")
@@ -280,7 +280,7 @@ def _draw(ax: Axes, curves: ParameterCurves, ci_prob: float, legend: bool) -> No
             ax.axvline(row.estimate, color=color, lw=1, ls=":", alpha=0.9)
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xlim(lo, hi)
-    ax.set_ylim(-(0.1 + 0.07 * len(curves.rows)) * top, 1.12 * top)
+    ax.set_ylim(-(0.1 + 0.07 * int((curves.rows["status"] == "ok").sum())) * top, 1.12 * top)
     ax.set_xlabel(curves.label)
     ax.set_ylabel("density")
     if curves.note:
