@@ -144,7 +144,7 @@ def bounded_kde(
 
 
 def prior_quantile(curves: xr.DataTree | None, label: str, q: float) -> float:
-    """The prior's ``q`` quantile of one parameter element, from stored curves.
+    """Return the prior's ``q`` quantile of one parameter element, from stored curves.
 
     Exact (from the exact prior density) at the stored `QUANTILE_LEVELS`, interpolated between
     them; from the prior draws for a prior drawn by KDE. NaN where no prior is stored (a flat
@@ -183,11 +183,13 @@ def prior_quantile(curves: xr.DataTree | None, label: str, q: float) -> float:
 def ensure_curves(cmp: Comparison) -> xr.DataTree:
     """Return ``cmp.curves``, computing and keeping them first when they are missing.
 
-    Without ``cmp.model`` (a loaded comparison saved without curves) only the posterior is
-    computed.
+    Curves computed for other methods than ``cmp``'s (a copy with fewer fits) are computed
+    again. Without ``cmp.model`` (a loaded comparison saved without curves) only the posterior
+    is computed.
     """
-    if getattr(cmp, "curves", None) is None:
-        cmp.curves = compute_curves(cmp)
+    curves = getattr(cmp, "curves", None)
+    if curves is None or curves.attrs.get("methods") != ",".join(cmp.methods):
+        cmp.curves = compute_curves(cmp)  # none yet, or computed for other fits
     return cmp.curves
 
 
@@ -276,8 +278,10 @@ def _depends_on(var: Any, names: set[str]) -> bool:
 
 
 def _exact_prior_function(model: Any, names: list[str]) -> Callable[..., list[np.ndarray]]:
-    """One compiled function: the elementwise prior log densities of ``names`` at a batch of
-    values (a leading dimension of grid points), each on the variable's own scale.
+    """Compile one function: the elementwise prior log densities of ``names``.
+
+    Each takes a batch of values (a leading dimension of grid points) on the variable's own
+    scale.
     """
     import pymc as pm
     import pytensor
@@ -415,7 +419,7 @@ class _Likelihood:
 
 
 def _likelihood_setup(cmp: Comparison) -> _Likelihood | None:
-    """The fits' compiled functions and the mode (mle, else map), or None."""
+    """Return the fits' compiled functions and the mode (mle, else map), or None."""
     from inference_compare.errors import InferenceCompareError
     from inference_compare.methods._marginal import fitting_functions
 
@@ -464,7 +468,7 @@ def _likelihood_range(lik: _Likelihood, el: _Element) -> tuple[float, float]:
 
 
 def _invert(lik: _Likelihood, el: _Element, target: float, t0: float, step: float) -> float:
-    """The unconstrained ``t`` whose constrained value is ``target`` (monotone transform)."""
+    """Return the unconstrained ``t`` whose constrained value is ``target`` (monotone)."""
     import scipy.optimize
 
     def gap(t: float) -> float:
@@ -487,8 +491,10 @@ def _invert(lik: _Likelihood, el: _Element, target: float, t0: float, step: floa
 
 
 class _Walker:
-    """Profile likelihood at successive values of one element, each maximisation started at
-    the previous point's optimum (so walking out from the mode each one starts near its own).
+    """Profile likelihood at successive values of one element.
+
+    Each maximisation starts at the previous point's optimum, so walking out from the mode
+    each one starts near its own.
     """
 
     def __init__(self, lik: _Likelihood, el: _Element, tiny: float) -> None:
@@ -514,9 +520,9 @@ class _Walker:
 
 
 def _profile(lik: _Likelihood, el: _Element, grid: np.ndarray) -> tuple[np.ndarray, bool]:
-    """The normalised (profile) likelihood on ``grid``; (density, normalised over the support?).
+    """Return the normalised (profile) likelihood on ``grid`` and whether its tails vanish.
 
-    Walks out from the mode on each side, and on beyond the grid (same spacing) until the
+    Walks out from the mode on each side, and on beyond the grid (growing steps) until the
     likelihood falls below exp(-`TAIL_DROP`) of its maximum or the support ends, so that the
     curve is scaled to area one over the whole support, not only over the grid.
     """
@@ -615,8 +621,9 @@ def _window(
 
 
 def _posterior_source(cmp: Comparison) -> str | None:
-    """The method whose draws make the posterior curve: bayes, else map, else mle (fits that
-    did not fail only); None when every fit failed.
+    """Return the method whose draws make the posterior curve (None if every fit failed).
+
+    Bayes, else map, else mle, among the fits that did not fail.
     """
     for method in ("bayes", "map", "mle"):
         fit = cmp.fits.get(method)
@@ -644,7 +651,8 @@ def compute_curves(
     -------
     xarray.DataTree
         See the module docstring; attrs ``posterior_source`` (the method whose draws make the
-        posterior), ``prior_draws`` (0 when no prior was drawn), ``max_elements``, ``seed``.
+        posterior), ``methods`` (the fits they were computed from), ``prior_draws`` (0 when no
+        prior was drawn), ``max_elements``, ``seed``.
     """
     table = cmp.table()
     labels = list(dict.fromkeys(table["parameter"]))[:max_elements]
@@ -724,6 +732,7 @@ def compute_curves(
                     )
     return _as_tree(elements, grid, prior, likelihood, post, prior_kind, likelihood_kind, {
         "posterior_source": source or "",
+        "methods": ",".join(cmp.methods),
         "prior_draws": PRIOR_DRAWS if prior_frame is not None else 0,
         "max_elements": max_elements,
         "seed": seed,
@@ -731,7 +740,7 @@ def compute_curves(
 
 
 def _point_of(elements, shapes, posterior) -> dict[str, np.ndarray]:
-    """A valid value of each variable (its posterior mean) for the exact prior's batch."""
+    """Return a valid value of each variable (its posterior mean) for the prior's batch."""
     out = {}
     for name in {el.name for el in elements}:
         out[name] = posterior[name].mean(("chain", "draw")).to_numpy().reshape(shapes[name])

@@ -11,6 +11,7 @@ import numpy as np
 import pymc as pm
 import pytest
 import xarray as xr
+from conftest import SMALL_RUN
 from scipy import stats
 
 import inference_compare as ic
@@ -204,3 +205,26 @@ def test_hierarchical_prior_is_drawn_once_and_labelled_kde(monkeypatch):
     kinds = dict(zip(ds["parameter"].to_numpy(), ds["prior_kind"].to_numpy(), strict=True))
     assert kinds["mu"] == "exact" and kinds["tau"] == "exact" and kinds["theta[0]"] == "kde"
     assert str(ds["likelihood_kind"].sel(parameter="tau").item()) == "profile likelihood"
+
+
+def test_run_computes_the_table_once_and_samples_the_prior_at_most_once(tmp_path, monkeypatch):
+    from inference_compare.compare import Comparison
+    from inference_compare.runner import run_model
+
+    counts = {"table": 0, "prior": 0}
+    real_table, real_prior = Comparison._compute_table, pm.sample_prior_predictive
+
+    def table(self):
+        counts["table"] += 1
+        return real_table(self)
+
+    def prior(*args, **kwargs):
+        counts["prior"] += 1
+        return real_prior(*args, **kwargs)
+
+    monkeypatch.setattr(Comparison, "_compute_table", table)
+    monkeypatch.setattr(pm, "sample_prior_predictive", prior)
+    _, cmp = run_model("coin_flip", out=tmp_path, progress=False, **SMALL_RUN)
+    assert counts["prior"] <= 1
+    assert counts["table"] == 1
+    assert cmp.attrs["prior_medians"] == {"p": 0.5}  # from the exact Beta(4, 4) curve
