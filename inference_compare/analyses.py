@@ -394,10 +394,13 @@ def prior_medians(cmp: Comparison) -> dict[str, float]:
         return {str(k): as_float(v) for k, v in stored.items()}
     if cmp.model is None:
         return {}
+    names = [rv.name for rv in cmp.model.free_RVs]
+    exact = _curve_medians(cmp, names)
+    if exact is not None:
+        return exact
     import pymc as pm
     from arviz_base import dataset_to_dataframe
 
-    names = [rv.name for rv in cmp.model.free_RVs]
     seed = int(cmp.attrs.get("random_seed", 0) or 0)
     try:
         prior = pm.sample_prior_predictive(
@@ -408,6 +411,24 @@ def prior_medians(cmp: Comparison) -> dict[str, float]:
     frame = dataset_to_dataframe(prior["prior"].to_dataset(), sample_dims=["chain", "draw"])
     frame = frame.drop(columns=[c for c in ("chain", "draw") if c in frame.columns])
     return {str(label): _resolved_median(frame[label].to_numpy(float)) for label in frame}
+
+
+def _curve_medians(cmp: Comparison, names: list[str]) -> dict[str, float] | None:
+    """Return the stored prior curves' medians, when they hold every free element's prior."""
+    from inference_compare.curves import prior_quantile
+
+    if cmp.curves is None:
+        return None
+    labels = [str(v) for v in cmp.curves.dataset["parameter"].to_numpy()]
+    medians = {
+        label: float(f"{prior_quantile(cmp.curves, label, 0.5):.8g}")
+        for label in labels
+        if label.split("[", 1)[0] in names
+    }
+    wanted = {p for p in cmp.table()["parameter"] if p.split("[", 1)[0] in names}
+    if wanted - set(medians) or not all(np.isfinite(v) for v in medians.values()):
+        return None
+    return medians
 
 
 def _resolved_median(draws: np.ndarray) -> float:

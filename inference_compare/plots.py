@@ -3,14 +3,14 @@
 The forest plot is ArviZ's ``plot_forest`` over the three fits, fed the exact numbers of
 `Comparison.table` (the MLE and MAP modes and their intervals, the posterior mean and credible
 interval), so figure and table agree. Each density plot puts on one axis what a student needs to
-see: the prior, the normalised likelihood (for scalar parameters), the posterior, and the MLE and
-MAP estimates with their intervals. Densities are ArviZ KDEs; no interval or KDE code lives here.
+see: the prior, the normalised (profile) likelihood, the posterior, and the MLE and MAP estimates
+with their intervals. The curves are the ones stored with the comparison
+(`inference_compare.curves`): this module only draws, it never compiles or samples.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,13 +20,9 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from inference_compare.errors import InferenceCompareError
-from inference_compare.methods.profile import profile_at
+from inference_compare.curves import ensure_curves
 from inference_compare.registry import METHOD_COLORS, METHOD_NAMES
 from inference_compare.result import Comparison
-
-if TYPE_CHECKING:
-    from inference_compare.methods._objective import Functions
 
 __all__ = [
     "METHOD_COLORS",
@@ -35,7 +31,6 @@ __all__ = [
     "densities",
     "density_figures",
     "forest",
-    "likelihood_curves",
     "parameter_curves",
     "prior_sweep_figure",
     "shrinkage",
@@ -43,43 +38,14 @@ __all__ = [
 
 PRIOR_COLOR = "#7f7f7f"
 LIKELIHOOD_COLOR = "#9467bd"
-#: Draws from the prior for its density.
-PRIOR_DRAWS = 20_000
-#: Points on the likelihood curve.
-LIKELIHOOD_POINTS = 161
-#: Half-width of the likelihood grid, in standard errors on the unconstrained scale.
-LIKELIHOOD_HALF_WIDTH = 6.0
-#: Profile likelihoods are skipped for models with more free coordinates than this.
-PROFILE_MAX_DIM = 30
 SAMPLE_DIMS = ["chain", "draw"]
-#: ArviZ's bandwidth rule for the density curves: smooth, for readers new to densities.
-KDE_BANDWIDTH = "scott"
+#: A prior is drawn up to this multiple of the posterior's and likelihood's peak (a prior
+#: with a pole at a bound would flatten every other curve).
+PRIOR_TOP = 1.5
 #: Prior-strength figures show at most this many parameters.
 SWEEP_MAX_PARAMETERS = 12
 #: Forest plot height per row (one row per parameter element and method), in inches.
 FOREST_ROW_INCHES = 0.32
-
-
-def _sample_frame(ds: xr.Dataset) -> pd.DataFrame:
-    """Draws as a DataFrame whose columns are ArviZ labels (``p``, ``beta[x1]``)."""
-    from arviz_base import dataset_to_dataframe
-
-    frame = dataset_to_dataframe(ds, sample_dims=SAMPLE_DIMS)
-    return frame.drop(columns=[c for c in SAMPLE_DIMS if c in frame.columns])
-
-
-def _kde(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """ArviZ's KDE of 1-D draws, or None when the draws are degenerate."""
-    import arviz_stats as azs
-
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    # a constant up to rounding (the diagonal of a correlation matrix): nothing to smooth
-    if values.size < 2 or np.ptp(values) <= 1e-9 * max(1.0, float(np.max(np.abs(values)))):
-        return None
-    data = xr.DataArray(values, dims=["draw"])
-    out = azs.kde(data, dim=["draw"], grid_len=1024, bw=KDE_BANDWIDTH)
-    return np.asarray(out.sel(plot_axis="x")), np.asarray(out.sel(plot_axis="y"))
 
 
 # ----------------------------------------------------------------------------- forest
@@ -162,105 +128,12 @@ def forest(cmp: Comparison, *, var_names: list[str] | None = None) -> Figure:
     return fig
 
 
-# ----------------------------------------------------------------------------- likelihood
-
-
-def _unconstrained_center(cmp: Comparison, names: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(x, sd) of the mle and map fits on the unconstrained scale, in ``names`` order."""
-    out = []
-    for method in ("mle", "map"):
-        fit = cmp.fits.get(method)
-        if fit is None or "fit" not in fit.children:
-            continue
-        ds = fit["fit"].to_dataset()
-        rows = [str(r) for r in ds["rows"].to_numpy()]
-        if sorted(rows) != sorted(names):
-            continue
-        mean = ds["mean_vector"].sel(rows=names).to_numpy()
-        cov = ds["covariance_matrix"].sel(rows=names, columns=names).to_numpy()
-        sd = np.sqrt(np.abs(np.diag(cov)))
-        if np.all(np.isfinite(mean)) and np.all(np.isfinite(sd)):
-            out.append((mean, np.where(sd > 0, sd, 1.0)))
-    return out
-
-
-def likelihood_curves(cmp: Comparison) -> dict[str, tuple[np.ndarray, np.ndarray, str]]:
-    """Compute the normalised (profile) likelihood of each scalar free parameter.
-
-    For a model with one free parameter this is the likelihood itself; with several, the
-    others are maximised at each point (the profile likelihood). Each curve is scaled to
-    integrate to one over the parameter, i.e. it is the posterior under a flat prior on it.
-
-    Parameters
-    ----------
-    cmp : Comparison
-        Needs ``cmp.model`` (None after `load`: then the result is empty) and an mle or map fit.
-
-    Returns
-    -------
-    dict of str to (values, density, kind)
-        ``kind`` is ``"likelihood"`` or ``"profile likelihood"``.
-    """
-    if cmp.model is None or not {"mle", "map"} & set(cmp.fits):
-        return {}
-    from inference_compare.methods._marginal import fitting_functions
-
-    try:  # for a hierarchical model: the profile of the marginal likelihood
-        functions = fitting_functions(cmp.model, cmp.attrs.get("latent") or None)
-    except InferenceCompareError:  # a model the optimisers cannot handle has no curve
-        return {}
-    names = list(functions.x_names)
-    centers = _unconstrained_center(cmp, names)
-    if not centers or (len(names) > 1 and len(names) > PROFILE_MAX_DIM):
-        return {}
-    x_hat, sd = centers[0]
-    spread = np.max([np.abs(c[0] - x_hat) for c in centers], axis=0)
-    value_of = {rv.name: cmp.model.rvs_to_values[rv].name for rv in cmp.model.free_RVs}
-    curves = {}
-    for var in functions.variables:
-        if not var.free or var.shape != () or value_of.get(var.name) not in names:
-            continue
-        i = names.index(value_of[var.name])
-        half = LIKELIHOOD_HALF_WIDTH * sd[i] + spread[i]
-        grid = x_hat[i] + np.linspace(-half, half, LIKELIHOOD_POINTS)
-        curve = _curve(functions, x_hat, i, var.start, grid)
-        if curve is not None:
-            kind = "likelihood" if len(names) == 1 else "profile likelihood"
-            curves[var.name] = (*curve, kind)
-    return curves
-
-
-def _curve(
-    functions: Functions, x_hat: np.ndarray, i: int, j: int, grid: np.ndarray
-) -> tuple[np.ndarray, np.ndarray] | None:
-    theta, loglik = [], []
-    with np.errstate(all="ignore"):
-        for start in (1, -1):  # walk out from the centre so each profile starts near its optimum
-            x = x_hat.astype(float).copy()
-            order = np.argsort(np.abs(grid - x_hat[i]))
-            for k in order[np.sign(grid[order] - x_hat[i]) * start >= 0]:
-                ll, x = profile_at(functions, x, i, grid[k])
-                theta.append(float(functions.values_only(x)[j]))
-                loglik.append(ll)
-    theta_arr, ll_arr = np.asarray(theta), np.asarray(loglik)
-    keep = np.isfinite(theta_arr) & np.isfinite(ll_arr)
-    theta_arr, ll_arr = theta_arr[keep], ll_arr[keep]
-    theta_arr, idx = np.unique(theta_arr, return_index=True)
-    if theta_arr.size < 5:
-        return None
-    density = np.exp(ll_arr[idx] - ll_arr[idx].max())
-    area = np.trapezoid(density, theta_arr)
-    if not (np.isfinite(area) and area > 0):
-        return None
-    return theta_arr, density / area
-
-
 # ----------------------------------------------------------------------------- densities
 
 
 @dataclass
 class ParameterCurves:
-    """Everything drawn on one parameter's density plot.
+    """Everything drawn on one parameter's density plot (from `Comparison.curves`).
 
     Attributes
     ----------
@@ -268,66 +141,50 @@ class ParameterCurves:
         ArviZ label of the parameter element.
     rows : pandas.DataFrame
         The table's rows for this parameter (one per method).
-    posterior : (x, density) or None
-        KDE of the Bayes draws (else of the MAP's Laplace draws).
+    grid : ndarray or None
+        The points of every curve (the panel's range); None when no curve was computed.
+    posterior : ndarray or None
+        Bounded KDE of the Bayes draws (else of the MAP's Laplace draws).
     posterior_source : str
-        Which draws made ``posterior``.
-    prior : (x, density) or None
-        KDE of draws from the prior (None without a model).
-    likelihood : (x, density, kind) or None
-        The normalised (profile) likelihood, for scalar parameters.
+        Which method's draws made ``posterior``.
+    prior : ndarray or None
+        The prior density (None without a model, or for a flat prior).
+    prior_kind : str
+        ``"exact"`` (the model's own density) or ``"kde"`` (bounded KDE of prior draws).
+    likelihood : (ndarray, kind) or None
+        The normalised likelihood or profile likelihood, and which of the two.
+    note : str
+        What lies off the axis, or other remarks; empty when nothing.
     """
 
     label: str
     rows: pd.DataFrame
-    posterior: tuple[np.ndarray, np.ndarray] | None = None
+    grid: np.ndarray | None = None
+    posterior: np.ndarray | None = None
     posterior_source: str = ""
-    prior: tuple[np.ndarray, np.ndarray] | None = None
-    likelihood: tuple[np.ndarray, np.ndarray, str] | None = field(default=None)
+    prior: np.ndarray | None = None
+    prior_kind: str = ""
+    likelihood: tuple[np.ndarray, str] | None = field(default=None)
+    note: str = ""
 
 
-def _is_flat(rv) -> bool:
-    return type(rv.owner.op).__name__ in ("FlatRV", "HalfFlatRV")
-
-
-def _depends_on(var, names: set[str], model) -> bool:
-    """Return True when ``var``'s graph involves one of the free variables ``names``."""
-    from pytensor.graph.traversal import ancestors
-
-    return any(getattr(a, "name", None) in names for a in ancestors([var]))
-
-
-def _prior_frame(cmp: Comparison) -> pd.DataFrame | None:
-    if cmp.model is None:
-        return None
-    import pymc as pm
-
-    model = cmp.model
-    flat = {rv.name for rv in model.free_RVs if _is_flat(rv)}  # improper: nothing to draw
-    names = [rv.name for rv in model.free_RVs if rv.name not in flat]
-    names += [d.name for d in model.deterministics if not _depends_on(d, flat, model)]
-    if not names:
-        return None
-    seed = int(cmp.attrs.get("random_seed", 0) or 0)
-    try:
-        with warnings.catch_warnings():  # numba's object-mode notes on exotic distributions
-            warnings.simplefilter("ignore", UserWarning)
-            prior = pm.sample_prior_predictive(
-                draws=PRIOR_DRAWS, model=model, var_names=names, random_seed=seed
-            )
-    except NotImplementedError:  # a distribution PyMC cannot draw from: no prior curve
-        return None
-    return _sample_frame(prior["prior"].to_dataset())
+def _curve(ds: xr.Dataset, name: str, label: str) -> np.ndarray | None:
+    values = ds[name].sel(parameter=label).to_numpy()
+    return values if np.any(np.isfinite(values)) else None
 
 
 def parameter_curves(cmp: Comparison, *, max_parameters: int = 24) -> list[ParameterCurves]:
-    """Compute the curves of every parameter's density plot (at most ``max_parameters``).
+    """Read the curves of every parameter's density plot (at most ``max_parameters``).
+
+    The curves are ``cmp.curves``; when they are missing they are computed once
+    (`inference_compare.curves.ensure_curves`) and kept on ``cmp``.
 
     Parameters
     ----------
     cmp : Comparison
     max_parameters : int, default 24
-        Large models show their first parameters only.
+        Large models show their first parameters only (curves exist for the first
+        `inference_compare.curves.MAX_ELEMENTS`).
 
     Returns
     -------
@@ -335,34 +192,30 @@ def parameter_curves(cmp: Comparison, *, max_parameters: int = 24) -> list[Param
     """
     table = cmp.table()
     labels = list(dict.fromkeys(table["parameter"]))[:max_parameters]
-    source = "bayes" if "bayes" in cmp.fits else ("map" if "map" in cmp.fits else cmp.methods[0])
-    draws = _sample_frame(cmp.fits[source]["posterior"].to_dataset())
-    prior = _prior_frame(cmp)
-    likelihood = likelihood_curves(cmp)
+    ds = ensure_curves(cmp).dataset
+    stored = set(ds["parameter"].to_numpy().tolist())
+    source = str(ds.attrs.get("posterior_source", ""))
     out = []
     for label in labels:
-        out.append(
-            ParameterCurves(
-                label=label,
-                rows=table[table["parameter"] == label],
-                posterior=_kde(draws[label].to_numpy()) if label in draws else None,
-                posterior_source=source,
-                prior=(
-                    _kde(prior[label].to_numpy()) if prior is not None and label in prior else None
-                ),
-                likelihood=likelihood.get(label),
-            )
-        )
+        curves = ParameterCurves(label, table[table["parameter"] == label], posterior_source=source)
+        if label in stored:
+            kind = str(ds["likelihood_kind"].sel(parameter=label).item())
+            likelihood = _curve(ds, "likelihood", label)
+            curves.grid = ds["grid"].sel(parameter=label).to_numpy()
+            curves.posterior = _curve(ds, "posterior", label)
+            curves.prior = _curve(ds, "prior", label)
+            curves.prior_kind = str(ds["prior_kind"].sel(parameter=label).item())
+            curves.likelihood = (likelihood, kind) if likelihood is not None else None
+            curves.note = str(ds["note"].sel(parameter=label).item())
+        out.append(curves)
     return out
 
 
 def _window(curves: ParameterCurves) -> tuple[float, float]:
-    """x-range: the intervals, and where the posterior and likelihood have their mass."""
-    points = list(curves.rows[["lower", "upper", "estimate"]].to_numpy(float).ravel())
-    for curve in (curves.posterior, curves.likelihood):
-        if curve is not None:
-            x, y = curve[0], curve[1]
-            points += list(x[y > 1e-3 * np.max(y)][[0, -1]])
+    """x-range: the stored grid's (chosen with the curves), else the table's intervals."""
+    if curves.grid is not None and np.all(np.isfinite(curves.grid[[0, -1]])):
+        return float(curves.grid[0]), float(curves.grid[-1])
+    points = [p for p in curves.rows[["lower", "upper", "estimate"]].to_numpy(float).ravel()]
     points = [p for p in points if np.isfinite(p)]
     if not points:
         return -1.0, 1.0
@@ -371,26 +224,42 @@ def _window(curves: ParameterCurves) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
+def _labels(curves: ParameterCurves) -> dict[str, str]:
+    """Legend text: what each curve is."""
+    drawn = "NUTS draws" if curves.posterior_source == "bayes" else "Laplace draws"
+    posterior = "posterior" if curves.posterior_source == "bayes" else "Laplace approximation"
+    kind = curves.likelihood[1] if curves.likelihood is not None else "likelihood"
+    return {
+        "prior": "prior (exact density)"
+        if curves.prior_kind == "exact"
+        else "prior (bounded KDE of prior draws)",
+        "likelihood": f"{kind} (normalised to area one)",
+        "posterior": f"{posterior} (bounded KDE of the {drawn})",
+    }
+
+
 def _draw(ax: Axes, curves: ParameterCurves, ci_prob: float, legend: bool) -> None:
     lo, hi = _window(curves)
-    top = 0.0
-    if curves.prior is not None:
-        x, y = curves.prior
-        inside = (x >= lo) & (x <= hi)
-        ax.plot(x, y, color=PRIOR_COLOR, ls="--", lw=1.5, label="prior")
-        top = max(top, float(np.max(y[inside], initial=0)))
+    names = _labels(curves)
+    peaks = [0.0]
     if curves.likelihood is not None:
-        x, y, kind = curves.likelihood
-        ax.plot(x, y, color=LIKELIHOOD_COLOR, lw=1.5, label=f"{kind} (normalised)")
-        top = max(top, float(np.max(y)))
+        ax.plot(curves.grid, curves.likelihood[0], color=LIKELIHOOD_COLOR, lw=1.5,
+                label=names["likelihood"])  # fmt: skip
+        peaks.append(float(np.nanmax(curves.likelihood[0])))
     if curves.posterior is not None:
-        x, y = curves.posterior
-        name = "posterior" if curves.posterior_source == "bayes" else "Laplace approximation"
-        ax.fill_between(x, y, color=METHOD_COLORS[curves.posterior_source], alpha=0.25, lw=0)
-        ax.plot(x, y, color=METHOD_COLORS[curves.posterior_source], lw=2, label=name)
-        top = max(top, float(np.max(y)))
-    top = top or 1.0
-    for k, row in enumerate(curves.rows.itertuples()):
+        color = METHOD_COLORS.get(curves.posterior_source, "k")
+        ax.fill_between(curves.grid, curves.posterior, color=color, alpha=0.25, lw=0)
+        ax.plot(curves.grid, curves.posterior, color=color, lw=2, label=names["posterior"])
+        peaks.append(float(np.nanmax(curves.posterior)))
+    top = max(peaks)
+    if curves.prior is not None:
+        prior_peak = float(np.nanmax(curves.prior))
+        top = min(prior_peak, PRIOR_TOP * top) if top > 0 else prior_peak
+        top = max(top, *peaks)
+        ax.plot(curves.grid, curves.prior, color=PRIOR_COLOR, ls="--", lw=1.5,
+                label=names["prior"])  # fmt: skip
+    top = top if np.isfinite(top) and top > 0 else 1.0
+    for k, row in enumerate(curves.rows[curves.rows["status"] == "ok"].itertuples()):
         color = METHOD_COLORS.get(row.method, "k")
         level = -(0.07 + 0.07 * k) * top
         ax.plot([row.lower, row.upper], [level, level], color=color, lw=3, solid_capstyle="butt")
@@ -406,9 +275,11 @@ def _draw(ax: Axes, curves: ParameterCurves, ci_prob: float, legend: bool) -> No
             ax.axvline(row.estimate, color=color, lw=1, ls=":", alpha=0.9)
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xlim(lo, hi)
-    ax.set_ylim(-(0.1 + 0.07 * len(curves.rows)) * top, 1.12 * top)
+    ax.set_ylim(-(0.1 + 0.07 * int((curves.rows["status"] == "ok").sum())) * top, 1.12 * top)
     ax.set_xlabel(curves.label)
     ax.set_ylabel("density")
+    if curves.note:
+        ax.set_title(curves.note, fontsize="x-small", loc="right", color="#555555", wrap=True)
     ax.spines[["top", "right"]].set_visible(False)
     if legend:
         ax.legend(fontsize="small", frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -416,6 +287,10 @@ def _draw(ax: Axes, curves: ParameterCurves, ci_prob: float, legend: bool) -> No
 
 def density_figures(cmp: Comparison, *, max_parameters: int = 24) -> dict[str, Figure]:
     """One figure per parameter: prior, normalised likelihood, posterior, MLE and MAP.
+
+    Draws the stored curves (`parameter_curves`); the legend says what each curve is (exact
+    prior density or a bounded KDE of prior draws, likelihood or profile likelihood, bounded
+    KDE of the posterior draws).
 
     Parameters
     ----------
@@ -429,12 +304,13 @@ def density_figures(cmp: Comparison, *, max_parameters: int = 24) -> dict[str, F
     """
     out = {}
     for curves in parameter_curves(cmp, max_parameters=max_parameters):
-        fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+        fig = Figure(figsize=(6.4, 4.6), layout="constrained")
         ax = fig.add_subplot()
         _draw(ax, curves, cmp.ci_prob, legend=False)
         # the legend below the axes: the plot keeps its width on a narrow (phone) screen
         handles, labels = ax.get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
+        fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False,
+                   fontsize="small")  # fmt: skip
         out[curves.label] = fig
     return out
 

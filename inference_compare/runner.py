@@ -27,6 +27,7 @@ from inference_compare.analyses import (
 )
 from inference_compare.catalog import load_model, model_title
 from inference_compare.compare import compare
+from inference_compare.curves import compute_curves
 from inference_compare.data import build_model, read_data, summarize_data
 from inference_compare.errors import DataError, InferenceCompareError, UsageError
 from inference_compare.progress import StepProgress, progress_enabled, quiet_library_logs
@@ -271,6 +272,8 @@ def run_model(
             profile=profile,
             latent=getattr(module, "LATENT", "auto") if latent == "default" else latent,
         )
+        step("computing the prior, likelihood and posterior curves")
+        cmp.curves = compute_curves(cmp)
         cmp.attrs.update(
             _run_attrs(module, built, data, str(data_file) if data_file else None, command)
         )
@@ -381,7 +384,7 @@ def rewrite_report(directory: str | os.PathLike, *, progress: bool = False) -> R
         cmp = load(path)
     except (OSError, ValueError, KeyError) as exc:
         raise DataError(f"cannot read {str(path)!r} as a saved comparison: {exc}") from None
-    model = _rebuild(cmp.attrs)
+    model = _rebuild(cmp.attrs) if cmp.curves is None else None  # stored curves: no model
     if model is not None:
         saved = set(cmp.fits[cmp.methods[0]]["posterior"].to_dataset().data_vars)
         if {rv.name for rv in model.free_RVs} <= saved:

@@ -127,6 +127,27 @@ def test_report_command_rewrites_the_report(run_dir, tmp_path):
     )
 
 
+def test_report_command_draws_the_stored_curves_without_compiling(run_dir, tmp_path, monkeypatch):
+    import pymc as pm
+    import pytensor
+
+    from inference_compare.runner import rewrite_report
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("report DIR compiled or sampled")
+
+    for module, name in ((pytensor, "function"), (pm, "sample_prior_predictive"), (pm, "sample")):
+        monkeypatch.setattr(module, name, refuse)
+    out, _ = run_dir
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    (copy / "figures" / "density_p.png").unlink()
+    rewrite_report(copy)
+    assert (copy / "figures" / "density_p.png").is_file()
+    page = (copy / "report.html").read_text()
+    assert "prior and the likelihood are not drawn" not in page  # the stored curves have them
+
+
 def test_report_in_headless_browser(run_dir, tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:

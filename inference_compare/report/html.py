@@ -270,7 +270,7 @@ def report_context(
         "created": str(attrs.get("created", "")),
         "methods": [{"key": m, "name": METHOD_NAMES.get(m, m)} for m in cmp.methods],
         "has_bayes": "bayes" in cmp.fits,
-        "has_model": cmp.model is not None,
+        "has_model": cmp.model is not None or _has_prior(cmp),
         "ci_percent": f"{cmp.ci_prob:.0%}",
         "ci_kind": cmp.ci_kind,
         "table": table,
@@ -307,6 +307,12 @@ def report_context(
     }
     context.update(overrides)
     return context
+
+
+def _has_prior(cmp: Comparison) -> bool:
+    """Return True when the stored curves hold a prior (they were computed with the model)."""
+    curves = getattr(cmp, "curves", None)
+    return curves is not None and bool(curves.dataset["prior_kind"].to_numpy().astype(bool).any())
 
 
 def _shrinkage_image(cmp: Comparison) -> dict[str, Any] | None:
