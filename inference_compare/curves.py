@@ -45,7 +45,7 @@ import pandas as pd
 import xarray as xr
 
 if TYPE_CHECKING:
-    from inference_compare.compare import Comparison
+    from inference_compare.result import Comparison
 
 __all__ = [
     "GRID_POINTS",
