@@ -70,13 +70,51 @@ def test_forest_plots_the_table_estimates(coin_cmp):
     fig = plots.forest(coin_cmp)
     try:
         assert isinstance(fig, Figure)
-        points = np.concatenate(
-            [np.asarray(c.get_offsets())[:, 0] for ax in fig.axes for c in ax.collections]
-        )
-        for estimate in coin_cmp.table()["estimate"]:
-            assert np.min(np.abs(points - estimate)) < 1e-9
+        (ax,) = fig.axes  # one parameter: one panel
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["p"]
+        points = [
+            float(np.ravel(line.get_xdata())[0])
+            for line in ax.get_lines()
+            if line.get_marker() == "o"
+        ]
+        table = coin_cmp.table()
+        np.testing.assert_allclose(points, table["estimate"], rtol=0, atol=1e-12)
     finally:
         plt.close(fig)
+
+
+def _forest_table(numbers: dict[str, tuple[float, float, float]]) -> pd.DataFrame:
+    """A tidy table in which every method has the same (estimate, lower, upper) per label."""
+    rows = [
+        {"parameter": label, "method": method, "estimate": e, "lower": lo, "upper": hi}
+        for label, (e, lo, hi) in numbers.items()
+        for method in ("mle", "map", "bayes")
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_forest_gives_a_slope_its_own_axis_beside_a_large_intercept():
+    # the logistic regression of the issue: an intercept of -13, slopes of 0.1 to 2.8
+    table = _forest_table(
+        {
+            "intercept": (-13.0, -22.0, -4.0),
+            "beta[GPA]": (2.8, 0.3, 5.3),
+            "beta[TUCE]": (0.1, -0.2, 0.4),
+            "beta[PSI]": (2.4, 0.3, 4.5),
+        }
+    )
+    assert plots.forest_panels(table) == [
+        ["intercept"],
+        ["beta[GPA]"],
+        ["beta[TUCE]"],
+        ["beta[PSI]"],
+    ]
+    # group effects on one scale (eight schools' theta) share one axis
+    theta = {f"theta[{i}]": (5.0 + i, -5.0 + i, 15.0 + i) for i in range(8)}
+    assert plots.forest_panels(_forest_table({"mu": (4.0, -2.0, 11.0), **theta})) == [
+        ["mu"],
+        list(theta),
+    ]
 
 
 def test_density_figures_one_per_parameter_with_every_curve(coin_cmp):
