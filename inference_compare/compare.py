@@ -478,7 +478,7 @@ def compare(
     if not fits:
         raise FitFailedError(", ".join(failed), "; ".join(failed.values()))
     attrs = {
-        "model": model_name or getattr(model, "name", "") or "model",
+        "model": model_name or getattr(model, "name", "") or _unnamed(model),
         "random_seed": seed,
         "draws": draws,
         "tune": tune,
@@ -494,6 +494,12 @@ def compare(
         attrs["latent"] = list(getattr(functions, "latent", []))
         attrs["latent_rule"] = "auto" if latent == "auto" else "given"
     return Comparison(fits=fits, ci_prob=ci_prob, ci_kind=ci_kind, attrs=attrs, model=model)
+
+
+def _unnamed(model: pm.Model) -> str:
+    """Name a model that has none by its free parameters: ``model of mu, sigma``."""
+    names = [v.name for v in model.free_RVs]
+    return "model of " + ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
 
 
 def _fitting_model(model: pm.Model, sufficient_statistics: bool | str) -> tuple[pm.Model, str]:

@@ -324,3 +324,69 @@ def test_a_failed_analysis_is_reported_not_raised(coin_cmp, coin_pngs, tmp_path,
     page = write_html(cmp, tmp_path / "r.html", forest_png=forest, density_pngs=densities)
     assert "k-hat could not be computed: no mode here" in page.read_text()
     assert "- laplace_khat could not be computed: no mode here" in render_markdown(cmp)
+
+
+# ----------------------------------------------------------------------------- mode versus mean
+
+
+def _beta_rows(a: float, b: float, mle: float) -> pd.DataFrame:
+    """Table rows of a Beta(a, b) posterior: MAP its mode, Bayes its mean and sd (closed forms)."""
+    mean, mode = a / (a + b), (a - 1) / (a + b - 2)
+    sd = np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+    rows = [("mle", mle, 0.1, np.nan), ("map", mode, 0.1, np.nan), ("bayes", mean, sd, 4000.0)]
+    return pd.DataFrame(
+        [
+            {"parameter": "p", "method": m, "estimate": e, "sd": s, "ess_bulk": ess}
+            for m, e, s, ess in rows
+        ]
+    )
+
+
+def test_mean_versus_mode_of_a_skewed_beta_posterior_is_explained():
+    from inference_compare.report._analyses import mean_mode_gaps, mean_mode_sentences
+
+    # 7 heads in 10 tosses under Beta(4, 4): posterior Beta(11, 7), mean 11/18 below mode 10/16
+    table = _beta_rows(11, 7, mle=0.7)
+    gap = mean_mode_gaps(table).loc["p"]
+    sd = np.sqrt(11 * 7 / (18**2 * 19))
+    assert gap["mode_method"] == "map"
+    assert gap["gap"] == pytest.approx((11 / 18 - 10 / 16) / sd, rel=1e-12)
+    (sentence,) = mean_mode_sentences(table).values()
+    assert "lies 0.12 posterior sds below the MAP" in sentence
+    assert "a longer tail below its peak" in sentence and "not the prior's pull" in sentence
+    # a symmetric posterior, Beta(9, 9): mean = mode, nothing to explain
+    assert mean_mode_sentences(_beta_rows(9, 9, mle=0.5)) == {}
+
+
+def test_prior_influence_is_mode_against_mode():
+    from inference_compare.report._analyses import influence_sentences
+
+    influence = pd.DataFrame({"shift_bayes": [-0.6], "sd_ratio_bayes": [0.8]}, index=["p"])
+    table = _beta_rows(11, 7, mle=0.7)
+    # without a MAP, the Bayes mean's gap to the MLE is not blamed on the prior
+    (text,) = influence_sentences(influence, table, {"p": 0.5}).values()
+    assert "cannot be told apart" in text and "pulls" not in text
+
+
+def test_report_shows_the_teaching_point_near_the_top(coin_cmp, coin_pngs, tmp_path):
+    module = ic.load_model("coin_flip")
+    attrs = {**coin_cmp.attrs, "equivalence": module.EQUIVALENCE}
+    cmp = dataclasses.replace(coin_cmp, attrs=attrs)
+    forest, densities = coin_pngs
+    page = write_html(cmp, tmp_path / "r.html", forest_png=forest, density_pngs=densities)
+    text = page.read_text()
+    teaching = text.index(module.EQUIVALENCE.split(";")[0])
+    assert teaching < text.index('<section id="estimates">')
+    lines = render_markdown(cmp).splitlines()
+    assert lines[2] == f"**What this model teaches:** {module.EQUIVALENCE}"
+
+
+def test_an_unnamed_model_is_named_by_its_parameters():
+    import pymc as pm
+
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 10)
+        sigma = pm.HalfNormal("sigma", 5)
+        pm.Normal("y", mu, sigma, observed=[1.0, 2.0, 0.5])
+    cmp = ic.compare(model, methods=("mle",), random_seed=0, progressbar=False)
+    assert repr(cmp).startswith("Comparison of mle (model of mu, sigma)")

@@ -30,6 +30,8 @@ __all__ = [
     "analysis_attrs",
     "analysis_context",
     "influence_sentences",
+    "mean_mode_gaps",
+    "mean_mode_sentences",
     "prior_medians",
 ]
 
@@ -39,6 +41,11 @@ ANALYSIS_KEYS = ("prior_sweep", "laplace_khat", "psense", "loo", "heldout", "ana
 PRIOR_MEDIAN_DRAWS = 20_000
 #: Shifts smaller than this many standard errors are reported as "barely moves".
 NEGLIGIBLE_SHIFT = 0.005
+#: A Bayes mean this many posterior sds or more from the mode is explained as mean versus mode
+#: (and only when the gap is also over `MEAN_MODE_MCSES` Monte Carlo standard errors of the mean).
+MEAN_MODE_MIN = 0.1
+#: A gap within this many Monte Carlo standard errors of the mean could be noise of the draws.
+MEAN_MODE_MCSES = 3.0
 #: psense's "no concern" mark, and what the report writes instead.
 PSENSE_OK = ("\u2713", "no concern")
 
@@ -182,10 +189,12 @@ def _resolved_median(draws: np.ndarray) -> float:
 def influence_sentences(
     influence: pd.DataFrame, table: pd.DataFrame, medians: dict[str, float]
 ) -> dict[str, str]:
-    """One plain sentence per parameter: how far the prior pulled the MAP, and the sd change.
+    """One plain sentence per parameter: how far the prior moved the mode, and the sd change.
 
-    Uses the MAP (the mode with the prior against the mode without it) when fitted, else the
-    posterior mean.
+    The prior's effect is the MAP (the mode with the prior) against the MLE (the mode without
+    it): mode against mode, so the shape of the posterior plays no part. Without a MAP fit the
+    Bayes mean against the MLE mixes the prior's pull with the gap between a mean and a mode
+    (`mean_mode_sentences`), and the sentence says so instead of blaming the prior.
 
     Parameters
     ----------
@@ -201,11 +210,16 @@ def influence_sentences(
     -------
     dict of str to str
     """
-    method = "map" if "shift_map" in influence else "bayes"
+    if "shift_map" not in influence:
+        return {
+            str(label): f"without a MAP fit the prior's pull on {label} cannot be told apart from "
+            "the gap between the Bayes mean and a mode (fit the MAP to measure it)"
+            for label in influence.index
+        }
     estimates = table.pivot(index="parameter", columns="method", values="estimate")
     out = {}
     for label, row in influence.iterrows():
-        shift, ratio = _float(row[f"shift_{method}"]), _float(row[f"sd_ratio_{method}"])
+        shift, ratio = _float(row["shift_map"]), _float(row["sd_ratio_map"])
         if not math.isfinite(shift):
             out[label] = (
                 f"{label} has no finite MLE standard error, so the prior's pull cannot be "
@@ -225,6 +239,80 @@ def influence_sentences(
                 else " and leaves its uncertainty unchanged"
             )
         out[label] = text
+    return out
+
+
+def mean_mode_gaps(table: pd.DataFrame) -> pd.DataFrame:
+    """Measure the Bayes posterior mean against the mode of the same model, in posterior sds.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        `Comparison.table` with a bayes fit and a map fit (the mode with the same prior) or, when
+        no MAP was fitted, an mle fit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index parameter; columns ``mode_method`` (``"map"`` or ``"mle"``), ``mode``, ``mean``,
+        ``gap`` = (mean - mode) / posterior sd, and ``noted``: the gap is at least
+        `MEAN_MODE_MIN` posterior sds and `MEAN_MODE_MCSES` Monte Carlo standard errors of the
+        mean (sd / sqrt(bulk ESS)). Empty without a bayes and a map or mle fit.
+    """
+    methods = set(table["method"])
+    mode_method = "map" if "map" in methods else "mle"
+    if "bayes" not in methods or mode_method not in methods:
+        return pd.DataFrame(columns=["mode_method", "mode", "mean", "gap", "noted"])
+    wide = table.set_index(["parameter", "method"])
+    bayes = wide.xs("bayes", level="method")
+    mode = wide.xs(mode_method, level="method")["estimate"].reindex(bayes.index)
+    gap = (bayes["estimate"] - mode) / bayes["sd"]
+    mcse = bayes["sd"] / np.sqrt(bayes["ess_bulk"])
+    noted = (gap.abs() >= MEAN_MODE_MIN) & (
+        (bayes["estimate"] - mode).abs() >= MEAN_MODE_MCSES * mcse
+    )
+    return pd.DataFrame(
+        {
+            "mode_method": mode_method,
+            "mode": mode,
+            "mean": bayes["estimate"],
+            "gap": gap,
+            "noted": noted.fillna(False).astype(bool),
+        }
+    )
+
+
+def mean_mode_sentences(table: pd.DataFrame) -> dict[str, str]:
+    """Plain sentences where the Bayes mean and the mode differ: a mean is not a mode.
+
+    The MLE and MAP are the highest point of a curve (a mode); the Bayes estimate is the average
+    of the posterior (a mean). Where the posterior is skewed, its mean lies on the side of the
+    longer tail, whatever the prior: this explains, for example, a Bayes sigma above the MLE's
+    under a nearly flat prior.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        `Comparison.table`.
+
+    Returns
+    -------
+    dict of str to str
+        One sentence per parameter whose gap is noted (`mean_mode_gaps`).
+    """
+    out = {}
+    for label, row in mean_mode_gaps(table).iterrows():
+        if not row["noted"]:
+            continue
+        name = "MAP" if row["mode_method"] == "map" else "MLE"
+        side = "above" if row["gap"] > 0 else "below"
+        out[str(label)] = (
+            f"the Bayes estimate of {label} ({fmt(row['mean'])}, a posterior mean) lies "
+            f"{abs(row['gap']):.2f} posterior sds {side} the {name} ({fmt(row['mode'])}, a "
+            f"mode): the posterior of {label} is skewed, with a longer tail {side} its peak, so "
+            "its average sits on that side of the peak. This is the posterior's shape, not the "
+            "prior's pull"
+        )
     return out
 
 
@@ -341,12 +429,16 @@ def _influence(cmp: Comparison) -> list[dict[str, str]]:
     if "mle" not in cmp.fits or not {"map", "bayes"} & set(cmp.fits):
         return []
     influence = prior_influence(cmp)
-    sentences = influence_sentences(influence, cmp.table(), prior_medians(cmp))
+    table = cmp.table()
+    sentences = influence_sentences(influence, table, prior_medians(cmp))
+    gaps = mean_mode_gaps(table)
     rows = []
     for label, row in influence.iterrows():
         item = {"label": str(label), "sentence": sentences[label]}
-        for key in ("shift_map", "sd_ratio_map", "shift_bayes", "sd_ratio_bayes"):
+        for key in ("shift_map", "sd_ratio_map", "sd_ratio_bayes"):
             item[key] = f"{_float(row[key]):.2f}" if key in row else "\u2013"
+        gap = _float(gaps["gap"].get(label, math.nan)) if "map" in cmp.fits else math.nan
+        item["mean_mode"] = f"{gap:.2f}" if math.isfinite(gap) else "\u2013"
         rows.append(item)
     return rows
 
@@ -361,7 +453,8 @@ def analysis_context(cmp: Comparison) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``influence`` (list, empty without an mle and a map or bayes fit), ``prior_sweep``
+        ``influence`` (list, empty without an mle and a map or bayes fit), ``mean_mode``
+        (list of label and sentence where the Bayes mean and the mode differ), ``prior_sweep``
         (list per parameter, or None), ``khat`` (dict or None), ``psense`` (list or None),
         ``loo`` (dict or None), ``analysis_errors`` (dict of analysis to message).
     """
@@ -369,6 +462,9 @@ def analysis_context(cmp: Comparison) -> dict[str, Any]:
     errors = attrs.get("analysis_errors")
     return {
         "influence": _influence(cmp),
+        "mean_mode": [
+            {"label": k, "sentence": v} for k, v in mean_mode_sentences(cmp.table()).items()
+        ],
         "prior_sweep": _sweep(attrs["prior_sweep"]) if attrs.get("prior_sweep") else None,
         "khat": _khat(attrs.get("laplace_khat")),
         "psense": _psense(attrs["psense"]) if attrs.get("psense") else None,
