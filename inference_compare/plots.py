@@ -61,6 +61,8 @@ SAMPLE_DIMS = ["chain", "draw"]
 KDE_BANDWIDTH = "scott"
 #: Prior-strength figures show at most this many parameters.
 SWEEP_MAX_PARAMETERS = 12
+#: Forest plot width, in inches: narrow enough to stay legible on a phone's screen.
+FOREST_WIDTH_INCHES = 6.4
 #: Forest plot height per row (one row per parameter element and method), in inches.
 FOREST_ROW_INCHES = 0.17
 #: Forest plot height added per panel (its x axis and tick labels), in inches.
@@ -214,7 +216,7 @@ def forest(cmp: Comparison, *, var_names: list[str] | None = None) -> Figure:
     panels = forest_panels(table)
     rows = [len(labels) * (len(cmp.methods) + 1) for labels in panels]
     height = 1.0 + FOREST_ROW_INCHES * sum(rows) + FOREST_PANEL_INCHES * len(panels)
-    fig = Figure(figsize=(8.0, height), layout="constrained")
+    fig = Figure(figsize=(FOREST_WIDTH_INCHES, height), layout="constrained")
     axes = fig.subplots(len(panels), 1, squeeze=False, height_ratios=[r + 2 for r in rows])[:, 0]
     trunks = _trunks(cmp)
     for ax, labels in zip(axes, panels, strict=True):
@@ -225,8 +227,7 @@ def forest(cmp: Comparison, *, var_names: list[str] | None = None) -> Figure:
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     fig.suptitle(
-        f"Estimates with {cmp.ci_prob:.0%} intervals (thick: central 50% of the draws); "
-        "each panel has its own scale",
+        f"Estimates, {cmp.ci_prob:.0%} intervals (thick: central 50%); each panel its own scale",
         fontsize="medium",
     )
     return fig
