@@ -152,20 +152,27 @@ def _trunks(cmp: Comparison) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _forest_panel(ax: Axes, cmp: Comparison, table: pd.DataFrame, labels: list[str], trunks):
+def _table_methods(table: pd.DataFrame) -> list[str]:
+    """Return the methods of a table (failed ones included), in the canonical order."""
+    return [m for m in METHOD_COLORS if m in set(table["method"])]
+
+
+def _forest_panel(ax: Axes, table: pd.DataFrame, labels: list[str], trunks) -> None:
     """Draw one panel: a row per (label, method), the methods of a label next to each other."""
-    methods = list(cmp.methods)
+    methods = _table_methods(table)
     ticks = []
     for i, label in enumerate(labels):
         for j, method in enumerate(methods):
             y = i * (len(methods) + 1) + j
-            row = table[(table["parameter"] == label) & (table["method"] == method)].iloc[0]
-            color = METHOD_COLORS[method]
-            if not np.isfinite(row["estimate"]):
+            rows = table[(table["parameter"] == label) & (table["method"] == method)]
+            if rows.empty:
+                continue
+            row, color = rows.iloc[0], METHOD_COLORS[method]
+            if not np.isfinite(row["estimate"]):  # a failed fit: no number, only why
                 ax.text(
                     0.5,
                     y,
-                    f"{METHOD_NAMES[method]}: no estimate (the fit failed)",
+                    f"{METHOD_NAMES[method]}: no estimate ({row['status']})",
                     transform=ax.get_yaxis_transform(),
                     ha="center",
                     va="center",
@@ -174,7 +181,7 @@ def _forest_panel(ax: Axes, cmp: Comparison, table: pd.DataFrame, labels: list[s
                 )
                 continue
             ax.plot([row["lower"], row["upper"]], [y, y], color=color, lw=1.2)
-            trunk = trunks[method]
+            trunk = trunks.get(method, pd.DataFrame())
             if label in trunk.index and np.all(np.isfinite(trunk.loc[label])):
                 ax.plot(trunk.loc[label], [y, y], color=color, lw=4, solid_capstyle="butt")
             ax.plot(row["estimate"], y, "o", ms=6, mfc="white", mec=color, mew=1.5)
@@ -214,16 +221,17 @@ def forest(cmp: Comparison, *, var_names: list[str] | None = None) -> Figure:
     if var_names is not None:
         table = table[table["parameter"].map(_variable).isin(var_names)]
     panels = forest_panels(table)
-    rows = [len(labels) * (len(cmp.methods) + 1) for labels in panels]
+    methods = _table_methods(table)
+    rows = [len(labels) * (len(methods) + 1) for labels in panels]
     height = 1.0 + FOREST_ROW_INCHES * sum(rows) + FOREST_PANEL_INCHES * len(panels)
     fig = Figure(figsize=(FOREST_WIDTH_INCHES, height), layout="constrained")
     axes = fig.subplots(len(panels), 1, squeeze=False, height_ratios=[r + 2 for r in rows])[:, 0]
     trunks = _trunks(cmp)
     for ax, labels in zip(axes, panels, strict=True):
-        _forest_panel(ax, cmp, table, labels, trunks)
+        _forest_panel(ax, table, labels, trunks)
     handles = [
         Line2D([], [], color=METHOD_COLORS[m], lw=2, marker="o", mfc="white", label=METHOD_NAMES[m])
-        for m in cmp.methods
+        for m in methods
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     fig.suptitle(

@@ -83,6 +83,21 @@ def test_forest_plots_the_table_estimates(coin_cmp):
         plt.close(fig)
 
 
+def test_forest_shows_a_failed_fit_as_a_note_without_numbers(coin_cmp):
+    fits = {m: coin_cmp.fits[m] for m in ("mle", "map")}
+    attrs = {**coin_cmp.attrs, "failed": {"bayes": "the sampler could not start"}}
+    cmp = dataclasses.replace(coin_cmp, fits=fits, attrs=attrs)
+    fig = plots.forest(cmp)
+    try:
+        (ax,) = fig.axes
+        notes = [t.get_text() for t in ax.texts]
+        assert notes == ["Bayes (NUTS): no estimate (failed: the sampler could not start)"]
+        dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
+        assert len(dots) == 2  # mle and map only
+    finally:
+        plt.close(fig)
+
+
 def _forest_table(numbers: dict[str, tuple[float, float, float]]) -> pd.DataFrame:
     """A tidy table in which every method has the same (estimate, lower, upper) per label."""
     rows = [
