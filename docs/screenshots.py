@@ -55,7 +55,14 @@ REPORTS = {
 REPORT_SHOTS = [
     ("coin_flip", "report.html", "", 1280, "report-coin-flip-1280.png"),
     ("coin_flip", "report.html", "", 390, "report-coin-flip-390.png"),
-    ("logistic_regression", "report.html", "parameters", 1280, "report-logistic-curves-1280.png"),
+    # a vector's element: its profile likelihood beside prior and posterior
+    (
+        "logistic_regression",
+        "report.html",
+        "parameter-beta[GPA]",
+        1280,
+        "report-logistic-curves-1280.png",
+    ),
     ("logistic_regression", "report.html", "forest", 1280, "report-logistic-forest-1280.png"),
     ("logistic_regression", "report.html", "forest", 390, "report-logistic-forest-390.png"),
     ("study", "study.html", "", 1280, "report-study-1280.png"),
