@@ -16,7 +16,7 @@ PYTHON ?= $(shell \
 	  fi; \
 	done)
 
-.PHONY: demo test docs docs-strict docs-screenshots lint bench clean
+.PHONY: demo test docs docs-strict docs-screenshots report-screenshots lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found on PATH or under pyenv" >&2; exit 2; }
@@ -50,6 +50,11 @@ docs-screenshots: $(STAMP)
 
 # The layers of DESIGN.md (import-linter contracts in pyproject.toml) and the type checker.
 CHECK_STRUCTURE := $(BIN)/lint-imports && $(BIN)/python -m mypy
+
+# The README's screenshots of real reports (coin flip, logistic regression, a study) at desktop
+# (1280 px) and phone (390 px) width: runs the commands, then shoots them in headless Chromium.
+report-screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots.py --reports
 
 # ruff, the layers and types, then the site (tests/test_docs_site.py opens it in headless
 # Chromium), then the suite.

@@ -46,6 +46,8 @@ __all__ = [
     "as_float",
     "compute_analyses",
     "influence_sentences",
+    "mean_mode_gaps",
+    "mean_mode_sentences",
     "no_prior_scale",
     "prior_medians",
     "takes_prior_scale",
@@ -57,6 +59,11 @@ ANALYSIS_KEYS = ("prior_sweep", "laplace_khat", "psense", "loo", "heldout", "ana
 PRIOR_MEDIAN_DRAWS = 20_000
 #: Shifts smaller than this many standard errors are reported as "barely moves".
 NEGLIGIBLE_SHIFT = 0.005
+#: A Bayes mean this many posterior sds or more from the mode is explained as mean versus mode
+#: (and only when the gap is also over `MEAN_MODE_MCSES` Monte Carlo standard errors of the mean).
+MEAN_MODE_MIN = 0.1
+#: A gap within this many Monte Carlo standard errors of the mean could be noise of the draws.
+MEAN_MODE_MCSES = 3.0
 #: Prior scales of ``--prior-sweep``: from ten times sharper to a hundred times flatter.
 PRIOR_SCALES: tuple[float, ...] = tuple(float(s) for s in np.geomspace(0.1, 100, 13))
 #: What the progress display calls each optional analysis.
@@ -449,10 +456,12 @@ def _resolved_median(draws: np.ndarray) -> float:
 def influence_sentences(
     influence: pd.DataFrame, table: pd.DataFrame, medians: dict[str, float]
 ) -> dict[str, str]:
-    """One plain sentence per parameter: how far the prior pulled the MAP, and the sd change.
+    """One plain sentence per parameter: how far the prior moved the mode, and the sd change.
 
-    Uses the MAP (the mode with the prior against the mode without it) when fitted, else the
-    posterior mean.
+    The prior's effect is the MAP (the mode with the prior) against the MLE (the mode without
+    it): mode against mode, so the shape of the posterior plays no part. Without a MAP fit the
+    Bayes mean against the MLE mixes the prior's pull with the gap between a mean and a mode
+    (`mean_mode_sentences`), and the sentence says so instead of blaming the prior.
 
     Parameters
     ----------
@@ -468,11 +477,16 @@ def influence_sentences(
     -------
     dict of str to str
     """
-    method = "map" if "shift_map" in influence else "bayes"
+    if "shift_map" not in influence:
+        return {
+            str(label): f"without a MAP fit the prior's pull on {label} cannot be told apart from "
+            "the gap between the Bayes mean and a mode (fit the MAP to measure it)"
+            for label in influence.index
+        }
     estimates = table.pivot(index="parameter", columns="method", values="estimate")
     out = {}
     for label, row in influence.iterrows():
-        shift, ratio = as_float(row[f"shift_{method}"]), as_float(row[f"sd_ratio_{method}"])
+        shift, ratio = as_float(row["shift_map"]), as_float(row["sd_ratio_map"])
         if not math.isfinite(shift):
             out[label] = (
                 f"{label} has no finite MLE standard error, so the prior's pull cannot be "
@@ -492,6 +506,80 @@ def influence_sentences(
                 else " and leaves its uncertainty unchanged"
             )
         out[label] = text
+    return out
+
+
+def mean_mode_gaps(table: pd.DataFrame) -> pd.DataFrame:
+    """Measure the Bayes posterior mean against the mode of the same model, in posterior sds.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        `Comparison.table` with a bayes fit and a map fit (the mode with the same prior) or, when
+        no MAP was fitted, an mle fit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index parameter; columns ``mode_method`` (``"map"`` or ``"mle"``), ``mode``, ``mean``,
+        ``gap`` = (mean - mode) / posterior sd, and ``noted``: the gap is at least
+        `MEAN_MODE_MIN` posterior sds and `MEAN_MODE_MCSES` Monte Carlo standard errors of the
+        mean (sd / sqrt(bulk ESS)). Empty without a bayes and a map or mle fit.
+    """
+    methods = set(table["method"])
+    mode_method = "map" if "map" in methods else "mle"
+    if "bayes" not in methods or mode_method not in methods:
+        return pd.DataFrame(columns=["mode_method", "mode", "mean", "gap", "noted"])
+    wide = table.set_index(["parameter", "method"])
+    bayes = wide.xs("bayes", level="method")
+    mode = wide.xs(mode_method, level="method")["estimate"].reindex(bayes.index)
+    gap = (bayes["estimate"] - mode) / bayes["sd"]
+    mcse = bayes["sd"] / np.sqrt(bayes["ess_bulk"])
+    noted = (gap.abs() >= MEAN_MODE_MIN) & (
+        (bayes["estimate"] - mode).abs() >= MEAN_MODE_MCSES * mcse
+    )
+    return pd.DataFrame(
+        {
+            "mode_method": mode_method,
+            "mode": mode,
+            "mean": bayes["estimate"],
+            "gap": gap,
+            "noted": noted.fillna(False).astype(bool),
+        }
+    )
+
+
+def mean_mode_sentences(table: pd.DataFrame) -> dict[str, str]:
+    """Plain sentences where the Bayes mean and the mode differ: a mean is not a mode.
+
+    The MLE and MAP are the highest point of a curve (a mode); the Bayes estimate is the average
+    of the posterior (a mean). Where the posterior is skewed, its mean lies on the side of the
+    longer tail, whatever the prior: this explains, for example, a Bayes sigma above the MLE's
+    under a nearly flat prior.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        `Comparison.table`.
+
+    Returns
+    -------
+    dict of str to str
+        One sentence per parameter whose gap is noted (`mean_mode_gaps`).
+    """
+    out = {}
+    for label, row in mean_mode_gaps(table).iterrows():
+        if not row["noted"]:
+            continue
+        name = "MAP" if row["mode_method"] == "map" else "MLE"
+        side = "above" if row["gap"] > 0 else "below"
+        out[str(label)] = (
+            f"the Bayes estimate of {label} ({row['mean']:.4g}, a posterior mean) lies "
+            f"{abs(row['gap']):.2f} posterior sds {side} the {name} ({row['mode']:.4g}, a "
+            f"mode): the posterior of {label} is skewed, with a longer tail {side} its peak, so "
+            "its average sits on that side of the peak. This is the posterior's shape, not the "
+            "prior's pull"
+        )
     return out
 
 

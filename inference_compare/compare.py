@@ -185,7 +185,7 @@ def compare_settings(
     if not fits:
         raise FitFailedError(", ".join(failed), "; ".join(failed.values()))
     attrs = {
-        "model": model_name or getattr(model, "name", "") or "model",
+        "model": model_name or getattr(model, "name", "") or _unnamed(model),
         "random_seed": seed,
         **settings.nuts(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -206,6 +206,12 @@ def compare_settings(
         model=model,
         settings=settings,
     )
+
+
+def _unnamed(model: pm.Model) -> str:
+    """Name a model that has none by its free parameters: ``model of mu, sigma``."""
+    names = [v.name for v in model.free_RVs]
+    return "model of " + ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
 
 
 def _fitting_model(model: pm.Model, sufficient_statistics: bool | str) -> tuple[pm.Model, str]:

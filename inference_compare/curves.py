@@ -57,6 +57,7 @@ __all__ = [
     "compute_curves",
     "ensure_curves",
     "prior_quantile",
+    "sample_frame",
 ]
 
 #: Curves are computed for the first this many parameter elements (labels) of a comparison.
@@ -212,7 +213,7 @@ class _Element:
     notes: list[str] = field(default_factory=list)
 
 
-def _sample_frame(ds: xr.Dataset) -> pd.DataFrame:
+def sample_frame(ds: xr.Dataset) -> pd.DataFrame:
     """Draws as a DataFrame whose columns are ArviZ labels (``p``, ``beta[x1]``)."""
     from arviz_base import dataset_to_dataframe
 
@@ -225,7 +226,7 @@ def _elements(posterior: xr.Dataset, labels: list[str]) -> list[_Element]:
     where: dict[str, tuple[str, int]] = {}
     for name, var in posterior.data_vars.items():
         one = var.isel(chain=[0], draw=[0])
-        columns = _sample_frame(xr.Dataset({name: one})).columns
+        columns = sample_frame(xr.Dataset({name: one})).columns
         where.update({str(c): (str(name), k) for k, c in enumerate(columns)})
     return [_Element(label, *where[label]) for label in labels if label in where]
 
@@ -342,7 +343,7 @@ def _prior_draws(model: Any, names: list[str], seed: int) -> pd.DataFrame | None
             )
     except NotImplementedError:  # a distribution PyMC cannot draw from: no prior curve
         return None
-    return _sample_frame(prior["prior"].to_dataset())
+    return sample_frame(prior["prior"].to_dataset())
 
 
 def _cdf_table(center: float, lower: float, upper: float) -> np.ndarray:
@@ -658,7 +659,7 @@ def compute_curves(
     labels = list(dict.fromkeys(table["parameter"]))[:max_elements]
     source = _posterior_source(cmp)
     posterior = cmp.fits[source or cmp.methods[0]]["posterior"].to_dataset()
-    draws = _sample_frame(posterior) if source is not None else pd.DataFrame()
+    draws = sample_frame(posterior) if source is not None else pd.DataFrame()
     elements = _elements(posterior, labels)
     seed = int(cmp.attrs.get("random_seed", 0) or 0)
     model = cmp.model

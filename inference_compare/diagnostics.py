@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 __all__ = [
+    "CODES",
     "FAILURES",
     "WIDE_RATIO",
     "Diagnostic",
@@ -25,6 +26,28 @@ __all__ = [
 ]
 
 Severity = Literal["error", "warning", "info"]
+
+#: Every diagnostic code there is: a `Diagnostic` with another code is refused (so the report's
+#: plain-words meanings, keyed by code, can be checked complete against this list).
+CODES: tuple[str, ...] = (
+    "fit_failed",
+    "objective_not_finite",
+    "unbounded",
+    "on_boundary",
+    "mle_does_not_exist",
+    "map_does_not_exist",
+    "hessian_not_positive_definite",
+    "not_converged",
+    "divergences",
+    "r_hat",
+    "interval_spans_magnitudes",
+    "chains_disagree",
+    "draws_not_finite",
+    "low_ess_bulk",
+    "low_ess_tail",
+    "group_scale_at_zero",
+    "wald_profile_disagree",
+)
 
 #: R-hat above this means the chains disagree (Vehtari et al. 2021).
 RHAT_MAX = 1.01
@@ -68,6 +91,11 @@ class Diagnostic:
     severity: Severity
     message: str
     parameters: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Refuse a code missing from `CODES` (a bug of this package, not of the user)."""
+        if self.code not in CODES:
+            raise ValueError(f"unknown diagnostic code {self.code!r}: add it to CODES")
 
     def __str__(self) -> str:
         """Return ``SEVERITY method code [parameters]: message``."""

@@ -18,8 +18,9 @@ import pandas as pd
 import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-from inference_compare.curves import ensure_curves
+from inference_compare.curves import ensure_curves, sample_frame
 from inference_compare.registry import METHOD_COLORS, METHOD_NAMES
 from inference_compare.result import Comparison
 
@@ -30,6 +31,7 @@ __all__ = [
     "densities",
     "density_figures",
     "forest",
+    "forest_panels",
     "parameter_curves",
     "prior_sweep_figure",
     "shrinkage",
@@ -43,42 +45,129 @@ SAMPLE_DIMS = ["chain", "draw"]
 PRIOR_TOP = 1.5
 #: Prior-strength figures show at most this many parameters.
 SWEEP_MAX_PARAMETERS = 12
+#: Forest plot width, in inches: narrow enough to stay legible on a phone's screen.
+FOREST_WIDTH_INCHES = 6.4
 #: Forest plot height per row (one row per parameter element and method), in inches.
-FOREST_ROW_INCHES = 0.32
+FOREST_ROW_INCHES = 0.17
+#: Forest plot height added per panel (its x axis and tick labels), in inches.
+FOREST_PANEL_INCHES = 0.45
+#: Elements of a vector share a forest panel when each spans at least this fraction of the
+#: range of them all (see `forest_panels`).
+FOREST_SHARE_FRACTION = 0.2
 
 
 # ----------------------------------------------------------------------------- forest
 
 
-def _stack(ds: xr.Dataset) -> xr.Dataset:
-    flat = ds.stack(sample=SAMPLE_DIMS).drop_vars(["sample", *SAMPLE_DIMS], errors="ignore")
-    return flat.assign_coords(sample=np.arange(flat.sizes["sample"]))
+def _variable(label: str) -> str:
+    """Return the variable of an ArviZ label: ``beta`` of ``beta[GPA]``."""
+    return label.split("[", 1)[0]
 
 
-def _forest_stats(cmp: Comparison, method: str) -> tuple[xr.Dataset, xr.Dataset, xr.Dataset]:
-    """Return (point, trunk 50% interval, twig ci_prob interval) of one method."""
-    import arviz_stats as azs
+def _label_ranges(table: pd.DataFrame) -> pd.DataFrame:
+    """Per parameter label: the lowest and highest number any method shows (NaN-aware)."""
+    numbers = table.assign(
+        low=table[["lower", "estimate"]].min(axis=1), high=table[["upper", "estimate"]].max(axis=1)
+    )
+    ranges = numbers.groupby("parameter", sort=False).agg(low=("low", "min"), high=("high", "max"))
+    return ranges.reindex(list(dict.fromkeys(table["parameter"])))
 
-    fit = cmp.fits[method]
-    post = fit["posterior"].to_dataset()
-    ci = azs.hdi if (method == "bayes" and cmp.ci_kind == "hdi") else azs.eti
-    trunk = ci(post, prob=0.5, dim=SAMPLE_DIMS)
-    if method == "bayes":
-        point = post.mean(SAMPLE_DIMS)
-        twig = ci(post, prob=cmp.ci_prob, dim=SAMPLE_DIMS)
-    else:
-        point = fit["point_estimate"].to_dataset()
-        twig = fit["interval"].to_dataset().transpose(..., "ci_bound")
-        twig = twig.assign_coords(ci_bound=trunk["ci_bound"].to_numpy())
-    return point, trunk, twig
+
+def forest_panels(table: pd.DataFrame) -> list[list[str]]:
+    """Group the parameter labels of a `Comparison.table` into panels, each with its own x axis.
+
+    A scalar parameter has a panel of its own. The elements of a vector share one panel when
+    each element's range (its intervals over the methods) spans at least `FOREST_SHARE_FRACTION`
+    of the range of them all (group effects on a common scale, eight schools' ``theta``);
+    otherwise each element has its own panel (an intercept of -13 beside slopes of 0.1 would
+    draw the slopes as dots).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The tidy table (columns ``parameter``, ``estimate``, ``lower``, ``upper``).
+
+    Returns
+    -------
+    list of list of str
+        Labels per panel, in the table's order.
+    """
+    ranges = _label_ranges(table)
+    width = ranges["high"] - ranges["low"]
+    panels: list[list[str]] = []
+    for variable in dict.fromkeys(_variable(label) for label in ranges.index):
+        labels = [label for label in ranges.index if _variable(label) == variable]
+        span = ranges.loc[labels, "high"].max() - ranges.loc[labels, "low"].min()
+        shared = len(labels) > 1 and bool(
+            np.all(width[labels].to_numpy() >= FOREST_SHARE_FRACTION * span)
+        )
+        panels += [labels] if shared else [[label] for label in labels]
+    return panels
+
+
+def _trunks(cmp: Comparison) -> dict[str, pd.DataFrame]:
+    """Per method: the central 50% of its draws (Laplace draws for mle, map) by label."""
+    out = {}
+    for method in cmp.methods:
+        draws = sample_frame(cmp.fits[method]["posterior"].to_dataset())
+        out[method] = draws.quantile([0.25, 0.75]).T.set_axis(["q25", "q75"], axis=1)
+    return out
+
+
+def _table_methods(table: pd.DataFrame) -> list[str]:
+    """Return the methods of a table (failed ones included), in the canonical order."""
+    return [m for m in METHOD_COLORS if m in set(table["method"])]
+
+
+def _forest_panel(ax: Axes, table: pd.DataFrame, labels: list[str], trunks) -> None:
+    """Draw one panel: a row per (label, method), the methods of a label next to each other."""
+    methods = _table_methods(table)
+    ticks = []
+    for i, label in enumerate(labels):
+        for j, method in enumerate(methods):
+            y = i * (len(methods) + 1) + j
+            rows = table[(table["parameter"] == label) & (table["method"] == method)]
+            if rows.empty:
+                continue
+            row, color = rows.iloc[0], METHOD_COLORS[method]
+            if not np.isfinite(row["estimate"]):  # a failed fit: no number, only why
+                ax.text(
+                    0.5,
+                    y,
+                    f"{METHOD_NAMES[method]}: no estimate ({row['status']})",
+                    transform=ax.get_yaxis_transform(),
+                    ha="center",
+                    va="center",
+                    fontsize="small",
+                    color=color,
+                )
+                continue
+            ax.plot([row["lower"], row["upper"]], [y, y], color=color, lw=1.2)
+            trunk = trunks.get(method, pd.DataFrame())
+            if label in trunk.index and np.all(np.isfinite(trunk.loc[label])):
+                ax.plot(trunk.loc[label], [y, y], color=color, lw=4, solid_capstyle="butt")
+            ax.plot(row["estimate"], y, "o", ms=6, mfc="white", mec=color, mew=1.5)
+        ticks.append((i * (len(methods) + 1) + (len(methods) - 1) / 2, label))
+    ax.set_yticks([t for t, _ in ticks], [lab for _, lab in ticks])
+    ax.set_ylim(len(labels) * (len(methods) + 1) - 1, -1)
+    ax.grid(axis="x", color="0.9", lw=0.8)
+    low, high = ax.get_xlim()
+    if low < 0 < high:  # does an interval cover zero?
+        ax.axvline(0, color="0.5", lw=0.8, zorder=0)
+    ax.set_axisbelow(True)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(axis="y", length=0)
 
 
 def forest(cmp: Comparison, *, var_names: list[str] | None = None) -> Figure:
-    """Forest plot of every parameter: a line per method, on one axis.
+    """Forest plot: a panel per parameter (or per vector of comparable elements), own x axis.
 
-    The dot is the table's estimate (mode for mle/map, posterior mean for bayes), the thin line
-    the ``ci_prob`` interval of the table, the thick line the central 50% of the method's
-    draws (Laplace draws for mle/map).
+    Each panel has its own x range (`forest_panels`), so a slope of 0.1 is not a dot beside an
+    intercept of -13. In a panel, each parameter has one line per method, in the method colours:
+    the dot is the table's estimate (mode for mle/map, posterior mean for bayes), the thin line
+    the ``ci_prob`` interval of the table, the thick line the central 50% of the method's draws
+    (Laplace draws for mle/map). A failed fit has no line, only a note.
 
     Parameters
     ----------
@@ -90,38 +179,25 @@ def forest(cmp: Comparison, *, var_names: list[str] | None = None) -> Figure:
     -------
     matplotlib.figure.Figure
     """
-    import arviz_plots as azp
-
-    methods = list(cmp.methods)
-    parts = [_forest_stats(cmp, m) for m in methods]
-
-    def along_model(items: list[xr.Dataset]) -> xr.Dataset:
-        joined = xr.concat(items, dim="model", join="outer", coords="minimal", compat="override")
-        return joined.assign_coords(model=methods)
-
-    draws = along_model([_stack(cmp.fits[m]["posterior"].to_dataset()) for m in methods])
-    n_rows = len(cmp.table()) if var_names is None else len(methods) * len(var_names)
-    size = (8.5, 1.4 + FOREST_ROW_INCHES * n_rows)
-    pc = azp.plot_forest(
-        xr.DataTree.from_dict({"posterior": draws}),
-        var_names=var_names,
-        sample_dims=["sample"],
-        combined=True,
-        ci_probs=(0.5, cmp.ci_prob),
-        stats={
-            "point_estimate": along_model([p[0] for p in parts]),
-            "trunk": along_model([p[1] for p in parts]),
-            "twig": along_model([p[2] for p in parts]),
-        },
-        aes={"color": ["model"]},
-        color=[METHOD_COLORS[m] for m in methods],
-        backend="matplotlib",
-        figure_kwargs={"figsize": size, "figsize_units": "inches"},
-    )
-    pc.add_legend("model", title="method")
-    fig = pc.viz["figure"].item()
+    table = cmp.table()
+    if var_names is not None:
+        table = table[table["parameter"].map(_variable).isin(var_names)]
+    panels = forest_panels(table)
+    methods = _table_methods(table)
+    rows = [len(labels) * (len(methods) + 1) for labels in panels]
+    height = 1.0 + FOREST_ROW_INCHES * sum(rows) + FOREST_PANEL_INCHES * len(panels)
+    fig = Figure(figsize=(FOREST_WIDTH_INCHES, height), layout="constrained")
+    axes = fig.subplots(len(panels), 1, squeeze=False, height_ratios=[r + 2 for r in rows])[:, 0]
+    trunks = _trunks(cmp)
+    for ax, labels in zip(axes, panels, strict=True):
+        _forest_panel(ax, table, labels, trunks)
+    handles = [
+        Line2D([], [], color=METHOD_COLORS[m], lw=2, marker="o", mfc="white", label=METHOD_NAMES[m])
+        for m in methods
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     fig.suptitle(
-        f"Estimates with {cmp.ci_prob:.0%} intervals (thick: central 50% of the draws)",
+        f"Estimates, {cmp.ci_prob:.0%} intervals (thick: central 50%); each panel its own scale",
         fontsize="medium",
     )
     return fig

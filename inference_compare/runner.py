@@ -152,6 +152,7 @@ def _run_attrs(
         source = f"The data embedded in the model file ({module.__name__}.DATA)."
     attrs: dict[str, Any] = {
         "title": model_title(module),
+        "equivalence": str(getattr(module, "EQUIVALENCE", "") or "").strip(),
         "model_file": file.name if file else module.__name__,
         "model_ref": str(file) if file else module.__name__,
         "model_source": file.read_text(encoding="utf-8") if file else "",

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -662,3 +663,21 @@ def test_run_heldout_reports_the_predictive_comparison(tmp_path):
     assert "Held-out log score" in (tmp_path / "summary.md").read_text()
     code, _, err = run_main(["run", "coin_flip", "--heldout", "1", "--out", str(tmp_path)])
     assert code == 2  # one fold cannot hold anything out
+
+
+def test_the_reproduce_command_of_an_unseeded_run_reproduces_it(tmp_path):
+    first = tmp_path / "first"
+    code, _, err = run_main(
+        ["run", "coin_flip", "--methods", "mle,map", "--no-progress", "--out", str(first)]
+    )
+    assert code == 0, err
+    saved = ic.load(first / "comparison.nc")
+    recorded = saved.attrs["command"]
+    assert f"--seed {saved.attrs['random_seed']}" in recorded  # the drawn seed, written out
+    assert f"Reproduce: `{recorded}`" in (first / "summary.md").read_text()
+    argv = shlex.split(recorded)[1:]
+    argv[argv.index("--out") + 1] = str(tmp_path / "again")
+    code, _, err = run_main(argv)
+    assert code == 0, err
+    again = pd.read_csv(tmp_path / "again" / "summary.csv")
+    pd.testing.assert_frame_equal(again, pd.read_csv(first / "summary.csv"))

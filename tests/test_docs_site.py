@@ -14,14 +14,12 @@ from __future__ import annotations
 import functools
 import html.parser
 import http.server
+import importlib.util
 import json
 import os
 import re
-import select
 import shutil
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -30,8 +28,6 @@ import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SITE = DOCS / "_build" / "html"
-#: Seconds a page may take to load (the gallery's reports are the largest, ~1 MB).
-PAGE_TIMEOUT = 60
 #: Lessons and reports that every build must contain (a page missing is a broken site).
 REQUIRED = [
     "index.html",
@@ -52,6 +48,14 @@ IMAGE_PROBE = """(async () => {
   }
   return JSON.stringify(out);
 })()"""
+
+
+def _screenshots():
+    """``docs/screenshots.py``, whose `DevTools` client drives Chromium here too."""
+    spec = importlib.util.spec_from_file_location("screenshots", DOCS / "screenshots.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _site() -> Path:
@@ -152,81 +156,6 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-class _DevTools:
-    """A minimal Chrome DevTools protocol client on ``--remote-debugging-pipe`` (fds 3 and 4)."""
-
-    def __init__(self, chromium: str, profile: Path) -> None:
-        to_chrome, self._write = os.pipe()
-        self._read, from_chrome = os.pipe()
-        # the shell hands the pipe's ends to chromium as its fds 3 (commands) and 4 (replies)
-        wiring = f'exec "$0" "$@" 3<&{to_chrome} 4>&{from_chrome}'
-        self.proc = subprocess.Popen(
-            [
-                "bash",
-                "-c",
-                wiring,
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--no-first-run",
-                "--window-size=1280,900",
-                f"--user-data-dir={profile}",
-                "--remote-debugging-pipe",
-                "about:blank",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            pass_fds=(to_chrome, from_chrome),
-        )
-        os.close(to_chrome)
-        os.close(from_chrome)
-        self._buffer = b""
-        self._next_id = 0
-        self.events: list[dict] = []
-
-    def _receive(self, deadline: float) -> dict:
-        while b"\0" not in self._buffer:
-            ready, _, _ = select.select([self._read], [], [], max(0.0, deadline - time.time()))
-            if not ready:
-                raise TimeoutError("chromium did not answer")
-            chunk = os.read(self._read, 1 << 16)
-            if not chunk:
-                raise RuntimeError("chromium closed the DevTools pipe")
-            self._buffer += chunk
-        message, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(message)
-
-    def call(self, method: str, session: str | None = None, **params) -> dict:
-        self._next_id += 1
-        message = {"id": self._next_id, "method": method, "params": params}
-        if session:
-            message["sessionId"] = session
-        os.write(self._write, json.dumps(message).encode() + b"\0")
-        deadline = time.time() + PAGE_TIMEOUT
-        while True:
-            reply = self._receive(deadline)
-            if reply.get("id") == self._next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply["result"]
-            self.events.append(reply)
-
-    def wait_for(self, event: str, session: str) -> None:
-        deadline = time.time() + PAGE_TIMEOUT
-        while not any(e.get("method") == event and e.get("sessionId") == session
-                      for e in self.events):  # fmt: skip
-            self.events.append(self._receive(deadline))
-
-    def close(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
-        os.close(self._write)
-        os.close(self._read)
-
-
 def _problems(events: list[dict], base: str) -> list[str]:
     """Console errors, uncaught exceptions, error log entries and requests off the site."""
     found = []
@@ -246,7 +175,7 @@ def _problems(events: list[dict], base: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory) -> Iterator[tuple[_DevTools, str]]:
+def browser(tmp_path_factory) -> Iterator[tuple[object, str]]:
     site = _site()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -256,7 +185,7 @@ def browser(tmp_path_factory) -> Iterator[tuple[_DevTools, str]]:
     handler = functools.partial(_Quiet, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    tools = _DevTools(chromium, tmp_path_factory.mktemp("chromium-profile"))
+    tools = _screenshots().DevTools(chromium, tmp_path_factory.mktemp("chromium-profile"))
     try:
         yield tools, f"http://127.0.0.1:{server.server_address[1]}/"
     finally:

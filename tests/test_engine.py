@@ -333,6 +333,8 @@ def test_user_model_is_not_mutated():
     )
     assert before[0] == after[0] and before[2] == after[2]
     assert before[1].keys() == after[1].keys()
+    for name, value in before[1].items():  # the same starting values, not only the same names
+        np.testing.assert_array_equal(after[1][name], value, err_msg=name)
 
 
 def test_potentials_and_deterministics_are_kept():

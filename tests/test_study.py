@@ -207,11 +207,40 @@ def test_interrupted_study_resumes_to_the_same_table(tmp_path):
         )
 
 
-def test_a_replicate_rerun_alone_gives_the_same_numbers():
+#: A replicate rerun alone, in a fresh interpreter: no compiled model, sampler or generator
+#: survives from the replicates that ran before it. ``resume`` computes only the replicate whose
+#: file was removed from the study folder (the layout of ``study/store.py``).
+_RERUN_ALONE = """
+import sys
+import inference_compare as ic
+ic.study("gaussian", sizes=[8], replicates=3, methods=("mle", "map"), random_seed=9,
+         progressbar=False, out=sys.argv[1], resume=True)
+"""
+
+
+def test_a_replicate_rerun_alone_gives_the_same_numbers(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
     kwargs = {"methods": ("mle", "map"), "random_seed": 9, "progressbar": False}
-    many = ic.study("gaussian", sizes=[8], replicates=3, **kwargs).replicates
-    alone = ic.study("gaussian", sizes=[8], replicates=3, **kwargs).replicates
-    pd.testing.assert_frame_equal(_without_time(many), _without_time(alone))
+    many = ic.study("gaussian", sizes=[8], replicates=3, out=tmp_path / "many", **kwargs)
+    shutil.copytree(tmp_path / "many", tmp_path / "alone")
+    files = sorted((tmp_path / "alone" / "replicates" / "n8").glob("r*.parquet"))
+    assert len(files) == 3
+    files[1].unlink()  # replicate 1: it ran after replicate 0, now it runs alone
+    done = subprocess.run(
+        [sys.executable, "-c", _RERUN_ALONE, str(tmp_path / "alone")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    alone = pd.read_parquet(files[1])
+    first = many.replicates[many.replicates["replicate"] == 1]
+    assert len(first) > 0 and (alone["replicate"] == 1).all()
+    # the same process and platform: the same arithmetic, so the numbers are equal exactly
+    pd.testing.assert_frame_equal(_without_time(alone), _without_time(first), check_exact=True)
 
 
 @pytest.mark.slow
@@ -414,3 +443,39 @@ def test_zip_plot_ranks_the_misses_and_failures_last(tmp_path):
         "mle, n = 10: 60% cover",
         "map, n = 10: 100% cover",
     ]
+
+
+def test_study_figures_keep_every_method_visible_at_phone_and_desktop_width(tmp_path):
+    from inference_compare.report.study_report import (
+        _metric_figure,
+        study_figures,
+        write_study_html,
+    )
+
+    # three methods with identical numbers: drawn on one spot, two of them would be hidden
+    base = _hand_table()
+    base = base[base.method == "map"]
+    rows = pd.concat(
+        [base.assign(method=m, size=n) for m in ("mle", "map", "bayes") for n in (10, 30)],
+        ignore_index=True,
+    )
+    config = {"ci_prob": 0.95, "model": "toy", "sizes": [10, 30], "replicates": 5}
+    config |= {"methods": ["mle", "map", "bayes"], "truth": "fixed", "random_seed": 0}
+    result = ic.StudyResult(rows, config=config | {"draws": 1, "tune": 1, "chains": 1})
+    metrics = result.metrics()
+    for cols in (1, 2):
+        fig = _metric_figure(metrics, "rmse", "RMSE", cols=cols)
+        (ax,) = [a for a in fig.axes if a.get_visible()]
+        lines = [line for line in ax.get_lines() if line.get_marker() not in ("None", "", "_")]
+        lines = [line for line in lines if len(line.get_xdata()) == 2]  # the method lines
+        assert len({line.get_marker() for line in lines}) == 3
+        assert len({line.get_linestyle() for line in lines}) == 3
+        xs = np.array([line.get_xdata() for line in lines])
+        assert len({round(float(x), 9) for x in xs[:, 0]}) == 3  # dodged apart at n = 10
+        labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+        assert labels == ["10", "30"]
+        assert not [t for t in ax.get_xticklabels(minor=True) if t.get_text()]
+    wide, narrow = study_figures(result), study_figures(result, narrow=True)
+    assert wide.keys() == narrow.keys()
+    html = write_study_html(result, tmp_path / "study.html").read_text()
+    assert html.count('<source media="(max-width: 40rem)"') == len(wide) + 1  # + the zip plot

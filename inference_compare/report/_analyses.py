@@ -19,7 +19,13 @@ from typing import Any
 
 import pandas as pd
 
-from inference_compare.analyses import Analyses, as_float, influence_sentences
+from inference_compare.analyses import (
+    Analyses,
+    as_float,
+    influence_sentences,
+    mean_mode_gaps,
+    mean_mode_sentences,
+)
 from inference_compare.analysis import KHAT_MAX, prior_influence
 from inference_compare.report._format import fmt
 from inference_compare.result import Comparison
@@ -135,12 +141,16 @@ def _influence(cmp: Comparison) -> list[dict[str, str]]:
         return []
     influence = prior_influence(cmp)
     medians = Analyses.from_attrs(cmp.attrs).prior_medians  # computed with the analyses
-    sentences = influence_sentences(influence, cmp.table(), medians)
+    table = cmp.table()
+    sentences = influence_sentences(influence, table, medians)
+    gaps = mean_mode_gaps(table)
     rows = []
     for label, row in influence.iterrows():
         item = {"label": str(label), "sentence": sentences[label]}
-        for key in ("shift_map", "sd_ratio_map", "shift_bayes", "sd_ratio_bayes"):
+        for key in ("shift_map", "sd_ratio_map", "sd_ratio_bayes"):
             item[key] = f"{as_float(row[key]):.2f}" if key in row else "\u2013"
+        gap = as_float(gaps["gap"].get(label, math.nan)) if "map" in cmp.fits else math.nan
+        item["mean_mode"] = f"{gap:.2f}" if math.isfinite(gap) else "\u2013"
         rows.append(item)
     return rows
 
@@ -155,13 +165,17 @@ def analysis_context(cmp: Comparison) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``influence`` (list, empty without an mle and a map or bayes fit), ``prior_sweep``
+        ``influence`` (list, empty without an mle and a map or bayes fit), ``mean_mode``
+        (list of label and sentence where the Bayes mean and the mode differ), ``prior_sweep``
         (list per parameter, or None), ``khat`` (dict or None), ``psense`` (list or None),
         ``loo`` (dict or None), ``analysis_errors`` (dict of analysis to message).
     """
     found = Analyses.from_attrs(cmp.attrs)
     return {
         "influence": _influence(cmp),
+        "mean_mode": [
+            {"label": k, "sentence": v} for k, v in mean_mode_sentences(cmp.table()).items()
+        ],
         "prior_sweep": _sweep(found.prior_sweep) if found.prior_sweep else None,
         "khat": _khat(found.laplace_khat),
         "psense": _psense(found.psense) if found.psense else None,

@@ -265,6 +265,7 @@ def report_context(
     context = {
         "title": title,
         "question": _question(cmp, labels),
+        "equivalence": str(attrs.get("equivalence", "")),
         "latent_note": latent_note(attrs),
         "model_name": str(attrs.get("model", "model")),
         "created": str(attrs.get("created", "")),

@@ -37,6 +37,11 @@ def render_markdown(cmp: Comparison, *, command: str | None = None) -> str:
     lines = [
         f"## {_cell(title)}",
         "",
+        *(
+            [f"**What this model teaches:** {attrs['equivalence']}", ""]
+            if attrs.get("equivalence")
+            else []
+        ),
         f"Model `{_cell(str(attrs.get('model', 'model')))}`, {cmp.ci_prob:.0%} intervals, "
         f"seed {attrs.get('random_seed', '?')}, {attrs.get('created', '')}.",
         "",
@@ -90,7 +95,11 @@ def _profile_lines(table) -> list[str]:
 def _analysis_lines(cmp: Comparison) -> list[str]:
     """One line per analysis present: prior influence, strength, k-hat, psense, LOO."""
     ctx = analysis_context(cmp)
-    lines = [f"- Prior influence: {_cell(r['sentence'])}." for r in ctx["influence"]]
+    lines = [f"- Mode versus mean: {_cell(r['sentence'])}." for r in ctx["mean_mode"]]
+    lines += [
+        f"- The prior moved the mode (MAP against MLE): {_cell(r['sentence'])}."
+        for r in ctx["influence"]
+    ]
     for p in ctx["prior_sweep"] or []:
         first, last = p["points"][0], p["points"][-1]
         lines.append(

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 from inference_compare._io import atomic_write
-from inference_compare.registry import METHOD_COLORS, METHODS
-from inference_compare.report._format import panel_grid
+from inference_compare.registry import METHOD_COLORS, METHOD_NAMES, METHODS
 from inference_compare.report._templates import ENV
 from inference_compare.report.html import _image, figure_png
 from inference_compare.study.result import StudyResult
@@ -35,6 +35,24 @@ __all__ = [
     "zip_figure",
 ]
 
+#: The method colours of every figure (kept under this name for the coverage and SBC reports).
+COLORS = METHOD_COLORS
+#: Marker and line style per method, so that no method hides under another where they agree.
+METHOD_STYLES = {"mle": ("o", "-"), "map": ("s", "--"), "bayes": ("D", ":")}
+#: The methods at one sample size are drawn this many decades apart on the log axis.
+DODGE_DECADES = 0.02
+#: Panel size in inches: (wide layout, two panels a row), (narrow layout for phones, one a row).
+PANEL_INCHES = ((5.0, 3.6), (4.2, 3.2))
+#: The metric figures' names in the report's captions.
+FIGURE_NAMES = {
+    "rmse": "RMSE",
+    "bias": "Bias",
+    "coverage": "Coverage",
+    "width": "Mean interval width",
+    "failure_rate": "Failure rate",
+}
+#: Size of the only panel of a one-parameter study in the wide layout.
+SINGLE_INCHES = (7.0, 4.0)
 #: A coverage this many MCSEs from nominal is called out in the conclusions.
 COVERAGE_SIGMAS = 2.0
 #: A bias this many MCSEs from zero is called out in the conclusions.
@@ -45,45 +63,90 @@ ZIP_SIZES = 3
 ZIP_COLORS = ("#7b3294", "#e66101")
 
 
-def _metric_figure(metrics: pd.DataFrame, column: str, title: str, nominal=None) -> Figure:
+def _size_axis(ax, sizes) -> None:
+    """Make a log x axis of sample sizes, labelled at the sizes studied only (no minor labels)."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(sizes))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    low, high = min(sizes), max(sizes)
+    pad = 10 ** (0.08 + DODGE_DECADES * 2)  # room for the dodged methods at both ends
+    ax.set_xlim(low / pad, high * pad)
+
+
+def _log_values_axis(ax) -> None:
+    """Make a log y axis labelled in plain numbers, densely enough within a single decade."""
+    ax.set_yscale("log")
+    low, high = ax.get_ylim()
+    narrow_range = np.log10(high / low) < 0.6  # under 0.6 decades: a label at every digit
+    subs = np.arange(1.0, 10.0) if narrow_range else (1.0, 2.0, 3.0, 5.0)
+    ax.yaxis.set_major_locator(LogLocator(subs=subs))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _metric_figure(metrics: pd.DataFrame, column: str, title: str, nominal=None, *, cols=2):
+    """One panel per parameter, ``cols`` to a row: a line per method, dodged, marked, styled."""
     params = list(dict.fromkeys(metrics["parameter"]))
-    fig, axes = panel_grid(len(params))
+    methods = [m for m in METHOD_COLORS if m in set(metrics["method"])]
+    narrow = cols == 1
+    width, height = PANEL_INCHES[narrow] if len(params) > 1 or narrow else SINGLE_INCHES
+    cols = min(len(params), cols)
+    rows = -(-len(params) // cols)
+    fig = Figure(figsize=(width * cols, height * rows + 0.7), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    for ax in axes[len(params) :]:
+        ax.set_visible(False)
+    dodge = {m: 10 ** ((j - (len(methods) - 1) / 2) * DODGE_DECADES) for j, m in enumerate(methods)}
     for ax, param in zip(axes, params, strict=False):
-        rows = metrics[metrics["parameter"] == param]
-        for method, part in rows.groupby("method", sort=False):
+        rows_p = metrics[metrics["parameter"] == param]
+        sizes = sorted(rows_p["size"].unique())
+        for method in methods:
+            part = rows_p[rows_p["method"] == method].sort_values("size")
             err = part.get(f"{column}_mcse")
+            marker, style = METHOD_STYLES[method]
             ax.errorbar(
-                part["size"],
+                part["size"] * dodge[method],
                 part[column],
                 yerr=None if err is None else 2 * err,
-                marker="o",
+                marker=marker,
+                ls=style,
+                mfc="white",
                 capsize=3,
-                color=METHOD_COLORS.get(method),
-                label=method,
+                color=METHOD_COLORS[method],
+                label=METHOD_NAMES[method],
             )
         if column == "rmse":
-            sizes = np.sort(rows["size"].unique())
-            anchor = rows[rows["size"] == sizes[0]]["rmse"].mean()
-            ax.plot(sizes, anchor * np.sqrt(sizes[0] / sizes), "k--", lw=1, label="1/\u221an")
-            ax.set_yscale("log")
+            anchor = rows_p[rows_p["size"] == sizes[0]]["rmse"].mean()
+            grid = np.asarray(sizes, dtype=float)
+            ax.plot(grid, anchor * np.sqrt(sizes[0] / grid), "k--", lw=1, label="1/\u221an")
+            _log_values_axis(ax)
         if column == "bias":
             ax.axhline(0, color="k", lw=0.8)
         if nominal is not None:
             ax.axhline(nominal, color="k", lw=1, ls="--", label=f"nominal {nominal:.0%}")
-            n_rep = rows["n"].max()
+            n_rep = rows_p["n"].max()
             band = 2 * np.sqrt(nominal * (1 - nominal) / max(n_rep, 1))
             ax.axhspan(
                 nominal - band,
                 nominal + band,
-                color="0.85",
+                color="0.88",
                 zorder=0,
-                label="Monte Carlo band (\u00b12 se)",
+                label="\u00b12 Monte Carlo se",
             )
-        ax.set_xscale("log")
+        _size_axis(ax, sizes)
         ax.set_title(param)
         ax.set_xlabel("sample size n")
+        ax.grid(axis="y", color="0.92", lw=0.8)
     axes[0].set_ylabel(title)
-    axes[0].legend(fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=3 if len(labels) == 3 else 2,
+        frameon=False,
+    )
     fig.suptitle(title)
     return fig
 
@@ -99,20 +162,44 @@ STUDY_FIGURES: dict[str, tuple[str, bool]] = {
 }
 
 
-def study_figure(result: StudyResult, kind: str, metrics: pd.DataFrame | None = None) -> Figure:
-    """One figure of a study: ``kind`` (a key of `STUDY_FIGURES`) against sample size."""
+def study_figure(
+    result: StudyResult,
+    kind: str,
+    metrics: pd.DataFrame | None = None,
+    *,
+    narrow: bool = False,
+) -> Figure:
+    """One figure of a study: ``kind`` (a key of `STUDY_FIGURES`) against sample size.
+
+    Parameters
+    ----------
+    result : StudyResult
+    kind : str
+        A key of `STUDY_FIGURES`.
+    metrics : pandas.DataFrame, optional
+        ``result.metrics()``, when already computed.
+    narrow : bool, default False
+        One panel a row, sized for a phone's width; the wide layout has two panels a row.
+    """
     metrics = result.metrics() if metrics is None else metrics
     nominal = result.config.get("ci_prob", 0.95)
     title, with_nominal = STUDY_FIGURES[kind]
     return _metric_figure(
-        metrics, kind, title.format(nominal=nominal), nominal if with_nominal else None
+        metrics,
+        kind,
+        title.format(nominal=nominal),
+        nominal if with_nominal else None,
+        cols=1 if narrow else 2,
     )
 
 
-def study_figures(result: StudyResult) -> dict[str, bytes]:
-    """PNG figures of a study, keyed by metric."""
+def study_figures(result: StudyResult, *, narrow: bool = False) -> dict[str, bytes]:
+    """PNG figures of a study, keyed by metric (``narrow``: the phone layout)."""
     metrics = result.metrics()
-    return {key: figure_png(study_figure(result, key, metrics)) for key in STUDY_FIGURES}
+    return {
+        key: figure_png(study_figure(result, key, metrics, narrow=narrow), close=True)
+        for key in STUDY_FIGURES
+    }
 
 
 def conclusions(result: StudyResult) -> dict[str, list[str]]:
@@ -192,18 +279,22 @@ def zip_distance(rows: pd.DataFrame) -> np.ndarray:
     return dist
 
 
-def zip_figure(result: StudyResult, parameter: str) -> Figure:
+def zip_figure(result: StudyResult, parameter: str, *, narrow: bool = False) -> Figure:
     """Zip plot (Morris, White & Crowther 2019, Fig. 3) of one parameter.
 
     One panel per (size, method): every replicate's interval as a horizontal line, ranked from
     the bottom by how far the truth lies from its estimate (`zip_distance`), purple where it
     covers the truth and orange where it misses; failed fits (no interval) rank at the top.
+    A row per size and a column per method, or with ``narrow`` one panel a row (for phones).
     """
     table = result.replicates[result.replicates["parameter"] == parameter]
     sizes = sorted(table["size"].unique())[:ZIP_SIZES]
     methods = [m for m in METHODS if m in set(table["method"])]
-    fig = Figure(figsize=(3.4 * len(methods), 3.0 * len(sizes)), layout="constrained")
-    axes = fig.subplots(len(sizes), len(methods), squeeze=False)
+    shape = (len(sizes) * len(methods), 1) if narrow else (len(sizes), len(methods))
+    width, height = PANEL_INCHES[narrow]
+    fig = Figure(figsize=(width * 0.8 * shape[1], height * shape[0]), layout="constrained")
+    grid = fig.subplots(*shape, squeeze=False)
+    axes = grid.reshape(len(sizes), len(methods))
     for (i, size), (j, method) in itertools.product(enumerate(sizes), enumerate(methods)):
         ax = axes[i, j]
         rows = table[(table["size"] == size) & (table["method"] == method)]
@@ -229,10 +320,15 @@ def zip_figure(result: StudyResult, parameter: str) -> Figure:
         ax.axhline(100 * hit.mean(), color="k", lw=0.8, ls="--")
         ax.set_title(f"{method}, n = {size}: {hit.mean():.0%} cover", fontsize=9)
         ax.set_ylim(0, 100)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("centile of |truth - estimate| / arm")
+    for ax in grid[:, 0]:
+        ax.set_ylabel("centile of |truth \u2212 estimate| / arm")
     fig.suptitle(f"zip plot of the {parameter} intervals (misses, and failed fits, at the top)")
     return fig
+
+
+def _both_layouts(wide: bytes, narrow: bytes) -> dict[str, Any]:
+    """Return an image for the template: the wide layout, with the narrow one for phones."""
+    return {**_image(wide), "narrow": _image(narrow)}
 
 
 def study_context(result: StudyResult) -> dict[str, Any]:
@@ -254,11 +350,17 @@ def study_context(result: StudyResult) -> dict[str, Any]:
         {c: (f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c])) for c in cols}
         for r in metrics[cols].to_dict("records")
     ]
+    wide, narrow = study_figures(result), study_figures(result, narrow=True)
     return {
         "config": result.config,
-        "figures": {k: _image(v) for k, v in study_figures(result).items()},
+        "figures": {
+            k: _both_layouts(v, narrow[k]) | {"name": FIGURE_NAMES[k]} for k, v in wide.items()
+        },
         "zips": {
-            str(p): _image(figure_png(zip_figure(result, p)))
+            str(p): _both_layouts(
+                figure_png(zip_figure(result, p), close=True),
+                figure_png(zip_figure(result, p, narrow=True), close=True),
+            )
             for p in dict.fromkeys(result.replicates["parameter"])
         },
         "conclusions": conclusions(result),
