@@ -25,7 +25,7 @@ from inference_compare.methods._laplace import _observed
 from inference_compare.methods._marginal import fitting_functions
 from inference_compare.methods._objective import LARGE_DATA, _data_size
 from inference_compare.priors import check_model
-from inference_compare.rewrites import gaussian_sufficient_statistics
+from inference_compare.rewrites import large_data_rewrite
 from inference_compare.validate import METHODS, check_ci_prob, check_methods
 
 __all__ = ["Comparison", "compare", "load"]
@@ -507,10 +507,8 @@ def _fitting_model(model: pm.Model, sufficient_statistics: bool | str) -> tuple[
     if sufficient_statistics == "auto" and _data_size(model) <= LARGE_DATA:
         return model, ""
     check_model(model)
-    rewritten = gaussian_sufficient_statistics(model)
-    if rewritten is None:
-        return model, ""
-    return rewritten, "gaussian_sufficient_statistics"
+    found = large_data_rewrite(model)
+    return found if found is not None else (model, "")
 
 
 def _fit_one(method, model, functions, rng, step, settings) -> xr.DataTree:
