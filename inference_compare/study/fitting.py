@@ -32,6 +32,7 @@ from inference_compare.methods._common import solve
 from inference_compare.methods._laplace import OptimumSummary, free_labels, needs_draws
 from inference_compare.methods._objective import model_functions
 from inference_compare.methods._optimize import OptimizationResult
+from inference_compare.methods.bayes import remember_installed_versions
 from inference_compare.study.simulate import (
     Simulator,
     changed_dims,
@@ -151,6 +152,7 @@ class SizeFitter:
         if "bayes" in methods:
             import nutpie
 
+            remember_installed_versions()
             self.sampler = nutpie.compile_pymc_model(self.model)
 
     def truth_vector(self, truth: dict[str, np.ndarray]) -> np.ndarray:
@@ -204,6 +206,7 @@ class SizeFitter:
                     chains=self.settings["chains"],
                     seed=int(rng.integers(2**31 - 1)),
                     progress_bar=False,
+                    save_warmup=False,  # the rows need the draws alone
                 )
             except (RuntimeError, ValueError) as exc:  # nutpie's (e.g. no finite start point)
                 trace, self.last_error = None, _first_line(exc)
