@@ -459,3 +459,22 @@ def test_a_model_whose_parameters_grow_with_n_is_compiled_per_size():
     schools = ic.load_model("eight_schools")  # one effect per school: its shape is the size
     fitter = SizeFitter(schools, 8, 0, ("mle",), {"ci_prob": 0.95, "draws": 1, "tune": 1})
     assert not _reusable(fitter, schools, 12, 0)
+
+
+def test_flat_labels_are_arviz_labels():
+    # the per-element labels of the NUTS diagnostics, written out for speed, are ArviZ's own
+    import xarray as xr
+    from arviz_base import dataset_to_dataframe
+
+    from inference_compare.diagnostics import _flat_labels
+
+    ds = xr.Dataset(
+        {
+            "a": ((), 1.5),
+            "beta": (("predictor",), np.arange(3.0)),
+            "w": (("g", "k"), np.arange(6.0).reshape(2, 3)),  # "k" has no coordinate
+        },
+        coords={"predictor": ["x1", "x2", "x3"], "g": [10, 20]},
+    )
+    frame = dataset_to_dataframe(ds.expand_dims(_s=[0]), sample_dims=["_s"])
+    assert _flat_labels(ds) == {str(k): float(v) for k, v in frame.iloc[0].items()}
