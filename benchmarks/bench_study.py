@@ -6,6 +6,11 @@ model on the replicate's data, ``pm.find_MAP`` on the flat-prior model (MLE) and
 them) with the same NUTS settings. Throughput = replicates per second, compilation included.
 
 Usage: ``python benchmarks/bench_study.py [--naive 3] [--reps 60] [--size 50]``
+
+``--issue``: issue 15's measurement: the coin flip at two sizes (``--sizes 20 50``), ``--reps``
+replicates of each (120 in all by default), ``ic.study`` in one process against the naive loop
+(``--naive`` replicates of each size, its rate per replicate), compilation included on both
+sides; prints the ratio against the target (>= 50x; exit status 1 when missed).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import sys
 import tempfile
 import time
 import warnings
@@ -48,12 +54,17 @@ def naive(name: str, size: int, reps: int) -> float:
     return reps / (time.perf_counter() - start)
 
 
-def ours(name: str, size: int, reps: int, workers: int) -> float:
+#: Issue 15's target: ic.study's throughput over the naive loop's, compilation included.
+ISSUE_TARGET = 50.0
+
+
+def ours(name: str, size: int | list[int], reps: int, workers: int) -> float:
+    sizes = size if isinstance(size, list) else [size]
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
         ic.study(
             name,
-            sizes=[size],
+            sizes=sizes,
             replicates=reps,
             workers=workers,
             out=out,
@@ -61,10 +72,25 @@ def ours(name: str, size: int, reps: int, workers: int) -> float:
             progressbar=False,
             **SETTINGS,
         )
-        return reps / (time.perf_counter() - start)
+        return reps * len(sizes) / (time.perf_counter() - start)
 
 
-def main() -> None:
+def issue(args: argparse.Namespace) -> int:
+    """Issue 15's row: the coin flip at two sizes, both sides compilation included."""
+    slow_seconds = [1 / naive("coin_flip", size, args.naive) for size in args.sizes]
+    slow = 1 / (sum(slow_seconds) / len(slow_seconds))  # rep/s over the sizes
+    fast = ours("coin_flip", list(args.sizes), args.reps, 1)
+    ratio = fast / slow
+    print("| sizes | replicates | naive (s/rep) | ic.study (s/rep) | ratio | target |")
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| {', '.join(map(str, args.sizes))} | {args.reps * len(args.sizes)} | {1 / slow:.3f} "
+        f"| {1 / fast:.4f} | {ratio:.1f}x | >= {ISSUE_TARGET:.0f}x |"
+    )
+    return 0 if ratio >= ISSUE_TARGET else 1
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--naive", type=int, default=3, help="replicates of the naive loop")
     parser.add_argument("--reps", type=int, default=60, help="replicates of ic.study")
@@ -75,7 +101,11 @@ def main() -> None:
         default=0,
         help="only time ic.study with 1 and 2 workers on this many replicates",
     )
+    parser.add_argument("--issue", action="store_true", help="issue 15's two-size measurement")
+    parser.add_argument("--sizes", type=int, nargs=2, default=[20, 50])
     args = parser.parse_args()
+    if args.issue:
+        return issue(args)
     if args.scaling:
         print("| model | n | replicates | 1 worker (rep/s) | 2 workers (rep/s) | speed-up |")
         print("|---|---|---|---|---|---|")
@@ -86,7 +116,7 @@ def main() -> None:
                 f"| {name} | {args.size} | {args.scaling} | {one:.2f} | {two:.2f} "
                 f"| {two / one:.2f}x |"
             )
-        return
+        return 0
     print(
         "| model | n | naive loop (rep/s) | ic.study 1 worker (rep/s) | ratio "
         "| ic.study 2 workers (rep/s) |"
@@ -97,7 +127,8 @@ def main() -> None:
         one = ours(name, args.size, args.reps, 1)
         two = ours(name, args.size, args.reps, 2)
         print(f"| {name} | {args.size} | {slow:.3f} | {one:.2f} | {one / slow:.0f}x | {two:.2f} |")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

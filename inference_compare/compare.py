@@ -20,7 +20,7 @@ from inference_compare.methods.optimum import OptimumOptions
 from inference_compare.priors import check_model
 from inference_compare.registry import METHODS
 from inference_compare.result import Comparison, load
-from inference_compare.rewrites import gaussian_sufficient_statistics
+from inference_compare.rewrites import large_data_rewrite
 from inference_compare.seeds import fresh_seed, spawn
 from inference_compare.settings import COMPARE_NUTS, Settings
 from inference_compare.validate import check_methods
@@ -102,7 +102,7 @@ def compare(
         columns of `Comparison.table`).
     sufficient_statistics : bool or "auto", default "auto"
         Fit a Gaussian linear likelihood through its sufficient statistics
-        (`inference_compare.rewrites.gaussian_sufficient_statistics`: the same log density,
+        (`inference_compare.rewrites.large_data_rewrite`: the same log density,
         O(p^2) instead of O(n p) per evaluation). ``"auto"``: when the model has that form and
         more than ``LARGE_DATA`` data values. Recorded in ``attrs["rewrite"]``.
     latent : "auto", list of str or None, default "auto"
@@ -221,10 +221,8 @@ def _fitting_model(model: pm.Model, sufficient_statistics: bool | str) -> tuple[
     if sufficient_statistics == "auto" and data_size(model) <= LARGE_DATA:
         return model, ""
     check_model(model)
-    rewritten = gaussian_sufficient_statistics(model)
-    if rewritten is None:
-        return model, ""
-    return rewritten, "gaussian_sufficient_statistics"
+    found = large_data_rewrite(model)
+    return found if found is not None else (model, "")
 
 
 def _fit_one(

@@ -479,3 +479,69 @@ def test_study_figures_keep_every_method_visible_at_phone_and_desktop_width(tmp_
     assert wide.keys() == narrow.keys()
     html = write_study_html(result, tmp_path / "study.html").read_text()
     assert html.count('<source media="(max-width: 40rem)"') == len(wide) + 1  # + the zip plot
+
+
+def test_a_study_compiles_once_for_every_size(monkeypatch):
+    # the coin flip's parameter does not depend on n: one compiled set of functions and one
+    # nutpie sampler serve both sizes, and give the numbers of a study compiled for each size
+    import nutpie
+
+    from inference_compare.methods import _objective
+    from inference_compare.study import fitting
+
+    compiled = []
+    real_compile, real_nutpie = _objective._compile, nutpie.compile_pymc_model
+    monkeypatch.setattr(_objective, "_compile", lambda m: compiled.append("ll") or real_compile(m))
+    monkeypatch.setattr(
+        nutpie, "compile_pymc_model", lambda m, **k: compiled.append("nuts") or real_nutpie(m, **k)
+    )
+    kwargs = {
+        "replicates": 3,
+        "methods": ("mle", "map", "bayes"),
+        "random_seed": 6,
+        "draws": 50,
+        "tune": 50,
+        "chains": 1,
+        "progressbar": False,
+    }
+    fitting._CACHE.clear()
+    both = ic.study("coin_flip", sizes=[10, 30], **kwargs).replicates
+    assert sorted(compiled) == ["ll", "nuts"]
+    fitting._CACHE.clear()  # compiled for n = 30 alone
+    alone = ic.study("coin_flip", sizes=[30], **kwargs).replicates
+    pd.testing.assert_frame_equal(
+        _without_time(both[both["size"] == 30]).reset_index(drop=True),
+        _without_time(alone).reset_index(drop=True),
+    )
+    mle = both[(both.method == "mle") & (both["size"] == 30)]
+    assert mle["estimate"].between(0, 1).all() and mle["estimate"].nunique() > 1
+
+
+def test_a_model_whose_parameters_grow_with_n_is_compiled_per_size():
+    from inference_compare.study.fitting import SizeFitter, _reusable
+
+    module = ic.load_model("coin_flip")
+    fitter = SizeFitter(module, 10, 0, ("mle",), {"ci_prob": 0.95, "draws": 1, "tune": 1})
+    assert _reusable(fitter, module, 30, 0)
+    schools = ic.load_model("eight_schools")  # one effect per school: its shape is the size
+    fitter = SizeFitter(schools, 8, 0, ("mle",), {"ci_prob": 0.95, "draws": 1, "tune": 1})
+    assert not _reusable(fitter, schools, 12, 0)
+
+
+def test_flat_labels_are_arviz_labels():
+    # the per-element labels of the NUTS diagnostics, written out for speed, are ArviZ's own
+    import xarray as xr
+    from arviz_base import dataset_to_dataframe
+
+    from inference_compare.diagnostics import _flat_labels
+
+    ds = xr.Dataset(
+        {
+            "a": ((), 1.5),
+            "beta": (("predictor",), np.arange(3.0)),
+            "w": (("g", "k"), np.arange(6.0).reshape(2, 3)),  # "k" has no coordinate
+        },
+        coords={"predictor": ["x1", "x2", "x3"], "g": [10, 20]},
+    )
+    frame = dataset_to_dataframe(ds.expand_dims(_s=[0]), sample_dims=["_s"])
+    assert _flat_labels(ds) == {str(k): float(v) for k, v in frame.iloc[0].items()}

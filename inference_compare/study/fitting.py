@@ -1,9 +1,11 @@
 """Fit the replicates of one sample size, compiling once.
 
 `SizeFitter` compiles the model's log-density functions (for the MLE and MAP) and the nutpie
-sampler (for Bayes) once per (model, size); each replicate then only swaps the data
-(``pm.set_data`` for the shared compiled functions, nutpie's ``with_data``) and runs the
-numeric work, which for a small model costs milliseconds.
+sampler (for Bayes) once; each replicate then only swaps the data (``pm.set_data`` for the
+shared compiled functions, nutpie's ``with_data``) and runs the numeric work, which for a small
+model costs milliseconds. Where the shapes of the free variables and deterministics do not
+depend on the number of rows (`size_free`), the same compiled functions serve every sample
+size of a study: the data containers and their dims are resized instead (`set_model_data`).
 
 A replicate's numbers are those `inference_compare.compare` reports for the same data: the MLE
 and MAP go through the engine's one judged step (`inference_compare.methods._common.solve`,
@@ -23,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pymc as pm
 import xarray as xr
 
 from inference_compare._interrupt import interrupt_noticed
@@ -32,9 +33,23 @@ from inference_compare.methods._common import solve
 from inference_compare.methods._laplace import OptimumSummary, free_labels, needs_draws
 from inference_compare.methods._objective import model_functions
 from inference_compare.methods._optimize import OptimizationResult
-from inference_compare.study.simulate import Simulator, replicate_seeds
+from inference_compare.methods.bayes import remember_installed_versions
+from inference_compare.study.simulate import (
+    Simulator,
+    changed_dims,
+    data_containers,
+    replicate_seeds,
+    set_model_data,
+    size_free,
+)
 
-__all__ = ["ROW_COLUMNS", "MethodRows", "SizeFitter", "covered", "run_replicates"]
+__all__ = [
+    "ROW_COLUMNS",
+    "MethodRows",
+    "SizeFitter",
+    "covered",
+    "run_replicates",
+]
 
 #: Laplace draws per MLE/MAP fit, made only for variables whose interval needs them.
 LAPLACE_DRAWS = 1000
@@ -138,6 +153,7 @@ class SizeFitter:
         if "bayes" in methods:
             import nutpie
 
+            remember_installed_versions()
             self.sampler = nutpie.compile_pymc_model(self.model)
 
     def truth_vector(self, truth: dict[str, np.ndarray]) -> np.ndarray:
@@ -178,7 +194,10 @@ class SizeFitter:
         """NUTS draws given the current data (None when nutpie cannot sample)."""
         import nutpie
 
-        sampler = self.sampler.with_data(**containers)
+        names = {v.name for v in self.sampler.shared_var_keys}
+        lengths = {dim: np.asarray(n.get_value()) for dim, n in self.model.dim_lengths.items()}
+        data = {k: v for k, v in {**lengths, **containers}.items() if k in names}
+        sampler = self.sampler.with_data(**data)
         with interrupt_noticed() as interrupted:
             try:
                 trace = nutpie.sample(
@@ -188,6 +207,7 @@ class SizeFitter:
                     chains=self.settings["chains"],
                     seed=int(rng.integers(2**31 - 1)),
                     progress_bar=False,
+                    save_warmup=False,  # the rows need the draws alone
                 )
             except (RuntimeError, ValueError) as exc:  # nutpie's (e.g. no finite start point)
                 trace, self.last_error = None, _first_line(exc)
@@ -236,7 +256,7 @@ class SizeFitter:
         """Fit every method to one replicate's data; return its rows (`ROW_COLUMNS`)."""
         rngs = replicate_seeds(seed, size, replicate)
         truth_vec = self.truth_vector(truth)
-        pm.set_data(containers, model=self.model)
+        set_model_data(self.model, containers)
         self.functions.data_changed()
         frames = []
         for method in self.methods:
@@ -266,23 +286,34 @@ class SizeFitter:
         return pd.concat(frames, ignore_index=True)
 
 
-#: Compiled (simulator, fitter) per (model file, size, settings) in this process, so a worker
-#: that receives several chunks of one size compiles once.
+#: Compiled (simulator, fitter) per (model file, settings) in this process, so a worker that
+#: receives several chunks compiles once: once for every size when the model is `size_free`,
+#: else once per size.
 _CACHE: dict[tuple, tuple[Simulator, SizeFitter]] = {}
 
 
 def _compiled(model_ref: str, size: int, seed: int, methods, settings, truth: str):
     from inference_compare.catalog import load_model
 
-    key = (model_ref, size, seed, methods, tuple(sorted(settings.items())), truth)
-    if key not in _CACHE:
-        module = load_model(model_ref)
-        _CACHE.clear()  # keep one size at a time: bounded memory over long studies
-        _CACHE[key] = (
-            Simulator(module, size, seed, truth),
-            SizeFitter(module, size, seed, methods, settings),
-        )
+    key = (model_ref, seed, methods, tuple(sorted(settings.items())), truth)
+    cached = _CACHE.get(key)
+    module = load_model(model_ref)
+    if cached is not None and (cached[0].size == size or _reusable(cached[1], module, size, seed)):
+        cached[0].resize(size)
+        return cached
+    _CACHE.clear()  # keep one model at a time: bounded memory over long studies
+    _CACHE[key] = (
+        Simulator(module, size, seed, truth),
+        SizeFitter(module, size, seed, methods, settings),
+    )
     return _CACHE[key]
+
+
+def _reusable(fitter: SizeFitter, module: ModuleType, size: int, seed: int) -> bool:
+    """Whether ``fitter``'s compiled functions fit data sets of ``size`` rows too."""
+    data = module.design(size, replicate_seeds(seed, size, 0)["data"])
+    dims = changed_dims(fitter.model, data_containers(module.build(data)))
+    return dims is not None and size_free(fitter.model, set(dims))
 
 
 def run_replicates(

@@ -3,7 +3,8 @@
 The model is declared once: a replicate's covariates come from the model file's
 ``design(n, rng)``, and its outcomes are drawn from the observed variables of
 ``pm.do(model, TRUTH)`` (or, for calibration studies, at a truth drawn from the prior). The
-forward sampler is compiled once per sample size; replicates only swap data and reseed.
+forward sampler is compiled once; replicates only swap data (resizing the dims of the data
+for another sample size: `Simulator.resize`) and reseed.
 """
 
 from __future__ import annotations
@@ -15,12 +16,19 @@ import pymc as pm
 from pymc.pytensorf import compile as compile_pymc
 from pymc.pytensorf import find_rng_nodes, reseed_rngs
 from pytensor.compile.sharedvalue import SharedVariable
-from pytensor.graph.traversal import graph_inputs
+from pytensor.graph.traversal import ancestors, graph_inputs
 
 from inference_compare.errors import ModelError
 from inference_compare.seeds import spawn
 
-__all__ = ["Simulator", "data_containers", "replicate_seeds"]
+__all__ = [
+    "Simulator",
+    "changed_dims",
+    "data_containers",
+    "replicate_seeds",
+    "set_model_data",
+    "size_free",
+]
 
 #: Independent streams per replicate: data, then one per method.
 STREAMS = ("data", "mle", "map", "bayes")
@@ -33,6 +41,47 @@ def replicate_seeds(seed: int, size: int, replicate: int) -> dict[str, np.random
     and on any worker.
     """
     return spawn([seed, size, replicate], STREAMS)
+
+
+def size_free(model: pm.Model, dims: set[str]) -> bool:
+    """Return True when no free variable's or deterministic's shape depends on ``dims``.
+
+    Then one compiled set of functions fits data sets in which only the lengths of ``dims``
+    (the rows) differ. Judged on the graphs of the shapes: they must not read the length of
+    one of ``dims`` or any data container.
+    """
+    sized = {id(model.dim_lengths[d]) for d in dims} | {id(v) for v in model.data_vars}
+    shapes = [v.shape for v in (*model.free_RVs, *model.deterministics)]
+    return not any(id(v) in sized for v in ancestors(shapes))
+
+
+def changed_dims(model: pm.Model, shapes: dict[str, np.ndarray]) -> dict[str, int] | None:
+    """Return the new lengths of the dims of ``model`` that data of these ``shapes`` change.
+
+    None when such a dim's length is fixed (not a shared variable): the model cannot resize.
+    """
+    out = {}
+    for name, value in shapes.items():
+        for dim, n in zip(model.named_vars_to_dims.get(name) or (), np.shape(value)):
+            length = model.dim_lengths.get(dim)
+            if not isinstance(length, SharedVariable):
+                return None
+            if int(length.get_value()) != n:
+                out[dim] = n
+    return out
+
+
+def set_model_data(
+    model: pm.Model, containers: dict[str, np.ndarray], shapes: dict | None = None
+) -> None:
+    """``pm.set_data``, first resizing the dims whose number of rows has changed.
+
+    ``shapes`` (default: ``containers``): arrays, by container name, whose shapes give the dims'
+    new lengths (all of a replicate's data, where only some are set).
+    """
+    for dim, n in (changed_dims(model, containers if shapes is None else shapes) or {}).items():
+        model.set_dim(dim, n, coord_values=np.arange(n))
+    pm.set_data(containers, model=model)
 
 
 def data_containers(model: pm.Model) -> dict[str, np.ndarray]:
@@ -115,6 +164,14 @@ class Simulator:
         self._prior_names = [rv.name for rv in prior.free_RVs]
         self._draw_prior = compile_pymc(inputs=[], outputs=list(prior.free_RVs))
 
+    def resize(self, size: int) -> None:
+        """Draw data sets of ``size`` rows from now on, with the same compiled sampler.
+
+        Only for models whose free variables' shapes do not depend on the size
+        (`size_free`): the truth keeps its shape.
+        """
+        self.size = size
+
     def replicate(self, replicate: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Return (data containers of the fitting model, truth) for one replicate."""
         rng = replicate_seeds(self.seed, self.size, replicate)["data"]
@@ -126,9 +183,10 @@ class Simulator:
             truth = dict(zip(self._prior_names, map(np.asarray, self._draw_prior()), strict=True))
         covariates = {k: v for k, v in containers.items() if k not in self.observed.values()}
         known = {v.name for v in self.truth_model.data_vars}
-        pm.set_data(
+        set_model_data(
+            self.truth_model,
             {**{k: v for k, v in covariates.items() if k in known}, **truth},
-            model=self.truth_model,
+            shapes=containers,
         )
         reseed_rngs(self._rngs, int(rng.integers(2**31 - 1)))
         draws = self._draw()
