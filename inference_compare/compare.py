@@ -395,6 +395,7 @@ def compare(
     profile: bool = False,
     sufficient_statistics: bool | str = "auto",
     latent: str | list[str] | None = "auto",
+    nagq: int = 1,
 ) -> Comparison:
     """Fit ``model`` by each method and return a `Comparison`.
 
@@ -434,6 +435,10 @@ def compare(
         a list of names (needed for non-centred forms); None, none (every prior flat for the
         MLE). Recorded in ``attrs["latent"]`` and ``attrs["latent_rule"]``. Bayes samples
         every variable whatever this is.
+    nagq : int, default 1
+        How the MLE and MAP integrate the latent variables out: 1, the Laplace approximation;
+        more, adaptive Gauss-Hermite quadrature with ``nagq`` points per group (as lme4's
+        ``nAGQ``; scalar group effects only). Recorded in ``attrs["nagq"]``.
 
     Returns
     -------
@@ -457,7 +462,7 @@ def compare(
     functions = None
     if {"mle", "map"} & set(methods):
         step("compiling log-likelihood and log-prior")
-        functions = fitting_functions(fit_model, latent)
+        functions = fitting_functions(fit_model, latent, nagq)
     settings = {
         "ci_prob": ci_prob,
         "draws": draws,
@@ -493,6 +498,8 @@ def compare(
     if functions is not None:
         attrs["latent"] = list(getattr(functions, "latent", []))
         attrs["latent_rule"] = "auto" if latent == "auto" else "given"
+        if attrs["latent"]:
+            attrs["nagq"] = int(nagq)
     return Comparison(fits=fits, ci_prob=ci_prob, ci_kind=ci_kind, attrs=attrs, model=model)
 
 

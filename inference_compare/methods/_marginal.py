@@ -21,6 +21,22 @@ scalar ``sum(M * -H_vv)`` gives at the cost of one Hessian (no third-derivative 
 Hessian of the marginal log-likelihood, used by the optimiser and for standard errors, is the
 central difference of that exact gradient (relative step `FD_STEP`: about 7 correct digits).
 
+**Adaptive Gauss-Hermite quadrature** (``nagq = K > 1``, as lme4's ``nAGQ``) for scalar
+group effects: where ``H_vv`` is diagonal the integrand factorises over the groups, ``f(x, v) =
+c(x) + sum_j g_j(v_j)``, and each group's integral is taken by K-point Gauss-Hermite quadrature
+centred at its conditional mode and scaled by its conditional sd ``s_j = (-h_jj)^(-1/2)``:
+
+    log p(y | theta) ~= f(x, v*) + sum_j [log(sqrt(2) s_j)
+                        + log sum_k w_k exp(z_k^2) exp(D_jk)],
+    D_jk = f(x, v* + sqrt(2) s_j z_k e_j) - f(x, v*)
+
+(``z_k``, ``w_k``: the nodes and weights for ``exp(-z^2)``; K = 1 is the Laplace
+approximation). Its gradient is exact too: with the nodes' weights ``pi_jk`` (a softmax over
+k), the partial derivatives in ``x`` and ``v*`` at fixed ``s`` come from the gradients of ``f``
+at the nodes, and the derivative through ``s_j`` is the trace term above with ``M`` replaced
+by the diagonal matrix of ``-s_j^3 / 2 dL/ds_j``. The node values and gradients are computed
+in one vectorised call over the ``J K`` nodes (compiled on first use).
+
 `MarginalFunctions` offers the interface of `ModelFunctions` over ``x`` alone, with
 ``terms(x)`` returning the marginal log-likelihood as the "log-likelihood" and the top-level
 priors as the "log-prior": the optimiser, the diagnostics, the Laplace step and the profile
@@ -32,19 +48,21 @@ it times the top-level priors (the mode of the marginal posterior).
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
+import scipy.special
 from pymc.blocking import DictToArrayBijection
 from pymc.logprob.utils import ParameterValueError
 from pymc.pytensorf import join_nonshared_inputs
+from pytensor.graph.replace import vectorize_graph
 from pytensor.graph.traversal import ancestors
 
-from inference_compare.errors import ModelError
+from inference_compare.errors import ModelError, UsageError
 from inference_compare.methods._objective import (
     ModelFunctions,
     VariableInfo,
@@ -54,7 +72,7 @@ from inference_compare.methods._objective import (
 )
 from inference_compare.priors import check_model, latent_variables, likelihood_terms
 
-__all__ = ["MarginalFunctions", "fitting_functions", "marginal_functions"]
+__all__ = ["MAX_NAGQ", "MarginalFunctions", "check_nagq", "fitting_functions", "marginal_functions"]
 
 #: The inner Newton iteration stops when half its Newton decrement is below this.
 INNER_TOL = 1e-18
@@ -62,6 +80,8 @@ INNER_TOL = 1e-18
 MAX_INNER_STEPS = 200
 #: Relative step of the central differences that give the marginal Hessian.
 FD_STEP = 1e-5
+#: Largest number of quadrature points per group (``nagq``), as lme4's limit.
+MAX_NAGQ = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +110,8 @@ class MarginalFunctions(XIndex):
     top-level free variables (``free=True``), then the latent variables and the deterministics
     (``free=False``), evaluated at the conditional mode of the latent variables.
     ``conditional_names`` are the latent variables and the deterministics computed from them:
-    they are reported conditionally on the top-level estimates.
+    they are reported conditionally on the top-level estimates. ``nagq`` is the number of
+    adaptive Gauss-Hermite points per group (1: the Laplace approximation).
     """
 
     model: pm.Model
@@ -105,6 +126,9 @@ class MarginalFunctions(XIndex):
     _values_at: Any = field(repr=False)
     _point_map_info: Any = field(repr=False)
     _latent_map_info: Any = field(repr=False)
+    _graphs: Any = field(repr=False)
+    nagq: int = 1
+    _nodes: Any = field(default=None, repr=False)
     _warm: np.ndarray | None = field(default=None, repr=False)
     _last: tuple = field(default=(None, None), repr=False)
     _last_hessian: tuple = field(default=(None, None), repr=False)
@@ -144,12 +168,51 @@ class MarginalFunctions(XIndex):
                 return None
         f, g_x, g_v, h_vx, s_x, s_v, lp, g_lp, h_lp, flat, jx, jv = outs[:12]
         dv_dx = cov @ np.atleast_2d(h_vx)
-        log_det = 2.0 * np.sum(np.log(np.diag(chol)))
-        loglik = float(f) + 0.5 * v.size * np.log(2 * np.pi) - 0.5 * log_det
-        grad = g_x + g_v @ dv_dx - 0.5 * (s_x + s_v @ dv_dx)
+        if self.nagq > 1:
+            try:
+                loglik, grad = self._quadrature(x, v, np.diag(neg_h), dv_dx)
+            except ParameterValueError:
+                return None
+        else:
+            log_det = 2.0 * np.sum(np.log(np.diag(chol)))
+            loglik = float(f) + 0.5 * v.size * np.log(2 * np.pi) - 0.5 * log_det
+            grad = g_x + g_v @ dv_dx - 0.5 * (s_x + s_v @ dv_dx)
         jv = np.atleast_2d(jv)
         jac_x = np.atleast_2d(jx) + jv @ dv_dx
         return _Conditional(v, cov, loglik, float(lp), grad, g_lp, h_lp, dv_dx, flat, jac_x, jv)
+
+    def _quadrature(
+        self, x: np.ndarray, v: np.ndarray, curvature: np.ndarray, dv_dx: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """Adaptive Gauss-Hermite marginal log-likelihood and its exact gradient (docstring).
+
+        ``curvature`` is the diagonal of ``-H_vv`` at the conditional mode ``v``.
+        """
+        z, w = np.polynomial.hermite.hermgauss(self.nagq)
+        n_groups, n_nodes = v.size, z.size
+        s = 1.0 / np.sqrt(curvature)
+        offset = np.sqrt(2.0) * s[:, None] * z[None, :]  # (group, node)
+        nodes = np.tile(v, (n_groups * n_nodes + 1, 1))  # the last row: the mode itself
+        groups = np.repeat(np.arange(n_groups), n_nodes)
+        nodes[np.arange(groups.size), groups] += offset.ravel()
+        f, g_x, g_v = (np.asarray(o) for o in self.nodes(x, nodes))
+        f0, g_x0, g_v0 = f[-1], g_x[-1], g_v[-1]
+        a = np.log(w) + z**2 + (f[:-1] - f0).reshape(n_groups, n_nodes)
+        pi = scipy.special.softmax(a, axis=1).ravel()[:, None]
+        loglik = f0 + np.sum(0.5 * np.log(2.0) + np.log(s) + scipy.special.logsumexp(a, axis=1))
+        d_x = g_x0 + np.sum(pi * (g_x[:-1] - g_x0), axis=0)
+        d_v = g_v0 + np.sum(pi * (g_v[:-1] - g_v0), axis=0)
+        slope = g_v[np.arange(groups.size), groups].reshape(n_groups, n_nodes)
+        d_s = 1.0 / s + np.sum(pi.reshape(n_groups, n_nodes) * slope * np.sqrt(2.0) * z, axis=1)
+        weights = np.diag(-0.5 * s**3 * d_s)  # d(-h_jj) weights of the trace term
+        s_x, s_v = (np.asarray(o) for o in self._outer(x, v, weights)[4:6])
+        return float(loglik), d_x + s_x + (d_v + s_v) @ dv_dx
+
+    def nodes(self, x: np.ndarray, v_rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Return ``f``, its gradient in ``x`` and in ``v`` at each row of ``v_rows``."""
+        if self._nodes is None:
+            self._nodes = _compile_nodes(self._graphs)
+        return self._nodes(np.asarray(x, float), np.asarray(v_rows, float))
 
     # ------------------------------------------------------------ the ModelFunctions interface
     def data_changed(self) -> None:
@@ -287,7 +350,7 @@ def _step(neg_h: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, bool]:
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def marginal_functions(model: pm.Model, latent: list[str]) -> MarginalFunctions:
+def marginal_functions(model: pm.Model, latent: list[str], nagq: int = 1) -> MarginalFunctions:
     """Return the compiled Laplace-marginal functions of ``model``, compiling on first use.
 
     Parameters
@@ -296,23 +359,32 @@ def marginal_functions(model: pm.Model, latent: list[str]) -> MarginalFunctions:
         The user's model (not mutated).
     latent : list of str
         The free variables to integrate out (see `inference_compare.priors.latent_variables`).
+    nagq : int, default 1
+        Adaptive Gauss-Hermite points per group (1: the Laplace approximation); more than one
+        needs scalar group effects (a diagonal ``H_vv``), see `check_nagq`.
 
     Returns
     -------
     MarginalFunctions
     """
+    check_nagq(nagq)
     key = (tuple(model.named_vars), tuple(latent))
     per_model = _COMPILED.setdefault(model, {})
     if key not in per_model:
         per_model.clear()  # a variable added since: compile again
         per_model[key] = _compile(model, list(latent))
-    functions = per_model[key]
+    if (key, nagq) not in per_model:
+        base = per_model[key]
+        if nagq > 1:
+            _check_scalar_groups(base)
+        per_model[(key, nagq)] = base if nagq == 1 else replace(base, nagq=nagq, _nodes=None)
+    functions = per_model[(key, nagq)]
     functions.data_changed()
     return functions
 
 
 def fitting_functions(
-    model: pm.Model, latent: str | list[str] | None
+    model: pm.Model, latent: str | list[str] | None, nagq: int = 1
 ) -> ModelFunctions | MarginalFunctions:
     """Return the functions the MLE and MAP maximise (marginal when there are latent variables).
 
@@ -321,10 +393,43 @@ def fitting_functions(
     model : pymc.Model
     latent : "auto", list of str or None
         See `inference_compare.priors.latent_variables`.
+    nagq : int, default 1
+        Adaptive Gauss-Hermite points per group for the marginal (1: Laplace); see
+        `marginal_functions`. Without latent variables there is nothing to integrate and it is
+        not used.
     """
     check_model(model)
+    check_nagq(nagq)
     names = latent_variables(model, latent)
-    return marginal_functions(model, names) if names else model_functions(model)
+    return marginal_functions(model, names, nagq) if names else model_functions(model)
+
+
+def check_nagq(nagq: int) -> None:
+    """Refuse a number of quadrature points that is not an integer in [1, `MAX_NAGQ`]."""
+    whole = isinstance(nagq, int | np.integer) and not isinstance(nagq, bool)
+    if not whole or not 1 <= nagq <= MAX_NAGQ:
+        raise UsageError(f"nagq must be an integer from 1 to {MAX_NAGQ}, got {nagq!r}")
+
+
+def _check_scalar_groups(functions: MarginalFunctions) -> None:
+    """Refuse quadrature unless the latent Hessian is diagonal (one scalar effect per group).
+
+    Checked at the starting point and at a jittered one: a group effect that shares a term
+    with another (random intercept and slope of one group, crossed or nested effects) shows
+    there as an off-diagonal element.
+    """
+    rng = np.random.default_rng(0)
+    x0, v0 = functions.x0, functions.v0
+    for v in (v0, v0 + rng.uniform(-0.5, 0.5, v0.size)):
+        with np.errstate(all="ignore"):
+            h = np.atleast_2d(np.asarray(functions._inner(x0, v)[2]))
+        if np.count_nonzero(h - np.diag(np.diag(h))):
+            raise ModelError(
+                f"nagq > 1 needs scalar group effects (one latent value per group, no term "
+                f"shared between them), but the latent variables {functions.latent} are "
+                "coupled (e.g. a random intercept and slope of one group, or crossed effects): "
+                "use nagq=1 (the Laplace approximation)"
+            )
 
 
 def _compile(model: pm.Model, latent: list[str]) -> MarginalFunctions:
@@ -412,7 +517,16 @@ def _compile(model: pm.Model, latent: list[str]) -> MarginalFunctions:
         _values_at=values_at,
         _point_map_info=x0.point_map_info,
         _latent_map_info=v0.point_map_info,
+        _graphs=(x, v, joint, g_x, g_v),
     )
+
+
+def _compile_nodes(graphs):
+    """Compile ``f``, ``df/dx`` and ``df/dv`` over a matrix of ``v`` rows (the quadrature nodes)."""
+    x, v, joint, g_x, g_v = graphs
+    rows = pt.matrix("v_rows")
+    outputs = vectorize_graph([joint, g_x, g_v], replace={v: rows})
+    return pytensor.function([x, rows], outputs, on_unused_input="ignore")
 
 
 def _dependent_deterministics(model: pm.Model, latent_rvs: list) -> list[str]:

@@ -80,8 +80,9 @@ def fit_marginal(
     ``method="mle"``: the marginal likelihood, top-level priors flat on their support.
     ``method="map"``: the marginal likelihood times the top-level priors (no Jacobian).
     The tree is that of `inference_compare.methods._laplace.optimum_to_datatree`, with the
-    latent variables reported conditionally (module docstring) and ``attrs["latent"]`` (JSON
-    list of the variables integrated out).
+    latent variables reported conditionally (module docstring), ``attrs["latent"]`` (JSON
+    list of the variables integrated out) and ``attrs["nagq"]`` (quadrature points per group;
+    1 for the Laplace approximation).
     """
     with threadpool_limits(limits=1):  # small dense algebra in a loop: threads only contend
         return _fit_marginal(
@@ -133,6 +134,7 @@ def _fit_marginal(functions, *, method, ci_prob, draws, rng, callback, profile) 
         status="ok" if reason is None else f"failed: {reason}",
     )
     tree.attrs["latent"] = json.dumps(functions.latent)
+    tree.attrs["nagq"] = int(functions.nagq)
     if reason is not None:
         return tree
     _report_conditional(tree, functions, result.x, ci_prob=ci_prob, rng=rng)

@@ -21,6 +21,7 @@ def fit_map(
     functions: ModelFunctions | None = None,
     callback=None,
     latent: str | list[str] | None = "auto",
+    nagq: int = 1,
 ) -> xr.DataTree:
     """Fit a model by maximum a posteriori (penalised maximum likelihood).
 
@@ -51,6 +52,10 @@ def fit_map(
         Called with a description of each optimiser attempt (progress display).
     latent : "auto", list of str or None, default "auto"
         Variables to integrate out: see `inference_compare.priors.latent_variables`.
+    nagq : int, default 1
+        How the latent variables are integrated out: 1, the Laplace approximation; more,
+        adaptive Gauss-Hermite quadrature with ``nagq`` points per group (as lme4's ``nAGQ``;
+        scalar group effects only, up to 25). Not used when ``functions`` is given.
 
     Returns
     -------
@@ -71,4 +76,5 @@ def fit_map(
         functions=functions,
         callback=callback,
         latent=latent,
+        nagq=nagq,
     )

@@ -22,6 +22,7 @@ def fit_mle(
     callback=None,
     profile: bool = False,
     latent: str | list[str] | None = "auto",
+    nagq: int = 1,
 ) -> xr.DataTree:
     """Fit a model by maximum likelihood.
 
@@ -57,6 +58,10 @@ def fit_mle(
     latent : "auto", list of str or None, default "auto"
         Variables to integrate out: see `inference_compare.priors.latent_variables` (``"auto"``:
         the free variables whose prior depends on another free variable; None: none).
+    nagq : int, default 1
+        How the latent variables are integrated out: 1, the Laplace approximation; more,
+        adaptive Gauss-Hermite quadrature with ``nagq`` points per group (as lme4's ``nAGQ``;
+        scalar group effects only, up to 25). Not used when ``functions`` is given.
 
     Returns
     -------
@@ -78,4 +83,5 @@ def fit_mle(
         callback=callback,
         profile=profile,
         latent=latent,
+        nagq=nagq,
     )
