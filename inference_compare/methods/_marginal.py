@@ -90,12 +90,18 @@ class _Conditional:
 
     v: np.ndarray  # unconstrained conditional mode
     cov: np.ndarray  # (-H_vv)^-1: the conditional covariance of v
-    loglik: float  # Laplace marginal log-likelihood
+    loglik: float  # marginal log-likelihood (Laplace or quadrature)
     logprior: float
     grad_ll: np.ndarray
     grad_lp: np.ndarray
     hess_lp: np.ndarray
     dv_dx: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class _Values:
+    """The model's values at ``x``, the latent variables at their conditional mode."""
+
     flat: np.ndarray
     jac_x: np.ndarray  # total derivative of the values with respect to x (through v*)
     jac_v: np.ndarray  # partial derivative of the values with respect to v
@@ -111,7 +117,8 @@ class MarginalFunctions(XIndex):
     (``free=False``), evaluated at the conditional mode of the latent variables.
     ``conditional_names`` are the latent variables and the deterministics computed from them:
     they are reported conditionally on the top-level estimates. ``nagq`` is the number of
-    adaptive Gauss-Hermite points per group (1: the Laplace approximation).
+    adaptive Gauss-Hermite points per group (1: the Laplace approximation). ``diagonal``:
+    the latent Hessian is diagonal (scalar group effects), which quadrature needs.
     """
 
     model: pm.Model
@@ -123,15 +130,18 @@ class MarginalFunctions(XIndex):
     variables: list[VariableInfo]
     _inner: Any = field(repr=False)
     _outer: Any = field(repr=False)
+    _report: Any = field(repr=False)
     _values_at: Any = field(repr=False)
     _point_map_info: Any = field(repr=False)
     _latent_map_info: Any = field(repr=False)
     _graphs: Any = field(repr=False)
+    diagonal: bool = False
     nagq: int = 1
     _nodes: Any = field(default=None, repr=False)
     _warm: np.ndarray | None = field(default=None, repr=False)
     _last: tuple = field(default=(None, None), repr=False)
     _last_hessian: tuple = field(default=(None, None), repr=False)
+    _last_values: tuple = field(default=(None, None), repr=False)
 
     # ------------------------------------------------------------------ the inner problem
     def _solve(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -166,7 +176,7 @@ class MarginalFunctions(XIndex):
                 outs = [np.asarray(o) for o in self._outer(x, v, cov)]
             except (ParameterValueError, np.linalg.LinAlgError, ValueError):
                 return None
-        f, g_x, g_v, h_vx, s_x, s_v, lp, g_lp, h_lp, flat, jx, jv = outs[:12]
+        f, g_x, g_v, h_vx, s_x, s_v, lp, g_lp, h_lp = outs
         dv_dx = cov @ np.atleast_2d(h_vx)
         if self.nagq > 1:
             try:
@@ -177,9 +187,23 @@ class MarginalFunctions(XIndex):
             log_det = 2.0 * np.sum(np.log(np.diag(chol)))
             loglik = float(f) + 0.5 * v.size * np.log(2 * np.pi) - 0.5 * log_det
             grad = g_x + g_v @ dv_dx - 0.5 * (s_x + s_v @ dv_dx)
-        jv = np.atleast_2d(jv)
-        jac_x = np.atleast_2d(jx) + jv @ dv_dx
-        return _Conditional(v, cov, loglik, float(lp), grad, g_lp, h_lp, dv_dx, flat, jac_x, jv)
+        return _Conditional(v, cov, loglik, float(lp), grad, g_lp, h_lp, dv_dx)
+
+    def value_jacobians(self, x: np.ndarray) -> _Values | None:
+        """Return the values at ``x`` and their Jacobians, latent variables at their mode."""
+        x = np.asarray(x, dtype=float)
+        last_x, last_out = self._last_values
+        if last_x is not None and np.array_equal(last_x, x):
+            return last_out
+        c = self.conditional(x)
+        out = None
+        if c is not None:
+            with np.errstate(all="ignore"):
+                flat, jx, jv = (np.asarray(o) for o in self._report(x, c.v)[:3])
+            jv = np.atleast_2d(jv)
+            out = _Values(flat, np.atleast_2d(jx) + jv @ c.dv_dx, jv)
+        self._last_values = (x.copy(), out)
+        return out
 
     def _quadrature(
         self, x: np.ndarray, v: np.ndarray, curvature: np.ndarray, dv_dx: np.ndarray
@@ -219,6 +243,7 @@ class MarginalFunctions(XIndex):
         """Forget cached evaluations: call after ``pm.set_data`` on the model."""
         self._last = (None, None)
         self._last_hessian = (None, None)
+        self._last_values = (None, None)
         self._warm = None
 
     def terms(self, x: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
@@ -263,10 +288,10 @@ class MarginalFunctions(XIndex):
 
         The latent variables sit at their conditional mode, which moves with ``x``.
         """
-        c = self.conditional(x)
-        if c is None:
+        values = self.value_jacobians(x)
+        if values is None:
             raise ValueError("the marginal log density is not defined at this point")
-        return c.flat, c.jac_x
+        return values.flat, values.jac_x
 
     def values_only(self, x: np.ndarray) -> np.ndarray:
         """Raveled values at ``x``, the latent variables at their conditional mode."""
@@ -412,24 +437,14 @@ def check_nagq(nagq: int) -> None:
 
 
 def _check_scalar_groups(functions: MarginalFunctions) -> None:
-    """Refuse quadrature unless the latent Hessian is diagonal (one scalar effect per group).
-
-    Checked at the starting point and at a jittered one: a group effect that shares a term
-    with another (random intercept and slope of one group, crossed or nested effects) shows
-    there as an off-diagonal element.
-    """
-    rng = np.random.default_rng(0)
-    x0, v0 = functions.x0, functions.v0
-    for v in (v0, v0 + rng.uniform(-0.5, 0.5, v0.size)):
-        with np.errstate(all="ignore"):
-            h = np.atleast_2d(np.asarray(functions._inner(x0, v)[2]))
-        if np.count_nonzero(h - np.diag(np.diag(h))):
-            raise ModelError(
-                f"nagq > 1 needs scalar group effects (one latent value per group, no term "
-                f"shared between them), but the latent variables {functions.latent} are "
-                "coupled (e.g. a random intercept and slope of one group, or crossed effects): "
-                "use nagq=1 (the Laplace approximation)"
-            )
+    """Refuse quadrature unless the latent Hessian is diagonal (`_is_diagonal`)."""
+    if not functions.diagonal:
+        raise ModelError(
+            f"nagq > 1 needs scalar group effects (one latent value per group, no term "
+            f"shared between them), but the latent variables {functions.latent} are "
+            "coupled (e.g. a random intercept and slope of one group, or crossed effects): "
+            "use nagq=1 (the Laplace approximation)"
+        )
 
 
 def _compile(model: pm.Model, latent: list[str]) -> MarginalFunctions:
@@ -456,11 +471,21 @@ def _compile(model: pm.Model, latent: list[str]) -> MarginalFunctions:
 
     flat = pt.concatenate([pt.as_tensor(o, dtype="float64").ravel() for o in outputs])
     g_v = pytensor.grad(joint, v)
-    h_vv = pytensor.gradient.jacobian(g_v, v, vectorize=True)
-    cov = pt.matrix("cov")
-    trace = -(cov * h_vv).sum()  # its gradient is tr(M d(-H_vv)/dz): the log-det's gradient
     ignore = {"disconnected_inputs": "ignore"}
     g_x = pytensor.grad(joint, x, **ignore)
+    cov = pt.matrix("cov")
+    x0, v0 = _raveled(start, top_values), _raveled(start, latent_values)
+    diagonal = _is_diagonal(x, v, g_v, x0.data, v0.data)
+    if diagonal:  # scalar group effects: one reverse pass gives diag(H_vv) = H_vv 1
+        h_diag = pytensor.grad(g_v.sum(), v)
+        h_vv = pt.diag(h_diag)
+        trace = -(pt.diagonal(cov) * h_diag).sum()
+        h_vx = pytensor.gradient.jacobian(g_x, v, vectorize=True, **ignore).T
+    else:
+        h_vv = pytensor.gradient.jacobian(g_v, v, vectorize=True)
+        trace = -(cov * h_vv).sum()
+        h_vx = pytensor.gradient.jacobian(g_v, x, vectorize=True, **ignore)
+    # the gradient of ``trace`` is tr(M d(-H_vv)/dz): the log-det's gradient
     s_x, s_v = pytensor.grad(trace, [x, v], **ignore)
     g_lp = pytensor.grad(logprior, x, **ignore)
     compile_kwargs = {"on_unused_input": "ignore"}
@@ -471,30 +496,35 @@ def _compile(model: pm.Model, latent: list[str]) -> MarginalFunctions:
             joint,
             g_x,
             g_v,
-            pytensor.gradient.jacobian(g_v, x, vectorize=True, **ignore),
+            h_vx,
             s_x,
             s_v,
             logprior,
             g_lp,
             pytensor.gradient.jacobian(g_lp, x, vectorize=True, **ignore),
+        ],
+        **compile_kwargs,
+    )
+    # evaluated a few times per fit (at the optimum, for the report): rewriting it fully would
+    # cost more than it saves
+    report = pytensor.function(
+        [x, v],
+        [
             flat,
             pytensor.gradient.jacobian(flat, x, vectorize=True, **ignore),
             pytensor.gradient.jacobian(flat, v, vectorize=True, **ignore),
             *outputs,
         ],
+        mode="FAST_COMPILE",
         **compile_kwargs,
     )
     values_at = pytensor.function([x, v], flat, **compile_kwargs)
 
-    def raveled(values):
-        return DictToArrayBijection.map({val.name: start[val.name] for val in values})
-
-    x0, v0 = raveled(top_values), raveled(latent_values)
     value_to_rv = {value.name: rv.name for value, rv in model.values_to_rvs.items()}
     x_names = []
     for name, shape, *_ in x0.point_map_info:
         x_names += _coordinate_labels(model, name, shape, dims_of=value_to_rv.get(name, name))
-    probe = outer(x0.data, v0.data, np.eye(v0.data.size))[12:]
+    probe = report(x0.data, v0.data)[3:]
     names = [rv.name for rv in rvs] + [d.name for d in model.deterministics]
     variables, offset = [], 0
     for i, (name, value) in enumerate(zip(names, probe, strict=True)):
@@ -514,11 +544,53 @@ def _compile(model: pm.Model, latent: list[str]) -> MarginalFunctions:
         variables=variables,
         _inner=inner,
         _outer=outer,
+        _report=report,
         _values_at=values_at,
         _point_map_info=x0.point_map_info,
         _latent_map_info=v0.point_map_info,
         _graphs=(x, v, joint, g_x, g_v),
+        diagonal=diagonal,
     )
+
+
+def _raveled(start: dict, values: list):
+    return DictToArrayBijection.map({val.name: start[val.name] for val in values})
+
+
+#: Relative tolerance of the check that H_vv is diagonal (exact in exact arithmetic; reverse
+#: mode sums the same products in another order).
+DIAGONAL_RTOL = 1e-9
+
+
+def _is_diagonal(x, v, g_v, x0: np.ndarray, v0: np.ndarray) -> bool:
+    """Return True when ``H_vv`` is diagonal: one scalar latent value per group, uncoupled.
+
+    Checked by Hessian-vector products at the start and at a jittered point: ``H r`` equals
+    ``(H 1) * r`` for random ``r`` only when ``H`` is diagonal. A group effect sharing a term
+    with another (a random intercept and slope of one group, crossed effects, a sum-to-zero
+    constraint) breaks it.
+    """
+    r = pt.vector("r")
+    hvp = pytensor.function(
+        [x, v, r],
+        pytensor.grad((g_v * r).sum(), v),
+        mode="FAST_COMPILE",
+        on_unused_input="ignore",
+    )
+    rng = np.random.default_rng(0)
+    for point in (v0, v0 + rng.uniform(-0.5, 0.5, v0.size)):
+        try:
+            with np.errstate(all="ignore"):
+                d = np.asarray(hvp(x0, point, np.ones_like(v0)))
+                r_value = rng.uniform(0.5, 1.5, v0.size)
+                hr = np.asarray(hvp(x0, point, r_value))
+        except (ParameterValueError, ValueError):
+            return False
+        if not np.all(np.isfinite(hr)):
+            return False
+        if np.any(np.abs(hr - d * r_value) > DIAGONAL_RTOL * np.max(np.abs(hr), initial=1.0)):
+            return False
+    return True
 
 
 def _compile_nodes(graphs):
