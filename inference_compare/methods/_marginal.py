@@ -35,7 +35,7 @@ approximation). Its gradient is exact too: with the nodes' weights ``pi_jk`` (a 
 k), the partial derivatives in ``x`` and ``v*`` at fixed ``s`` come from the gradients of ``f``
 at the nodes, and the derivative through ``s_j`` is the trace term above with ``M`` replaced
 by the diagonal matrix of ``-s_j^3 / 2 dL/ds_j``. The node values and gradients are computed
-in one vectorised call over the ``J K`` nodes (compiled on first use).
+in one vectorised call over the ``J K`` nodes.
 
 `MarginalFunctions` offers the interface of `ModelFunctions` over ``x`` alone, with
 ``terms(x)`` returning the marginal log-likelihood as the "log-likelihood" and the top-level
@@ -234,8 +234,6 @@ class MarginalFunctions(XIndex):
 
     def nodes(self, x: np.ndarray, v_rows: np.ndarray) -> tuple[np.ndarray, ...]:
         """Return ``f``, its gradient in ``x`` and in ``v`` at each row of ``v_rows``."""
-        if self._nodes is None:
-            self._nodes = _compile_nodes(self._graphs)
         return self._nodes(np.asarray(x, float), np.asarray(v_rows, float))
 
     # ------------------------------------------------------------ the ModelFunctions interface
@@ -402,7 +400,8 @@ def marginal_functions(model: pm.Model, latent: list[str], nagq: int = 1) -> Mar
         base = per_model[key]
         if nagq > 1:
             _check_scalar_groups(base)
-        per_model[(key, nagq)] = base if nagq == 1 else replace(base, nagq=nagq, _nodes=None)
+        nodes = None if nagq == 1 else _compile_nodes(base._graphs)
+        per_model[(key, nagq)] = base if nagq == 1 else replace(base, nagq=nagq, _nodes=nodes)
     functions = per_model[(key, nagq)]
     functions.data_changed()
     return functions
