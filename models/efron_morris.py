@@ -47,9 +47,9 @@ REST_OF_SEASON = np.array(
 #: The latent variables: the players' log-odds (what ``latent="auto"`` finds too).
 LATENT = ["eta"]
 
-#: Truth for studies (every player's log-odds at the same value ``eta``; the study draws hits
-#: given these player effects).
-TRUTH = {"mu": -1.0, "tau": 0.2, "eta": -1.0}
+#: Truth for studies: the population of players. Each replicate draws its players' log-odds
+#: ``eta_i ~ Normal(mu, tau)`` afresh (they are latent), then the hits given them.
+TRUTH = {"mu": -1.0, "tau": 0.2}
 
 
 def build(data) -> pm.Model:

@@ -85,14 +85,15 @@ def test_design_and_truth_simulate_a_data_set(name):
     """What a study does: covariates from design(n), outcomes drawn at TRUTH via pm.do."""
     import pymc as pm
 
-    from inference_compare.study.simulate import truth_values
+    from inference_compare.study.simulate import study_latent, truth_values
 
     module = ic.load_model(name)
     n = 25
     data = module.design(n, np.random.default_rng(SEED))
     assert all(np.shape(column) == (n,) for column in data.values()), name
     model = module.build(data)
-    truth = truth_values(module, model)
+    # latent variables (group effects) have no truth: they are drawn given the others'
+    truth = truth_values(module, model, drawn=tuple(study_latent(module, model)))
     at_truth = pm.do(model, truth)
     draws = pm.draw([at_truth[rv.name] for rv in model.observed_RVs], random_seed=SEED)
     for rv, draw in zip(model.observed_RVs, draws, strict=True):
