@@ -691,6 +691,9 @@ def test_nagq_mle_maximises_the_quadrature_marginal():
     model = few_trials_model()
     cmp = ic.compare(model, methods=("mle",), random_seed=SEED, progressbar=False, nagq=25)
     assert cmp.attrs["nagq"] == 25 and cmp.fits["mle"].attrs["nagq"] == 25
+    from inference_compare.report.html import latent_note
+
+    assert "adaptive Gauss-Hermite quadrature, 25 points per group" in latent_note(cmp.attrs)
     best = scipy.optimize.minimize(
         lambda p: -independent_agq(p[0], np.exp(p[1]), FEW_HITS, FEW_TRIALS),
         [-1.0, -0.5],
