@@ -193,6 +193,14 @@ def build_parser() -> argparse.ArgumentParser:
         "auto: those whose prior depends on another free variable; none: no latent variable)",
     )
     run.add_argument(
+        "--nagq",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="adaptive Gauss-Hermite points per group for integrating scalar group effects out "
+        "(default: 1, the Laplace approximation; at most 25, as lme4's nAGQ)",
+    )
+    run.add_argument(
         "--prior-sweep",
         action="store_true",
         help="refit the MAP as the prior is flattened (build must accept prior_scale)",
@@ -317,6 +325,7 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         command=_reproducible(argv, seed),
         profile=args.profile,
         latent=args.latent,
+        nagq=args.nagq,
         prior_sweep=args.prior_sweep,
         khat=args.khat,
         sensitivity=args.sensitivity,

@@ -72,6 +72,7 @@ def compare(
     profile: bool = False,
     sufficient_statistics: bool | str = "auto",
     latent: str | list[str] | None = "auto",
+    nagq: int = 1,
 ) -> Comparison:
     """Fit ``model`` by each method and return a `Comparison`.
 
@@ -111,6 +112,10 @@ def compare(
         a list of names (needed for non-centred forms); None, none (every prior flat for the
         MLE). Recorded in ``attrs["latent"]`` and ``attrs["latent_rule"]``. Bayes samples
         every variable whatever this is.
+    nagq : int, default 1
+        How the MLE and MAP integrate the latent variables out: 1, the Laplace approximation;
+        more, adaptive Gauss-Hermite quadrature with ``nagq`` points per group (as lme4's
+        ``nAGQ``; scalar group effects only). Recorded in ``attrs["nagq"]``.
 
     Returns
     -------
@@ -132,6 +137,7 @@ def compare(
         chains=chains,
         random_seed=random_seed,
         latent=latent,
+        nagq=nagq,
         profile=profile,
         sufficient_statistics=sufficient_statistics,
         progressbar=progressbar,
@@ -172,7 +178,7 @@ def compare_settings(
     functions = None
     if {"mle", "map"} & set(settings.methods):
         step("compiling log-likelihood and log-prior")
-        functions = fitting_functions(fit_model, latent)
+        functions = fitting_functions(fit_model, latent, settings.nagq)
     failed: dict[str, str] = {}
     for method in settings.methods:
         step(f"fitting {method}")
@@ -198,6 +204,8 @@ def compare_settings(
     if functions is not None:
         attrs["latent"] = list(getattr(functions, "latent", []))
         attrs["latent_rule"] = "auto" if latent == "auto" else "given"
+        if attrs["latent"]:
+            attrs["nagq"] = settings.nagq
     return Comparison(
         fits=fits,
         ci_prob=settings.ci_prob,

@@ -183,6 +183,7 @@ def run_model(
     command: str | None = None,
     profile: bool = False,
     latent: str | list[str] | None = "default",
+    nagq: int = 1,
     prior_sweep: bool = False,
     khat: bool = False,
     sensitivity: bool = False,
@@ -209,6 +210,9 @@ def run_model(
     latent : "default", "auto", list of str or None, default "default"
         Variables the MLE and MAP integrate out (see `inference_compare.compare`);
         ``"default"``: the model file's ``LATENT`` when it has one, else ``"auto"``.
+    nagq : int, default 1
+        Adaptive Gauss-Hermite points per group for the MLE and MAP (1: Laplace); see
+        `inference_compare.compare`.
     prior_sweep, khat, sensitivity : bool, default False
         The optional analyses of `add_analyses`, shown in the report: the MAP as the prior
         is flattened (refits the MAP at each of `PRIOR_SCALES`), the Pareto k-hat of the
@@ -272,6 +276,7 @@ def run_model(
             on_step=step,
             profile=profile,
             latent=getattr(module, "LATENT", "auto") if latent == "default" else latent,
+            nagq=nagq,
         )
         step("computing the prior, likelihood and posterior curves")
         cmp.curves = compute_curves(cmp)

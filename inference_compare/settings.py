@@ -59,6 +59,9 @@ class Settings:
         The seed; None draws one (the run records it).
     latent : "auto", tuple of str or None, default "auto"
         Variables that the MLE and MAP integrate out (`inference_compare.compare`).
+    nagq : int, default 1
+        How the MLE and MAP integrate the latent variables out: 1, the Laplace approximation;
+        more, adaptive Gauss-Hermite quadrature with ``nagq`` points per group.
     profile : bool, default False
         Profile-likelihood intervals for the MLE.
     sufficient_statistics : bool or "auto", default "auto"
@@ -80,6 +83,7 @@ class Settings:
     chains: int = COMPARE_NUTS.chains
     random_seed: int | None = None
     latent: str | Sequence[str] | None = "auto"
+    nagq: int = 1
     profile: bool = False
     sufficient_statistics: bool | str = "auto"
     progressbar: bool = True
@@ -92,7 +96,7 @@ class Settings:
         }
         if self.ci_kind not in CI_KINDS:
             raise UsageError(f"ci_kind must be one of {CI_KINDS}, got {self.ci_kind!r}")
-        for name in ("draws", "tune", "chains"):
+        for name in ("draws", "tune", "chains", "nagq"):
             check_positive_int(name, getattr(self, name))
         if self.random_seed is not None:
             fixed["random_seed"] = int(self.random_seed)

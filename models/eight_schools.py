@@ -30,9 +30,10 @@ DATA = {
 #: The latent variables: the school effects (what ``latent="auto"`` finds here too).
 LATENT = ["theta"]
 
-#: Truth for studies: a population of schools (every group effect at the same value ``theta``;
-#: the study draws outcomes given these group effects).
-TRUTH = {"mu": 5.0, "tau": 5.0, "theta": 5.0}
+#: Truth for studies: the population of schools. Each replicate draws its school effects
+#: ``theta_j ~ Normal(mu, tau)`` afresh (they are latent), then the outcomes given them; the
+#: study's size is the number of schools J.
+TRUTH = {"mu": 5.0, "tau": 5.0}
 
 
 def build(data) -> pm.Model:
@@ -49,5 +50,5 @@ def build(data) -> pm.Model:
 
 
 def design(n: int, rng: np.random.Generator) -> dict:
-    """``n`` schools with standard errors drawn from those of the eight schools."""
+    """``n`` schools (the number of groups) with standard errors drawn from the eight's."""
     return {"y": np.zeros(n), "sigma": rng.choice(DATA["sigma"], size=n)}

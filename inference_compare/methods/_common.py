@@ -113,6 +113,7 @@ def fit_optimum(
     callback: Callable[[str], None] | None = None,
     profile: bool = False,
     latent: str | list[str] | None = "auto",
+    nagq: int = 1,
 ) -> xr.DataTree:
     """Maximise the MLE (``method="mle"``) or MAP objective and build its DataTree.
 
@@ -120,11 +121,13 @@ def fit_optimum(
     ``profile_interval`` group, and a diagnostic flags parameters where they disagree with the
     Wald interval. A model with latent variables (``latent``, see
     `inference_compare.priors.latent_variables`) is fitted through its marginal likelihood
-    (`inference_compare.methods._marginal_fit.fit_marginal`).
+    (`inference_compare.methods._marginal_fit.fit_marginal`), integrated by the Laplace
+    approximation (``nagq=1``) or by adaptive Gauss-Hermite quadrature with ``nagq`` points
+    per group (scalar group effects only).
     """
     check_ci_prob(ci_prob)
     check_positive_int("draws", draws)
-    functions = fitting_functions(model, latent) if functions is None else functions
+    functions = fitting_functions(model, latent, nagq) if functions is None else functions
     rng = make_rng(random_seed)
     if isinstance(functions, MarginalFunctions):
         return fit_marginal(

@@ -21,6 +21,22 @@ scalar ``sum(M * -H_vv)`` gives at the cost of one Hessian (no third-derivative 
 Hessian of the marginal log-likelihood, used by the optimiser and for standard errors, is the
 central difference of that exact gradient (relative step `FD_STEP`: about 7 correct digits).
 
+**Adaptive Gauss-Hermite quadrature** (``nagq = K > 1``, as lme4's ``nAGQ``) for scalar
+group effects: where ``H_vv`` is diagonal the integrand factorises over the groups, ``f(x, v) =
+c(x) + sum_j g_j(v_j)``, and each group's integral is taken by K-point Gauss-Hermite quadrature
+centred at its conditional mode and scaled by its conditional sd ``s_j = (-h_jj)^(-1/2)``:
+
+    log p(y | theta) ~= f(x, v*) + sum_j [log(sqrt(2) s_j)
+                        + log sum_k w_k exp(z_k^2) exp(D_jk)],
+    D_jk = f(x, v* + sqrt(2) s_j z_k e_j) - f(x, v*)
+
+(``z_k``, ``w_k``: the nodes and weights for ``exp(-z^2)``; K = 1 is the Laplace
+approximation). Its gradient is exact too: with the nodes' weights ``pi_jk`` (a softmax over
+k), the partial derivatives in ``x`` and ``v*`` at fixed ``s`` come from the gradients of ``f``
+at the nodes, and the derivative through ``s_j`` is the trace term above with ``M`` replaced
+by the diagonal matrix of ``-s_j^3 / 2 dL/ds_j``. The node values and gradients are computed
+in one vectorised call over the ``J K`` nodes.
+
 `MarginalFunctions` offers the interface of `ModelFunctions` over ``x`` alone, with
 ``terms(x)`` returning the marginal log-likelihood as the "log-likelihood" and the top-level
 priors as the "log-prior": the optimiser, the diagnostics, the Laplace step and the profile
@@ -32,19 +48,21 @@ it times the top-level priors (the mode of the marginal posterior).
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
+import scipy.special
 from pymc.blocking import DictToArrayBijection
 from pymc.logprob.utils import ParameterValueError
 from pymc.pytensorf import join_nonshared_inputs
+from pytensor.graph.replace import vectorize_graph
 from pytensor.graph.traversal import ancestors
 
-from inference_compare.errors import ModelError
+from inference_compare.errors import ModelError, UsageError
 from inference_compare.methods._objective import (
     ModelFunctions,
     VariableInfo,
@@ -54,7 +72,7 @@ from inference_compare.methods._objective import (
 )
 from inference_compare.priors import check_model, latent_variables, likelihood_terms
 
-__all__ = ["MarginalFunctions", "fitting_functions", "marginal_functions"]
+__all__ = ["MAX_NAGQ", "MarginalFunctions", "check_nagq", "fitting_functions", "marginal_functions"]
 
 #: The inner Newton iteration stops when half its Newton decrement is below this.
 INNER_TOL = 1e-18
@@ -62,6 +80,8 @@ INNER_TOL = 1e-18
 MAX_INNER_STEPS = 200
 #: Relative step of the central differences that give the marginal Hessian.
 FD_STEP = 1e-5
+#: Largest number of quadrature points per group (``nagq``), as lme4's limit.
+MAX_NAGQ = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +90,18 @@ class _Conditional:
 
     v: np.ndarray  # unconstrained conditional mode
     cov: np.ndarray  # (-H_vv)^-1: the conditional covariance of v
-    loglik: float  # Laplace marginal log-likelihood
+    loglik: float  # marginal log-likelihood (Laplace or quadrature)
     logprior: float
     grad_ll: np.ndarray
     grad_lp: np.ndarray
     hess_lp: np.ndarray
     dv_dx: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class _Values:
+    """The model's values at ``x``, the latent variables at their conditional mode."""
+
     flat: np.ndarray
     jac_x: np.ndarray  # total derivative of the values with respect to x (through v*)
     jac_v: np.ndarray  # partial derivative of the values with respect to v
@@ -90,7 +116,9 @@ class MarginalFunctions(XIndex):
     top-level free variables (``free=True``), then the latent variables and the deterministics
     (``free=False``), evaluated at the conditional mode of the latent variables.
     ``conditional_names`` are the latent variables and the deterministics computed from them:
-    they are reported conditionally on the top-level estimates.
+    they are reported conditionally on the top-level estimates. ``nagq`` is the number of
+    adaptive Gauss-Hermite points per group (1: the Laplace approximation). ``diagonal``:
+    the latent Hessian is diagonal (scalar group effects), which quadrature needs.
     """
 
     model: pm.Model
@@ -102,12 +130,18 @@ class MarginalFunctions(XIndex):
     variables: list[VariableInfo]
     _inner: Any = field(repr=False)
     _outer: Any = field(repr=False)
+    _report: Any = field(repr=False)
     _values_at: Any = field(repr=False)
     _point_map_info: Any = field(repr=False)
     _latent_map_info: Any = field(repr=False)
+    _graphs: Any = field(repr=False)
+    diagonal: bool = False
+    nagq: int = 1
+    _nodes: Any = field(default=None, repr=False)
     _warm: np.ndarray | None = field(default=None, repr=False)
     _last: tuple = field(default=(None, None), repr=False)
     _last_hessian: tuple = field(default=(None, None), repr=False)
+    _last_values: tuple = field(default=(None, None), repr=False)
 
     # ------------------------------------------------------------------ the inner problem
     def _solve(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -142,20 +176,72 @@ class MarginalFunctions(XIndex):
                 outs = [np.asarray(o) for o in self._outer(x, v, cov)]
             except (ParameterValueError, np.linalg.LinAlgError, ValueError):
                 return None
-        f, g_x, g_v, h_vx, s_x, s_v, lp, g_lp, h_lp, flat, jx, jv = outs[:12]
+        f, g_x, g_v, h_vx, s_x, s_v, lp, g_lp, h_lp = outs
         dv_dx = cov @ np.atleast_2d(h_vx)
-        log_det = 2.0 * np.sum(np.log(np.diag(chol)))
-        loglik = float(f) + 0.5 * v.size * np.log(2 * np.pi) - 0.5 * log_det
-        grad = g_x + g_v @ dv_dx - 0.5 * (s_x + s_v @ dv_dx)
-        jv = np.atleast_2d(jv)
-        jac_x = np.atleast_2d(jx) + jv @ dv_dx
-        return _Conditional(v, cov, loglik, float(lp), grad, g_lp, h_lp, dv_dx, flat, jac_x, jv)
+        if self.nagq > 1:
+            try:
+                loglik, grad = self._quadrature(x, v, np.diag(neg_h), dv_dx)
+            except ParameterValueError:
+                return None
+        else:
+            log_det = 2.0 * np.sum(np.log(np.diag(chol)))
+            loglik = float(f) + 0.5 * v.size * np.log(2 * np.pi) - 0.5 * log_det
+            grad = g_x + g_v @ dv_dx - 0.5 * (s_x + s_v @ dv_dx)
+        return _Conditional(v, cov, loglik, float(lp), grad, g_lp, h_lp, dv_dx)
+
+    def value_jacobians(self, x: np.ndarray) -> _Values | None:
+        """Return the values at ``x`` and their Jacobians, latent variables at their mode."""
+        x = np.asarray(x, dtype=float)
+        last_x, last_out = self._last_values
+        if last_x is not None and np.array_equal(last_x, x):
+            return last_out
+        c = self.conditional(x)
+        out = None
+        if c is not None:
+            with np.errstate(all="ignore"):
+                flat, jx, jv = (np.asarray(o) for o in self._report(x, c.v)[:3])
+            jv = np.atleast_2d(jv)
+            out = _Values(flat, np.atleast_2d(jx) + jv @ c.dv_dx, jv)
+        self._last_values = (x.copy(), out)
+        return out
+
+    def _quadrature(
+        self, x: np.ndarray, v: np.ndarray, curvature: np.ndarray, dv_dx: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """Adaptive Gauss-Hermite marginal log-likelihood and its exact gradient (docstring).
+
+        ``curvature`` is the diagonal of ``-H_vv`` at the conditional mode ``v``.
+        """
+        z, w = np.polynomial.hermite.hermgauss(self.nagq)
+        n_groups, n_nodes = v.size, z.size
+        s = 1.0 / np.sqrt(curvature)
+        offset = np.sqrt(2.0) * s[:, None] * z[None, :]  # (group, node)
+        nodes = np.tile(v, (n_groups * n_nodes + 1, 1))  # the last row: the mode itself
+        groups = np.repeat(np.arange(n_groups), n_nodes)
+        nodes[np.arange(groups.size), groups] += offset.ravel()
+        f, g_x, g_v = (np.asarray(o) for o in self.nodes(x, nodes))
+        f0, g_x0, g_v0 = f[-1], g_x[-1], g_v[-1]
+        a = np.log(w) + z**2 + (f[:-1] - f0).reshape(n_groups, n_nodes)
+        pi = scipy.special.softmax(a, axis=1).ravel()[:, None]
+        loglik = f0 + np.sum(0.5 * np.log(2.0) + np.log(s) + scipy.special.logsumexp(a, axis=1))
+        d_x = g_x0 + np.sum(pi * (g_x[:-1] - g_x0), axis=0)
+        d_v = g_v0 + np.sum(pi * (g_v[:-1] - g_v0), axis=0)
+        slope = g_v[np.arange(groups.size), groups].reshape(n_groups, n_nodes)
+        d_s = 1.0 / s + np.sum(pi.reshape(n_groups, n_nodes) * slope * np.sqrt(2.0) * z, axis=1)
+        weights = np.diag(-0.5 * s**3 * d_s)  # d(-h_jj) weights of the trace term
+        s_x, s_v = (np.asarray(o) for o in self._outer(x, v, weights)[4:6])
+        return float(loglik), d_x + s_x + (d_v + s_v) @ dv_dx
+
+    def nodes(self, x: np.ndarray, v_rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Return ``f``, its gradient in ``x`` and in ``v`` at each row of ``v_rows``."""
+        return self._nodes(np.asarray(x, float), np.asarray(v_rows, float))
 
     # ------------------------------------------------------------ the ModelFunctions interface
     def data_changed(self) -> None:
         """Forget cached evaluations: call after ``pm.set_data`` on the model."""
         self._last = (None, None)
         self._last_hessian = (None, None)
+        self._last_values = (None, None)
         self._warm = None
 
     def terms(self, x: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
@@ -200,10 +286,10 @@ class MarginalFunctions(XIndex):
 
         The latent variables sit at their conditional mode, which moves with ``x``.
         """
-        c = self.conditional(x)
-        if c is None:
+        values = self.value_jacobians(x)
+        if values is None:
             raise ValueError("the marginal log density is not defined at this point")
-        return c.flat, c.jac_x
+        return values.flat, values.jac_x
 
     def values_only(self, x: np.ndarray) -> np.ndarray:
         """Raveled values at ``x``, the latent variables at their conditional mode."""
@@ -287,7 +373,7 @@ def _step(neg_h: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, bool]:
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def marginal_functions(model: pm.Model, latent: list[str]) -> MarginalFunctions:
+def marginal_functions(model: pm.Model, latent: list[str], nagq: int = 1) -> MarginalFunctions:
     """Return the compiled Laplace-marginal functions of ``model``, compiling on first use.
 
     Parameters
@@ -296,23 +382,33 @@ def marginal_functions(model: pm.Model, latent: list[str]) -> MarginalFunctions:
         The user's model (not mutated).
     latent : list of str
         The free variables to integrate out (see `inference_compare.priors.latent_variables`).
+    nagq : int, default 1
+        Adaptive Gauss-Hermite points per group (1: the Laplace approximation); more than one
+        needs scalar group effects (a diagonal ``H_vv``), see `check_nagq`.
 
     Returns
     -------
     MarginalFunctions
     """
+    check_nagq(nagq)
     key = (tuple(model.named_vars), tuple(latent))
     per_model = _COMPILED.setdefault(model, {})
     if key not in per_model:
         per_model.clear()  # a variable added since: compile again
         per_model[key] = _compile(model, list(latent))
-    functions = per_model[key]
+    if (key, nagq) not in per_model:
+        base = per_model[key]
+        if nagq > 1:
+            _check_scalar_groups(base)
+        nodes = None if nagq == 1 else _compile_nodes(base._graphs)
+        per_model[(key, nagq)] = base if nagq == 1 else replace(base, nagq=nagq, _nodes=nodes)
+    functions = per_model[(key, nagq)]
     functions.data_changed()
     return functions
 
 
 def fitting_functions(
-    model: pm.Model, latent: str | list[str] | None
+    model: pm.Model, latent: str | list[str] | None, nagq: int = 1
 ) -> ModelFunctions | MarginalFunctions:
     """Return the functions the MLE and MAP maximise (marginal when there are latent variables).
 
@@ -321,10 +417,33 @@ def fitting_functions(
     model : pymc.Model
     latent : "auto", list of str or None
         See `inference_compare.priors.latent_variables`.
+    nagq : int, default 1
+        Adaptive Gauss-Hermite points per group for the marginal (1: Laplace); see
+        `marginal_functions`. Without latent variables there is nothing to integrate and it is
+        not used.
     """
     check_model(model)
+    check_nagq(nagq)
     names = latent_variables(model, latent)
-    return marginal_functions(model, names) if names else model_functions(model)
+    return marginal_functions(model, names, nagq) if names else model_functions(model)
+
+
+def check_nagq(nagq: int) -> None:
+    """Refuse a number of quadrature points that is not an integer in [1, `MAX_NAGQ`]."""
+    whole = isinstance(nagq, int | np.integer) and not isinstance(nagq, bool)
+    if not whole or not 1 <= nagq <= MAX_NAGQ:
+        raise UsageError(f"nagq must be an integer from 1 to {MAX_NAGQ}, got {nagq!r}")
+
+
+def _check_scalar_groups(functions: MarginalFunctions) -> None:
+    """Refuse quadrature unless the latent Hessian is diagonal (`_is_diagonal`)."""
+    if not functions.diagonal:
+        raise ModelError(
+            f"nagq > 1 needs scalar group effects (one latent value per group, no term "
+            f"shared between them), but the latent variables {functions.latent} are "
+            "coupled (e.g. a random intercept and slope of one group, or crossed effects): "
+            "use nagq=1 (the Laplace approximation)"
+        )
 
 
 def _compile(model: pm.Model, latent: list[str]) -> MarginalFunctions:
@@ -352,11 +471,21 @@ def _compile(model: pm.Model, latent: list[str]) -> MarginalFunctions:
     flat = pt.concatenate([pt.as_tensor(o, dtype="float64").ravel() for o in outputs])
     # one cost, one wrt: a variable (pytensor's signature also allows lists, and None)
     g_v = cast(pt.TensorVariable, pytensor.grad(joint, v))
-    h_vv = pytensor.gradient.jacobian(g_v, v, vectorize=True)
-    cov = pt.matrix("cov")
-    trace = -(cov * h_vv).sum()  # its gradient is tr(M d(-H_vv)/dz): the log-det's gradient
     ignore: dict[str, Any] = {"disconnected_inputs": "ignore"}
     g_x = cast(pt.TensorVariable, pytensor.grad(joint, x, **ignore))
+    cov = pt.matrix("cov")
+    x0, v0 = _raveled(start, top_values), _raveled(start, latent_values)
+    diagonal = _is_diagonal(x, v, g_v, x0.data, v0.data)
+    if diagonal:  # scalar group effects: one reverse pass gives diag(H_vv) = H_vv 1
+        h_diag = cast(pt.TensorVariable, pytensor.grad(g_v.sum(), v))
+        h_vv = pt.diag(h_diag)
+        trace = -(pt.diagonal(cov) * h_diag).sum()
+        h_vx = pytensor.gradient.jacobian(g_x, v, vectorize=True, **ignore).T
+    else:
+        h_vv = pytensor.gradient.jacobian(g_v, v, vectorize=True)
+        trace = -(cov * h_vv).sum()
+        h_vx = pytensor.gradient.jacobian(g_v, x, vectorize=True, **ignore)
+    # the gradient of ``trace`` is tr(M d(-H_vv)/dz): the log-det's gradient
     s_x, s_v = cast(list[pt.TensorVariable], pytensor.grad(trace, [x, v], **ignore))
     g_lp = cast(pt.TensorVariable, pytensor.grad(logprior, x, **ignore))
     compile_kwargs: dict[str, Any] = {"on_unused_input": "ignore"}
@@ -367,30 +496,35 @@ def _compile(model: pm.Model, latent: list[str]) -> MarginalFunctions:
             joint,
             g_x,
             g_v,
-            pytensor.gradient.jacobian(g_v, x, vectorize=True, **ignore),
+            h_vx,
             s_x,
             s_v,
             logprior,
             g_lp,
             pytensor.gradient.jacobian(g_lp, x, vectorize=True, **ignore),
+        ],
+        **compile_kwargs,
+    )
+    # evaluated a few times per fit (at the optimum, for the report): rewriting it fully would
+    # cost more than it saves
+    report = pytensor.function(
+        [x, v],
+        [
             flat,
             pytensor.gradient.jacobian(flat, x, vectorize=True, **ignore),
             pytensor.gradient.jacobian(flat, v, vectorize=True, **ignore),
             *outputs,
         ],
+        mode="FAST_COMPILE",
         **compile_kwargs,
     )
     values_at = pytensor.function([x, v], flat, **compile_kwargs)
 
-    def raveled(values):
-        return DictToArrayBijection.map({val.name: start[val.name] for val in values})
-
-    x0, v0 = raveled(top_values), raveled(latent_values)
     value_to_rv = {value.name: rv.name for value, rv in model.values_to_rvs.items()}
     x_names = []
     for name, shape, *_ in x0.point_map_info:
         x_names += _coordinate_labels(model, name, shape, dims_of=value_to_rv.get(name, name))
-    probe = outer(x0.data, v0.data, np.eye(v0.data.size))[12:]
+    probe = report(x0.data, v0.data)[3:]
     names = [rv.name for rv in rvs] + [d.name for d in model.deterministics]
     variables, offset = [], 0
     for i, (name, value) in enumerate(zip(names, probe, strict=True)):
@@ -410,10 +544,61 @@ def _compile(model: pm.Model, latent: list[str]) -> MarginalFunctions:
         variables=variables,
         _inner=inner,
         _outer=outer,
+        _report=report,
         _values_at=values_at,
         _point_map_info=x0.point_map_info,
         _latent_map_info=v0.point_map_info,
+        _graphs=(x, v, joint, g_x, g_v),
+        diagonal=diagonal,
     )
+
+
+def _raveled(start: dict, values: list):
+    return DictToArrayBijection.map({val.name: start[val.name] for val in values})
+
+
+#: Relative tolerance of the check that H_vv is diagonal (exact in exact arithmetic; reverse
+#: mode sums the same products in another order).
+DIAGONAL_RTOL = 1e-9
+
+
+def _is_diagonal(x, v, g_v, x0: np.ndarray, v0: np.ndarray) -> bool:
+    """Return True when ``H_vv`` is diagonal: one scalar latent value per group, uncoupled.
+
+    Checked by Hessian-vector products at the start and at a jittered point: ``H r`` equals
+    ``(H 1) * r`` for random ``r`` only when ``H`` is diagonal. A group effect sharing a term
+    with another (a random intercept and slope of one group, crossed effects, a sum-to-zero
+    constraint) breaks it.
+    """
+    r = pt.vector("r")
+    hvp = pytensor.function(
+        [x, v, r],
+        pytensor.grad((g_v * r).sum(), v),
+        mode="FAST_COMPILE",
+        on_unused_input="ignore",
+    )
+    rng = np.random.default_rng(0)
+    for point in (v0, v0 + rng.uniform(-0.5, 0.5, v0.size)):
+        try:
+            with np.errstate(all="ignore"):
+                d = np.asarray(hvp(x0, point, np.ones_like(v0)))
+                r_value = rng.uniform(0.5, 1.5, v0.size)
+                hr = np.asarray(hvp(x0, point, r_value))
+        except (ParameterValueError, ValueError):
+            return False
+        if not np.all(np.isfinite(hr)):
+            return False
+        if np.any(np.abs(hr - d * r_value) > DIAGONAL_RTOL * np.max(np.abs(hr), initial=1.0)):
+            return False
+    return True
+
+
+def _compile_nodes(graphs):
+    """Compile ``f``, ``df/dx`` and ``df/dv`` over a matrix of ``v`` rows (the quadrature nodes)."""
+    x, v, joint, g_x, g_v = graphs
+    rows = pt.matrix("v_rows")
+    outputs = vectorize_graph([joint, g_x, g_v], replace={v: rows})
+    return pytensor.function([x, rows], outputs, on_unused_input="ignore")
 
 
 def _dependent_deterministics(model: pm.Model, latent_rvs: list) -> list[str]:

@@ -80,8 +80,9 @@ def fit_marginal(
     ``method="mle"``: the marginal likelihood, top-level priors flat on their support.
     ``method="map"``: the marginal likelihood times the top-level priors (no Jacobian).
     The tree is that of `inference_compare.methods._laplace.optimum_to_datatree`, with the
-    latent variables reported conditionally (module docstring) and ``attrs["latent"]`` (JSON
-    list of the variables integrated out).
+    latent variables reported conditionally (module docstring), ``attrs["latent"]`` (JSON
+    list of the variables integrated out) and ``attrs["nagq"]`` (quadrature points per group;
+    1 for the Laplace approximation).
     """
     with threadpool_limits(limits=1):  # small dense algebra in a loop: threads only contend
         return _fit_marginal(
@@ -133,6 +134,7 @@ def _fit_marginal(functions, *, method, ci_prob, draws, rng, callback, profile) 
         status="ok" if reason is None else f"failed: {reason}",
     )
     tree.attrs["latent"] = json.dumps(functions.latent)
+    tree.attrs["nagq"] = int(functions.nagq)
     if reason is not None:
         return tree
     _report_conditional(tree, functions, result.x, ci_prob=ci_prob, rng=rng)
@@ -313,11 +315,12 @@ def _report_conditional(tree, functions: MarginalFunctions, x, *, ci_prob: float
     names = set(functions.conditional_names)
     if c is None or not names:
         return
+    jac_v = functions.value_jacobians(x).jac_v
     cols = np.zeros(functions.variables[-1].stop, dtype=bool)
     for v in functions.variables:
         cols[v.start : v.stop] = v.name in names
     se = _flat(functions, tree["standard_error"].to_dataset())
-    se[cols] = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", c.jac_v, c.cov, c.jac_v), 0, None))[cols]
+    se[cols] = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac_v, c.cov, jac_v), 0, None))[cols]
     tree["standard_error"] = _dataset(functions, se, {})
     post = tree["posterior"].to_dataset()
     samples = _flat(functions, post, lead=2)[0]
@@ -339,7 +342,7 @@ def _report_conditional(tree, functions: MarginalFunctions, x, *, ci_prob: float
         if v.name not in names:
             continue
         sl = slice(v.start, v.stop)
-        if v.name in functions.latent and _elementwise(c.jac_v[sl]):
+        if v.name in functions.latent and _elementwise(jac_v[sl]):
             lower[sl], upper[sl] = np.minimum(lo[sl], hi[sl]), np.maximum(lo[sl], hi[sl])
         else:
             lower[sl], upper[sl] = q[0, sl], q[1, sl]

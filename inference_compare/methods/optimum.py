@@ -42,6 +42,10 @@ class OptimumOptions(TypedDict, total=False):
     latent : "auto", list of str or None, default "auto"
         Variables to integrate out: see `inference_compare.priors.latent_variables` (``"auto"``:
         the free variables whose prior depends on another free variable; None: none).
+    nagq : int, default 1
+        How the latent variables are integrated out: 1, the Laplace approximation; more,
+        adaptive Gauss-Hermite quadrature with ``nagq`` points per group (as lme4's ``nAGQ``;
+        scalar group effects only, up to 25). Not used when ``functions`` is given.
     """
 
     ci_prob: float
@@ -50,6 +54,7 @@ class OptimumOptions(TypedDict, total=False):
     functions: ModelFunctions | MarginalFunctions | None
     callback: Callable[[str], None] | None
     latent: str | list[str] | None
+    nagq: int
 
 
 def fit_mle(

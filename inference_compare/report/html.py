@@ -196,10 +196,16 @@ def latent_note(attrs: dict[str, Any]) -> str:
         if attrs.get("latent_rule") == "given"
         else "group effects: their prior depends on other parameters"
     )
+    nagq = int(attrs.get("nagq", 1))
+    how = (
+        f"adaptive Gauss-Hermite quadrature, {nagq} points per group"
+        if nagq > 1
+        else "Laplace approximation, exact for Gaussian-linear models"
+    )
     return (
         f"Integrated out by the MLE and MAP: {shown} ({why}). The MLE maximises the marginal "
         f"likelihood, the likelihood with {shown} integrated out over their distribution given "
-        "the top-level parameters (Laplace approximation, exact for Gaussian-linear models); "
+        f"the top-level parameters ({how}); "
         "the MAP maximises it times the top-level priors. Their rows show conditional modes "
         "and conditional intervals given those estimates (empirical Bayes), which leave out "
         "the uncertainty of the top-level estimates; Bayes includes it."

@@ -229,6 +229,14 @@ def conclusions(result: StudyResult) -> dict[str, list[str]]:
                     f"{bias:+.3g} \u00b1 {bias_se:.2g} (Monte Carlo standard error), over "
                     f"{row['n']} of {row['n_total']} replicates"
                 )
+            if row.get("zero_rate", 0) > 0:
+                lines.append(
+                    f"at n = {row['size']} the {row['method']} estimate is 0 in "
+                    f"{row['zero_rate']:.0%} \u00b1 {row['zero_rate_mcse']:.0%} of the "
+                    "replicates (a group scale on its boundary: those data could not tell the "
+                    "groups apart); each counts in bias, RMSE and coverage with its interval "
+                    "from 0. For a hierarchical model n is the number of groups"
+                )
             if row["failure_rate"] > 0:
                 kinds = [
                     c[len("failure_rate_") :]

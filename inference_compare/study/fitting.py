@@ -31,7 +31,7 @@ from inference_compare._interrupt import interrupt_noticed
 from inference_compare.diagnostics import nuts_diagnostics
 from inference_compare.methods._common import solve
 from inference_compare.methods._laplace import OptimumSummary, free_labels, needs_draws
-from inference_compare.methods._objective import model_functions
+from inference_compare.methods._marginal import MarginalFunctions, fitting_functions
 from inference_compare.methods._optimize import OptimizationResult
 from inference_compare.methods.bayes import remember_installed_versions
 from inference_compare.study.simulate import (
@@ -41,6 +41,7 @@ from inference_compare.study.simulate import (
     replicate_seeds,
     set_model_data,
     size_free,
+    study_latent,
 )
 
 __all__ = [
@@ -53,6 +54,9 @@ __all__ = [
 
 #: Laplace draws per MLE/MAP fit, made only for variables whose interval needs them.
 LAPLACE_DRAWS = 1000
+#: Draws of a hierarchical model's MLE/MAP: its top-level rows take none (Wald intervals, or
+#: the interval from 0 of a scale at 0); the conditional group effects, not in the rows, do.
+MARGINAL_DRAWS = 100
 
 #: Columns of the per-replicate table.
 ROW_COLUMNS = [
@@ -142,7 +146,8 @@ class SizeFitter:
         self.methods, self.settings = methods, settings
         data = module.design(size, replicate_seeds(seed, size, 0)["data"])
         self.model = module.build(data)
-        self.functions = model_functions(self.model)
+        # a hierarchical model's MLE and MAP integrate its latent variables out, as `compare`
+        self.functions = fitting_functions(self.model, study_latent(module, self.model))
         free = [v for v in self.functions.variables if v.free]
         self.labels = free_labels(self.functions)
         self.free_names = [v.name for v in free]
@@ -248,7 +253,36 @@ class SizeFitter:
         if method == "bayes":
             kind = self.settings.get("ci_kind", "eti")
             return self.bayes_rows(self.posterior(containers, rng), kind)
+        if isinstance(self.functions, MarginalFunctions):
+            return self.marginal_rows(method, rng)
         return self.optimum(method, rng)[0]
+
+    def marginal_rows(self, method: str, rng: np.random.Generator) -> MethodRows:
+        """Return the top-level rows of a hierarchical model's MLE or MAP, as `compare`'s.
+
+        `inference_compare.methods._marginal_fit.fit_marginal`: a group scale at zero is an
+        estimate of 0 with its interval from 0 (``interval = "profile_boundary"``).
+        """
+        from inference_compare.compare import _optimum_rows
+        from inference_compare.diagnostics import diagnostics_from_json
+        from inference_compare.methods._marginal_fit import fit_marginal
+
+        tree = fit_marginal(
+            self.functions,
+            method=method,
+            ci_prob=self.settings["ci_prob"],
+            draws=MARGINAL_DRAWS,
+            rng=rng,
+        )
+        table = _optimum_rows(tree).set_index("parameter").reindex(self.labels)
+        status, notes = _status(diagnostics_from_json(tree.attrs["diagnostics"]))
+        rows = MethodRows(
+            *(table[c].to_numpy(float) for c in ("estimate", "sd", "lower", "upper")),
+            table["interval"].fillna("none").tolist(),
+            status,
+            notes,
+        )
+        return rows if status == "ok" else rows.failed()
 
     def fit(
         self, size: int, replicate: int, containers: dict, truth: dict, seed: int

@@ -191,6 +191,24 @@ def _null_of(null: float | Mapping[str, float] | None, parameter: str) -> float 
     return null.get(parameter, null.get(parameter.split("[", 1)[0]))
 
 
+def _zero_rate(replicates: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Add ``zero_rate`` where some estimate sits at 0 on its boundary (a group scale).
+
+    The share of all replicates whose estimate is 0 with an interval from 0
+    (``interval = "profile_boundary"``, hierarchical models' group scales), with its MCSE.
+    """
+    if "interval" not in replicates or not (replicates["interval"] == "profile_boundary").any():
+        return table
+    rates = {
+        key: _proportion((group["interval"] == "profile_boundary").to_numpy())
+        for key, group in replicates.groupby(_KEYS, sort=False)
+    }
+    keys = list(zip(*(table[k] for k in _KEYS), strict=True))
+    table["zero_rate"] = [rates[k][0] for k in keys]
+    table["zero_rate_mcse"] = [rates[k][1] for k in keys]
+    return table
+
+
 def metrics(
     replicates: pd.DataFrame,
     *,
@@ -216,8 +234,10 @@ def metrics(
     pandas.DataFrame
         Columns ``size, method, parameter``, the measures of `METRIC_COLUMNS`, ``n``, their
         ``*_mcse``, then `EXTRA_COLUMNS` with their ``*_mcse``, ``n_total``,
-        ``failure_rate_<status>`` per kind of failure seen and ``seconds`` (mean wall time per
-        fit). See the module docstring for the formulas and which replicates each one uses.
+        ``failure_rate_<status>`` per kind of failure seen, ``seconds`` (mean wall time per
+        fit) and, where some estimate is 0 on its boundary (a hierarchical model's group
+        scale), ``zero_rate`` with its MCSE. See the module docstring for the formulas and
+        which replicates each one uses.
     """
     extra = [c for m in EXTRA_COLUMNS for c in (m, f"{m}_mcse")]
     mcse = [f"{m}_mcse" for m in METRIC_COLUMNS]
@@ -236,6 +256,7 @@ def metrics(
         c for c in table.columns if c.startswith("failure_rate_") and c != "failure_rate_mcse"
     )
     table[fail_cols] = table[fail_cols].fillna(0.0)
+    table = _zero_rate(replicates, table)
     first = [*_KEYS, *METRIC_COLUMNS, "n", *mcse, *extra, "n_total"]
     rest = [c for c in table.columns if c not in first]
     table["n"] = table["n"].astype(int)

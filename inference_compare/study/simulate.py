@@ -5,6 +5,11 @@ The model is declared once: a replicate's covariates come from the model file's
 ``pm.do(model, TRUTH)`` (or, for calibration studies, at a truth drawn from the prior). The
 forward sampler is compiled once; replicates only swap data (resizing the dims of the data
 for another sample size: `Simulator.resize`) and reseed.
+
+A hierarchical model's latent variables (the model file's ``LATENT``, else those
+``latent="auto"`` finds: its group effects) are not fixed by ``TRUTH``: each replicate draws
+them from their distribution given the top-level truth, then the outcomes given them, as the
+model says data arise. Their drawn values are that replicate's truth for them.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.traversal import ancestors, graph_inputs
 
 from inference_compare.errors import ModelError
+from inference_compare.priors import latent_variables
 from inference_compare.seeds import spawn
 
 __all__ = [
@@ -28,6 +34,7 @@ __all__ = [
     "replicate_seeds",
     "set_model_data",
     "size_free",
+    "study_latent",
 ]
 
 #: Independent streams per replicate: data, then one per method.
@@ -107,11 +114,18 @@ def observed_containers(model: pm.Model) -> dict[str, str]:
     return out
 
 
-def truth_values(module: ModuleType, model: pm.Model) -> dict[str, np.ndarray]:
+def study_latent(module: ModuleType, model: pm.Model) -> list[str]:
+    """Return the latent variables of a model file's model: its ``LATENT``, else "auto"'s."""
+    return latent_variables(model, getattr(module, "LATENT", "auto"))
+
+
+def truth_values(
+    module: ModuleType, model: pm.Model, drawn: tuple[str, ...] = ()
+) -> dict[str, np.ndarray]:
     """Return the model file's ``TRUTH`` for every free variable, checked against the model.
 
-    A scalar truth of a vector variable (the group effects of a hierarchical model) sets every
-    element to that value.
+    A scalar truth of a vector variable sets every element to that value. The variables in
+    ``drawn`` (latent variables, drawn per replicate) need no truth and get none.
     """
     truth = getattr(module, "TRUTH", None)
     if truth is None or not hasattr(module, "design"):
@@ -119,12 +133,14 @@ def truth_values(module: ModuleType, model: pm.Model) -> dict[str, np.ndarray]:
             f"model {module.__name__} defines no TRUTH and design(n, rng): both are needed "
             "for studies"
         )
-    free = [rv.name for rv in model.free_RVs]
+    free = [rv.name for rv in model.free_RVs if rv.name not in drawn]
     missing = [name for name in free if name not in truth]
     if missing:
         raise ModelError(f"TRUTH of {module.__name__} lacks {missing}")
     out = {}
-    for rv in model.free_RVs:  # a scalar truth of a vector (group effects): every element
+    for rv in model.free_RVs:  # a scalar truth of a vector: every element
+        if rv.name in drawn:
+            continue
         value = np.asarray(truth[rv.name], dtype=float)
         out[rv.name] = (
             np.broadcast_to(value, tuple(rv.shape.eval())) if value.ndim == 0 and rv.ndim else value
@@ -151,12 +167,13 @@ class Simulator:
     def __init__(self, module: ModuleType, size: int, seed: int, truth: str = "fixed") -> None:
         self.module, self.size, self.seed, self.truth = module, size, seed, truth
         template = module.build(module.design(size, replicate_seeds(seed, size, 0)["data"]))
-        self.fixed_truth = truth_values(module, template)
+        self.latent = study_latent(module, template)
+        self.fixed_truth = truth_values(module, template, drawn=tuple(self.latent))
         self.observed = observed_containers(template)
         # starting values do not matter for simulation, and pm.do refuses models that set them
         template.rvs_to_initial_values = dict.fromkeys(template.rvs_to_initial_values)
         self.truth_model = pm.do(template, self.fixed_truth)
-        outputs = [self.truth_model[name] for name in self.observed]
+        outputs = [self.truth_model[name] for name in [*self.observed, *self.latent]]
         self._rngs = find_rng_nodes(outputs)
         self._draw = compile_pymc(inputs=[], outputs=outputs)
         prior = module.build(module.design(size, replicate_seeds(seed, size, 0)["data"]))
@@ -185,11 +202,14 @@ class Simulator:
         known = {v.name for v in self.truth_model.data_vars}
         set_model_data(
             self.truth_model,
-            {**{k: v for k, v in covariates.items() if k in known}, **truth},
+            {k: v for k, v in {**covariates, **truth}.items() if k in known},
             shapes=containers,
         )
         reseed_rngs(self._rngs, int(rng.integers(2**31 - 1)))
         draws = self._draw()
-        for container, value in zip(self.observed.values(), draws, strict=True):
+        for container, value in zip(self.observed.values(), draws, strict=False):
             containers[container] = np.asarray(value)
+        if self.latent:  # this replicate's group effects, drawn given the top-level truth
+            drawn = draws[len(self.observed) :]
+            truth = {**truth, **dict(zip(self.latent, map(np.asarray, drawn), strict=True))}
         return containers, truth
