@@ -315,7 +315,10 @@ def _report_conditional(tree, functions: MarginalFunctions, x, *, ci_prob: float
     names = set(functions.conditional_names)
     if c is None or not names:
         return
-    jac_v = functions.value_jacobians(x).jac_v
+    values = functions.value_jacobians(x)
+    if values is None:  # no conditional mode here (checked above): nothing to report
+        return
+    jac_v = values.jac_v
     cols = np.zeros(functions.variables[-1].stop, dtype=bool)
     for v in functions.variables:
         cols[v.start : v.stop] = v.name in names

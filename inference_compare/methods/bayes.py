@@ -46,7 +46,7 @@ def remember_installed_versions() -> None:
     """
     module = sys.modules.get("nutpie.sample")
     if module is not None and getattr(module, "version", None) is importlib.metadata.version:
-        module.version = _installed_version
+        module.version = _installed_version  # type: ignore[attr-defined]  # nutpie's import
 
 
 def fit_bayes(

@@ -79,7 +79,7 @@ def _log_values_axis(ax) -> None:
     ax.set_yscale("log")
     low, high = ax.get_ylim()
     narrow_range = np.log10(high / low) < 0.6  # under 0.6 decades: a label at every digit
-    subs = np.arange(1.0, 10.0) if narrow_range else (1.0, 2.0, 3.0, 5.0)
+    subs = [float(k) for k in range(1, 10)] if narrow_range else [1.0, 2.0, 3.0, 5.0]
     ax.yaxis.set_major_locator(LogLocator(subs=subs))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.yaxis.set_minor_formatter(NullFormatter())

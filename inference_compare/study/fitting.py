@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,9 @@ from inference_compare.study.simulate import (
     size_free,
     study_latent,
 )
+
+if TYPE_CHECKING:
+    from inference_compare.methods._objective import ModelFunctions
 
 __all__ = [
     "ROW_COLUMNS",
@@ -174,7 +177,7 @@ class SizeFitter:
         Laplace draws; by default only as many as the intervals need).
         """
         fit = solve(
-            self.functions,
+            cast("ModelFunctions", self.functions),  # duck-typed: the same interface
             method=method,
             ci_prob=self.settings["ci_prob"],
             draws=self.laplace_draws if draws is None else draws,
@@ -263,10 +266,11 @@ class SizeFitter:
         `inference_compare.methods._marginal_fit.fit_marginal`: a group scale at zero is an
         estimate of 0 with its interval from 0 (``interval = "profile_boundary"``).
         """
-        from inference_compare.compare import _optimum_rows
         from inference_compare.diagnostics import diagnostics_from_json
         from inference_compare.methods._marginal_fit import fit_marginal
+        from inference_compare.result import optimum_rows
 
+        assert isinstance(self.functions, MarginalFunctions)  # method_rows checked it
         tree = fit_marginal(
             self.functions,
             method=method,
@@ -274,10 +278,13 @@ class SizeFitter:
             draws=MARGINAL_DRAWS,
             rng=rng,
         )
-        table = _optimum_rows(tree).set_index("parameter").reindex(self.labels)
+        table = optimum_rows(tree).set_index("parameter").reindex(self.labels)
         status, notes = _status(diagnostics_from_json(tree.attrs["diagnostics"]))
         rows = MethodRows(
-            *(table[c].to_numpy(float) for c in ("estimate", "sd", "lower", "upper")),
+            table["estimate"].to_numpy(float),
+            table["sd"].to_numpy(float),
+            table["lower"].to_numpy(float),
+            table["upper"].to_numpy(float),
             table["interval"].fillna("none").tolist(),
             status,
             notes,
