@@ -15,7 +15,9 @@ For every scalar element of every parameter (free variables and deterministics, 
   flat prior on that element), using the compiled functions of the fits
   (`inference_compare.methods._marginal.fitting_functions`, cached: nothing compiles twice).
   For a hierarchical model it is the profile of the marginal likelihood. Skipped for models with
-  more than `PROFILE_MAX_DIM` free coordinates.
+  more than `PROFILE_MAX_DIM` free coordinates, and for large data (more than
+  ``methods._objective.LARGE_DATA`` values, or a comparison fitted through a rewrite), where
+  each point would cost a Hessian over the whole data set.
 * the **posterior density**: a bounded kernel density estimate (`bounded_kde`, ArviZ's KDE with
   reflection at the support's bounds) of the Bayes draws, else of the MAP's Laplace draws.
 
@@ -422,7 +424,10 @@ def _likelihood_setup(cmp: Comparison) -> _Likelihood | None:
     """Return the fits' compiled functions and the mode (mle, else map), or None."""
     from inference_compare.errors import InferenceCompareError
     from inference_compare.methods._marginal import fitting_functions
+    from inference_compare.methods._objective import LARGE_DATA, _data_size
 
+    if cmp.attrs.get("rewrite") or _data_size(cmp.model) > LARGE_DATA:
+        return None  # each profile point costs a Hessian of the whole data set
     try:  # for a hierarchical model: the profile of the marginal likelihood
         functions = fitting_functions(cmp.model, cmp.attrs.get("latent") or None)
     except InferenceCompareError:  # a model the optimisers cannot handle has no curve
