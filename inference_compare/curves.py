@@ -15,7 +15,9 @@ For every scalar element of every parameter (free variables and deterministics, 
   flat prior on that element), using the compiled functions of the fits
   (`inference_compare.methods._marginal.fitting_functions`, cached: nothing compiles twice).
   For a hierarchical model it is the profile of the marginal likelihood. Skipped for models with
-  more than `PROFILE_MAX_DIM` free coordinates.
+  more than `PROFILE_MAX_DIM` free coordinates, and for large data (more than
+  ``methods._objective.LARGE_DATA`` values, or a comparison fitted through a rewrite), where
+  each point would cost a Hessian over the whole data set.
 * the **posterior density**: a bounded kernel density estimate (`bounded_kde`, ArviZ's KDE with
   reflection at the support's bounds) of the Bayes draws, else of the MAP's Laplace draws.
 
@@ -423,7 +425,10 @@ def _likelihood_setup(cmp: Comparison) -> _Likelihood | None:
     """Return the fits' compiled functions and the mode (mle, else map), or None."""
     from inference_compare.errors import InferenceCompareError
     from inference_compare.methods._marginal import fitting_functions
+    from inference_compare.methods._objective import LARGE_DATA, _data_size
 
+    if cmp.attrs.get("rewrite") or _data_size(cmp.model) > LARGE_DATA:
+        return None  # each profile point costs a Hessian of the whole data set
     try:  # for a hierarchical model: the profile of the marginal likelihood
         functions = fitting_functions(cmp.model, cmp.attrs.get("latent") or None)
     except InferenceCompareError:  # a model the optimisers cannot handle has no curve
@@ -633,6 +638,85 @@ def _posterior_source(cmp: Comparison) -> str | None:
     return None
 
 
+@dataclass
+class _Priors:
+    """The prior densities of the elements: exact where they can be, else drawn."""
+
+    exact: Callable[..., list[np.ndarray]] | None
+    exact_names: list[str]
+    points: dict[str, np.ndarray]  # a valid value of each variable, for the exact batch
+    draws: pd.DataFrame | None
+
+    @classmethod
+    def of(cls, model: Any, elements: list[_Element], posterior: xr.Dataset, seed: int):
+        """Compile the exact priors and draw the others (once, only if there are any)."""
+        exact_names = sorted({el.name for el in elements if el.prior == "exact"})
+        drawn = sorted({el.name for el in elements if el.prior == "kde"})
+        points = {
+            name: posterior[name].mean(("chain", "draw")).to_numpy()
+            for name in {el.name for el in elements}
+        }
+        return cls(
+            _exact_prior_function(model, exact_names) if exact_names else None,
+            exact_names,
+            points,
+            _prior_draws(model, drawn, seed) if drawn else None,
+        )
+
+    def logp(self, el: _Element, values: np.ndarray) -> np.ndarray:
+        """Return the exact prior log density of element ``el`` at ``values``."""
+        batch = {
+            n: np.broadcast_to(self.points[n], (values.size, *self.points[n].shape)).copy()
+            for n in self.exact_names
+        }
+        batch[el.name].reshape(values.size, -1)[:, el.index] = values
+        out = self.exact(*(batch[n] for n in self.exact_names))[self.exact_names.index(el.name)]
+        return out.reshape(values.size, -1)[:, el.index]
+
+    def drawn(self, el: _Element) -> np.ndarray | None:
+        if el.prior != "kde" or self.draws is None or el.label not in self.draws:
+            return None
+        return self.draws[el.label].to_numpy(float)
+
+    def quantiles(self, el: _Element) -> np.ndarray | None:
+        if el.prior == "exact":
+            return _exact_quantiles(lambda v: self.logp(el, v), el)
+        draws = self.drawn(el)
+        return None if draws is None else np.quantile(_finite(draws), QUANTILE_LEVELS)
+
+    def density(self, el: _Element, grid: np.ndarray) -> tuple[np.ndarray | None, str]:
+        """Return the prior density on ``grid`` and its kind (``"exact"``, ``"kde"``, ``""``)."""
+        if el.prior == "exact":
+            with np.errstate(all="ignore"):
+                density = np.exp(self.logp(el, grid))
+            return np.where(np.isfinite(density), density, np.nan), "exact"
+        draws = self.drawn(el)
+        density = None if draws is None else bounded_kde(draws, grid, el.lower, el.upper)
+        return density, "kde" if density is not None else ""
+
+
+def _model_side(
+    cmp: Comparison, elements: list[_Element], posterior: xr.Dataset, seed: int
+) -> tuple[_Priors | None, _Likelihood | None]:
+    """Read each element's support and prior kind from the model; set up priors, likelihood."""
+    model = cmp.model
+    if model is None:
+        return None, None
+    kinds = _prior_kinds(model)
+    free = {rv.name for rv in model.free_RVs}
+    for el in elements:
+        el.prior = kinds.get(el.name, "")
+        if el.name in free:
+            el.lower, el.upper = _support(model, el.name)
+    priors = _Priors.of(model, elements, posterior, seed)
+    lik = _likelihood_setup(cmp) if {"mle", "map"} & set(cmp.fits) else None
+    for el in elements if lik is not None else []:
+        _locate(lik, el)
+    for el in elements:
+        el.quantiles = priors.quantiles(el)
+    return priors, lik
+
+
 def compute_curves(
     cmp: Comparison, *, max_elements: int = MAX_ELEMENTS, points: int = GRID_POINTS
 ) -> xr.DataTree:
@@ -662,110 +746,59 @@ def compute_curves(
     draws = sample_frame(posterior) if source is not None else pd.DataFrame()
     elements = _elements(posterior, labels)
     seed = int(cmp.attrs.get("random_seed", 0) or 0)
-    model = cmp.model
-    lik, exact_fn, prior_frame = None, None, None
-    exact_names: list[str] = []
-    if model is not None:
-        kinds = _prior_kinds(model)
-        free = {rv.name for rv in model.free_RVs}
-        for el in elements:
-            el.prior = kinds.get(el.name, "")
-            if el.name in free:
-                el.lower, el.upper = _support(model, el.name)
-        exact_names = sorted({el.name for el in elements if el.prior == "exact"})
-        if exact_names:
-            exact_fn = _exact_prior_function(model, exact_names)
-        drawn = sorted({el.name for el in elements if el.prior == "kde"})
-        if drawn:
-            prior_frame = _prior_draws(model, drawn, seed)
-        if {"mle", "map"} & set(cmp.fits):
-            lik = _likelihood_setup(cmp)
-            for el in elements if lik is not None else []:
-                _locate(lik, el)
-    shapes = {name: posterior[name].shape[2:] for name in posterior.data_vars}
-    point_of = _point_of(elements, shapes, posterior)
-
-    def exact_logp(el: _Element, values: np.ndarray) -> np.ndarray:
-        batch = {n: np.broadcast_to(point_of[n], (values.size, *shapes[n])).copy()
-                 for n in exact_names}  # fmt: skip
-        batch[el.name].reshape(values.size, -1)[:, el.index] = values
-        out = exact_fn(*(batch[n] for n in exact_names))[exact_names.index(el.name)]
-        return out.reshape(values.size, -1)[:, el.index]
-
-    for el in elements:
-        if el.prior == "exact":
-            el.quantiles = _exact_quantiles(lambda v, el=el: exact_logp(el, v), el)
-        elif el.prior == "kde" and prior_frame is not None and el.label in prior_frame:
-            el.quantiles = np.quantile(_finite(prior_frame[el.label]), QUANTILE_LEVELS)
-
+    priors, lik = _model_side(cmp, elements, posterior, seed)
     n = len(elements)
-    grid = np.full((n, points), np.nan)
-    prior, likelihood, post = (np.full((n, points), np.nan) for _ in range(3))
-    prior_kind, likelihood_kind = [""] * n, [""] * n
+    curves = {k: np.full((n, points), np.nan) for k in ("grid", "prior", "likelihood", "posterior")}
+    kinds = {"prior_kind": [""] * n, "likelihood_kind": [""] * n}
     for k, el in enumerate(elements):
         rows = table[(table["parameter"] == el.label) & (table["status"] == "ok")]
         values = draws[el.label].to_numpy(float) if el.label in draws else None
         lik_range = _likelihood_range(lik, el) if el.x_col is not None else None
-        lo, hi = _window(el, rows, values, lik_range)
-        grid[k] = np.linspace(lo, hi, points)
-        if values is not None:
-            density = bounded_kde(values, grid[k], el.lower, el.upper)
-            post[k] = np.nan if density is None else density
-        if el.prior == "exact":
-            with np.errstate(all="ignore"):
-                density = np.exp(exact_logp(el, grid[k]))
-            prior[k] = np.where(np.isfinite(density), density, np.nan)
-            prior_kind[k] = "exact"
-        elif el.prior == "kde" and prior_frame is not None and el.label in prior_frame:
-            density = bounded_kde(
-                prior_frame[el.label].to_numpy(float), grid[k], el.lower, el.upper
-            )
-            if density is not None:
-                prior[k], prior_kind[k] = density, "kde"
+        grid = np.linspace(*_window(el, rows, values, lik_range), points)
+        curves["grid"][k] = grid
+        density = None if values is None else bounded_kde(values, grid, el.lower, el.upper)
+        if density is not None:
+            curves["posterior"][k] = density
+        density, kinds["prior_kind"][k] = (None, "") if priors is None else priors.density(el, grid)
+        if density is not None:
+            curves["prior"][k] = density
         if el.x_col is not None:
-            density, complete = _profile(lik, el, grid[k])
+            density, complete = _profile(lik, el, grid)
             if np.any(np.isfinite(density)):
-                likelihood[k], likelihood_kind[k] = density, lik.kind
-                if not complete:
-                    el.notes.append(
-                        f"the {lik.kind} does not vanish beyond the axis: scaled to area one "
-                        "over a wide range only"
-                    )
-    return _as_tree(elements, grid, prior, likelihood, post, prior_kind, likelihood_kind, {
+                curves["likelihood"][k], kinds["likelihood_kind"][k] = density, lik.kind
+            if not complete:
+                el.notes.append(
+                    f"the {lik.kind} does not vanish beyond the axis: scaled to area one "
+                    "over a wide range only"
+                )
+    attrs = {
         "posterior_source": source or "",
         "methods": ",".join(cmp.methods),
-        "prior_draws": PRIOR_DRAWS if prior_frame is not None else 0,
+        "prior_draws": PRIOR_DRAWS if priors is not None and priors.draws is not None else 0,
         "max_elements": max_elements,
         "seed": seed,
-    })  # fmt: skip
+    }
+    return _as_tree(elements, curves, kinds, attrs)
 
 
-def _point_of(elements, shapes, posterior) -> dict[str, np.ndarray]:
-    """Return a valid value of each variable (its posterior mean) for the prior's batch."""
-    out = {}
-    for name in {el.name for el in elements}:
-        out[name] = posterior[name].mean(("chain", "draw")).to_numpy().reshape(shapes[name])
-    return out
-
-
-def _as_tree(elements, grid, prior, likelihood, post, prior_kind, likelihood_kind, attrs):
+def _as_tree(
+    elements: list[_Element],
+    curves: dict[str, np.ndarray],
+    kinds: dict[str, list[str]],
+    attrs: dict[str, Any],
+) -> xr.DataTree:
     labels = [el.label for el in elements]
-    quantiles = np.array(
-        [
-            el.quantiles if el.quantiles is not None else np.full(len(QUANTILE_LEVELS), np.nan)
-            for el in elements
-        ]
-    ).reshape(len(elements), len(QUANTILE_LEVELS))
+    nan = np.full(len(QUANTILE_LEVELS), np.nan)
+    quantiles = [el.quantiles if el.quantiles is not None else nan for el in elements]
     ds = xr.Dataset(
         {
-            "grid": (("parameter", "point"), grid),
-            "prior": (("parameter", "point"), prior),
-            "likelihood": (("parameter", "point"), likelihood),
-            "posterior": (("parameter", "point"), post),
-            "prior_kind": ("parameter", np.array(prior_kind, dtype=str)),
-            "likelihood_kind": ("parameter", np.array(likelihood_kind, dtype=str)),
+            **{name: (("parameter", "point"), values) for name, values in curves.items()},
+            **{name: ("parameter", np.array(values, dtype=str)) for name, values in kinds.items()},
             "note": ("parameter", np.array(["; ".join(el.notes) for el in elements], dtype=str)),
-            "prior_quantile": (("parameter", "level"), quantiles),
+            "prior_quantile": (
+                ("parameter", "level"),
+                np.reshape(quantiles, (len(elements), len(QUANTILE_LEVELS))),
+            ),
         },
         coords={"parameter": np.array(labels, dtype=str), "level": list(QUANTILE_LEVELS)},
         attrs=attrs,

@@ -228,3 +228,24 @@ def test_run_computes_the_table_once_and_samples_the_prior_at_most_once(tmp_path
     assert counts["prior"] <= 1
     assert counts["table"] == 1
     assert cmp.attrs["prior_medians"] == {"p": 0.5}  # from the exact Beta(4, 4) curve
+
+
+def test_flat_priors_have_none_and_deterministics_are_drawn():
+    rng = np.random.default_rng(8)
+    with pm.Model() as model:
+        a = pm.Flat("a")
+        b = pm.Normal("b", 0.0, 1.0)
+        pm.Deterministic("a_plus_b", a + b)  # depends on a flat prior: no prior
+        pm.Deterministic("twice_b", 2 * b)  # a Normal(0, 2): drawn, bounded KDE
+        pm.Normal("y", a + b, 1.0, observed=rng.normal(size=20))
+    cmp = ic.compare(model, methods=("mle", "map"), draws=500, random_seed=1, progressbar=False)
+    tree = compute_curves(cmp)
+    ds = tree.dataset
+    kinds = dict(zip(ds["parameter"].to_numpy(), ds["prior_kind"].to_numpy(), strict=True))
+    assert kinds == {"a": "", "b": "exact", "a_plus_b": "", "twice_b": "kde"}
+    assert ds.attrs["prior_draws"] == curves_module.PRIOR_DRAWS
+    assert np.all(np.isnan(ds["prior"].sel(parameter="a")))
+    # the drawn prior's median is within Monte Carlo error of 0 (sd 2 / sqrt(4000) ~ 0.03)
+    assert abs(prior_quantile(tree, "twice_b", 0.5)) < 0.1
+    # a and b are not identified apart, so each profile likelihood is flat: it says so
+    assert "does not vanish" in str(ds["note"].sel(parameter="a").item())
