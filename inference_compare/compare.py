@@ -104,8 +104,10 @@ def compare(
     sufficient_statistics : bool or "auto", default "auto"
         Fit a Gaussian linear likelihood through its sufficient statistics
         (`inference_compare.rewrites.large_data_rewrite`: the same log density,
-        O(p^2) instead of O(n p) per evaluation). ``"auto"``: when the model has that form and
-        more than ``LARGE_DATA`` data values. Recorded in ``attrs["rewrite"]``.
+        O(p^2) instead of O(n p) per evaluation), or a logistic regression through ``X'y``
+        (`inference_compare.rewrites.logistic_sufficient_statistics`: the same log density
+        without the Bernoulli's per-observation branches). ``"auto"``: when the model has one of
+        these forms and more than ``LARGE_DATA`` data values. Recorded in ``attrs["rewrite"]``.
     latent : "auto", list of str or None, default "auto"
         Variables that the MLE and MAP integrate out (Laplace approximation): ``"auto"``, the
         free variables whose prior depends on another free variable (centred group effects);
