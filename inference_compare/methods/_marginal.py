@@ -35,7 +35,9 @@ approximation). Its gradient is exact too: with the nodes' weights ``pi_jk`` (a 
 k), the partial derivatives in ``x`` and ``v*`` at fixed ``s`` come from the gradients of ``f``
 at the nodes, and the derivative through ``s_j`` is the trace term above with ``M`` replaced
 by the diagonal matrix of ``-s_j^3 / 2 dL/ds_j``. The node values and gradients are computed
-in one vectorised call over the ``J K`` nodes.
+in one vectorised call over the ``J K`` nodes. Each node moves one group only (the joint density
+gives no per-group terms), so that call evaluates ``J K + 1`` full densities: its cost grows as
+``J^2 K``, fine for hundreds of groups, slow for tens of thousands.
 
 `MarginalFunctions` offers the interface of `ModelFunctions` over ``x`` alone, with
 ``terms(x)`` returning the marginal log-likelihood as the "log-likelihood" and the top-level
