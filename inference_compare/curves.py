@@ -192,8 +192,9 @@ def ensure_curves(cmp: Comparison) -> xr.DataTree:
     """
     curves = getattr(cmp, "curves", None)
     if curves is None or curves.attrs.get("methods") != ",".join(cmp.methods):
-        cmp.curves = compute_curves(cmp)  # none yet, or computed for other fits
-    return cmp.curves
+        curves = compute_curves(cmp)  # none yet, or computed for other fits
+        cmp.curves = curves
+    return curves
 
 
 # ----------------------------------------------------------------------------- elements
@@ -313,10 +314,12 @@ def _double(graph: Any) -> Any:
     from pytensor.graph.traversal import ancestors
 
     wider = {"float32": "float64", "int8": "int64", "int16": "int64"}  # log(2): float32
-    single = [v for v in ancestors([graph]) if isinstance(v, Constant) and v.dtype in wider]
+    single: list[Any] = [
+        v for v in ancestors([graph]) if isinstance(v, Constant) and v.type.dtype in wider
+    ]
     if not single:
         return graph
-    replace = {v: pt.constant(np.asarray(v.data, dtype=wider[v.dtype])) for v in single}
+    replace = {v: pt.constant(np.asarray(v.data, dtype=wider[v.type.dtype])) for v in single}
     return clone_replace(graph, replace=replace, rebuild_strict=False)
 
 
@@ -351,7 +354,7 @@ def _prior_draws(model: Any, names: list[str], seed: int) -> pd.DataFrame | None
 def _cdf_table(center: float, lower: float, upper: float) -> np.ndarray:
     """Points that resolve a density around ``center`` at every scale, inside the support."""
     offsets = np.geomspace(1e-9, 1e9, 8000)
-    points = [center - offsets, [center], center + offsets]
+    points: list[np.ndarray] = [center - offsets, np.array([center]), center + offsets]
     for bound in (lower, upper):
         if np.isfinite(bound):
             width = max(abs(center - bound), 1e-12)
@@ -425,9 +428,9 @@ def _likelihood_setup(cmp: Comparison) -> _Likelihood | None:
     """Return the fits' compiled functions and the mode (mle, else map), or None."""
     from inference_compare.errors import InferenceCompareError
     from inference_compare.methods._marginal import fitting_functions
-    from inference_compare.methods._objective import LARGE_DATA, _data_size
+    from inference_compare.methods._objective import LARGE_DATA, data_size
 
-    if cmp.attrs.get("rewrite") or _data_size(cmp.model) > LARGE_DATA:
+    if cmp.attrs.get("rewrite") or data_size(cmp.model) > LARGE_DATA:
         return None  # each profile point costs a Hessian of the whole data set
     try:  # for a hierarchical model: the profile of the marginal likelihood
         functions = fitting_functions(cmp.model, cmp.attrs.get("latent") or None)
@@ -463,13 +466,20 @@ def _locate(lik: _Likelihood, el: _Element) -> None:
     el.value_col = var.start + el.index
 
 
+def _columns(el: _Element) -> tuple[int, int]:
+    """Return the element's columns in ``x`` and in the values (`_locate` has set them)."""
+    if el.x_col is None or el.value_col is None:
+        raise ValueError(f"{el.label} has no likelihood curve")  # a bug of ours: not located
+    return el.x_col, el.value_col
+
+
 def _likelihood_range(lik: _Likelihood, el: _Element) -> tuple[float, float]:
-    i = el.x_col
+    i, col = _columns(el)
     ends = []
     for sign in (-1.0, 1.0):
         x = lik.x_hat.copy()
         x[i] += sign * LIKELIHOOD_SD * lik.sd[i]
-        ends.append(lik.theta(x, el.value_col))
+        ends.append(lik.theta(x, col))
     return min(ends), max(ends)
 
 
@@ -477,10 +487,12 @@ def _invert(lik: _Likelihood, el: _Element, target: float, t0: float, step: floa
     """Return the unconstrained ``t`` whose constrained value is ``target`` (monotone)."""
     import scipy.optimize
 
+    i, col = _columns(el)
+
     def gap(t: float) -> float:
         x = lik.x_hat.copy()
-        x[el.x_col] = t
-        return lik.theta(x, el.value_col) - target
+        x[i] = t
+        return lik.theta(x, col) - target
 
     g0 = gap(t0)
     if g0 == 0 or not np.isfinite(g0):
@@ -506,8 +518,9 @@ class _Walker:
     def __init__(self, lik: _Likelihood, el: _Element, tiny: float) -> None:
         self.lik, self.el, self.tiny = lik, el, tiny
         self.x = lik.x_hat.copy()
-        self.t = float(lik.x_hat[el.x_col])
-        self.step = float(lik.sd[el.x_col])
+        self.i = _columns(el)[0]
+        self.t = float(lik.x_hat[self.i])
+        self.step = float(lik.sd[self.i])
 
     def at(self, target: float) -> float:
         from inference_compare.methods.profile import profile_at
@@ -518,9 +531,9 @@ class _Walker:
             t = _invert(self.lik, el, inside, self.t, self.step)
             if not np.isfinite(t):
                 return -np.inf
-            ll, x = profile_at(self.lik.functions, self.x, el.x_col, t)
+            ll, x = profile_at(self.lik.functions, self.x, self.i, t)
         if np.isfinite(ll):
-            self.step = max(abs(t - self.t), 1e-8 * float(self.lik.sd[el.x_col]))
+            self.step = max(abs(t - self.t), 1e-8 * float(self.lik.sd[self.i]))
             self.x, self.t = x, t
         return float(ll)
 
@@ -532,7 +545,7 @@ def _profile(lik: _Likelihood, el: _Element, grid: np.ndarray) -> tuple[np.ndarr
     likelihood falls below exp(-`TAIL_DROP`) of its maximum or the support ends, so that the
     curve is scaled to area one over the whole support, not only over the grid.
     """
-    theta_hat = lik.theta(lik.x_hat, el.value_col)
+    theta_hat = lik.theta(lik.x_hat, _columns(el)[1])
     h = grid[1] - grid[0]
     loglik = np.full(grid.size, -np.inf)
     tails, complete = [], True
@@ -546,7 +559,8 @@ def _profile(lik: _Likelihood, el: _Element, grid: np.ndarray) -> tuple[np.ndarr
         for k in on_side:
             loglik[k] = walker.at(grid[k])
         edge = grid[-1] if side > 0 else grid[0]
-        positions, tail = [edge], []
+        positions: list[float] = [edge]
+        tail: list[float] = []
         for m in range(MAX_TAIL_STEPS):  # steps growing by TAIL_GROWTH: heavy tails too
             target = positions[-1] + side * h * TAIL_GROWTH**m
             if not el.lower < target < el.upper:
@@ -557,15 +571,15 @@ def _profile(lik: _Likelihood, el: _Element, grid: np.ndarray) -> tuple[np.ndarr
                 break
         else:
             complete = False
-        tails.append((np.asarray(positions), np.asarray(tail), 0 if side < 0 else -1))
+        tails.append((np.asarray(positions), np.asarray(tail, dtype=float), 0 if side < 0 else -1))
     top = np.max(loglik)
     if not np.isfinite(top):
         return np.full(grid.size, np.nan), False
     density = np.exp(loglik - top)
     area = np.trapezoid(density, grid)
-    for positions, tail, edge in tails if complete else []:
-        ys = np.concatenate([[density[edge]], np.exp(tail - top)])
-        area += abs(np.trapezoid(np.where(np.isfinite(ys), ys, 0.0), positions))
+    for ends, tail_ll, index in tails if complete else []:
+        ys = np.concatenate([[density[index]], np.exp(tail_ll - top)])
+        area += abs(np.trapezoid(np.where(np.isfinite(ys), ys, 0.0), ends))
     return density / area, complete
 
 
@@ -670,6 +684,8 @@ class _Priors:
             for n in self.exact_names
         }
         batch[el.name].reshape(values.size, -1)[:, el.index] = values
+        if self.exact is None:
+            raise ValueError(f"{el.label} has no exact prior")  # a bug of ours
         out = self.exact(*(batch[n] for n in self.exact_names))[self.exact_names.index(el.name)]
         return out.reshape(values.size, -1)[:, el.index]
 
@@ -691,8 +707,8 @@ class _Priors:
                 density = np.exp(self.logp(el, grid))
             return np.where(np.isfinite(density), density, np.nan), "exact"
         draws = self.drawn(el)
-        density = None if draws is None else bounded_kde(draws, grid, el.lower, el.upper)
-        return density, "kde" if density is not None else ""
+        drawn = None if draws is None else bounded_kde(draws, grid, el.lower, el.upper)
+        return drawn, "kde" if drawn is not None else ""
 
 
 def _model_side(
@@ -710,8 +726,9 @@ def _model_side(
             el.lower, el.upper = _support(model, el.name)
     priors = _Priors.of(model, elements, posterior, seed)
     lik = _likelihood_setup(cmp) if {"mle", "map"} & set(cmp.fits) else None
-    for el in elements if lik is not None else []:
-        _locate(lik, el)
+    for el in elements:
+        if lik is not None:
+            _locate(lik, el)
     for el in elements:
         el.quantiles = priors.quantiles(el)
     return priors, lik
@@ -753,16 +770,16 @@ def compute_curves(
     for k, el in enumerate(elements):
         rows = table[(table["parameter"] == el.label) & (table["status"] == "ok")]
         values = draws[el.label].to_numpy(float) if el.label in draws else None
-        lik_range = _likelihood_range(lik, el) if el.x_col is not None else None
+        lik_range = _likelihood_range(lik, el) if lik is not None and el.x_col is not None else None
         grid = np.linspace(*_window(el, rows, values, lik_range), points)
         curves["grid"][k] = grid
         density = None if values is None else bounded_kde(values, grid, el.lower, el.upper)
         if density is not None:
             curves["posterior"][k] = density
-        density, kinds["prior_kind"][k] = (None, "") if priors is None else priors.density(el, grid)
-        if density is not None:
-            curves["prior"][k] = density
-        if el.x_col is not None:
+        prior, kinds["prior_kind"][k] = (None, "") if priors is None else priors.density(el, grid)
+        if prior is not None:
+            curves["prior"][k] = prior
+        if lik is not None and el.x_col is not None:
             density, complete = _profile(lik, el, grid)
             if np.any(np.isfinite(density)):
                 curves["likelihood"][k], kinds["likelihood_kind"][k] = density, lik.kind

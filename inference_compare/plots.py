@@ -317,21 +317,22 @@ def _draw(ax: Axes, curves: ParameterCurves, ci_prob: float, legend: bool) -> No
     lo, hi = _window(curves)
     names = _labels(curves)
     peaks = [0.0]
+    grid = np.asarray(curves.grid if curves.grid is not None else [], dtype=float)  # no curves
     if curves.likelihood is not None:
-        ax.plot(curves.grid, curves.likelihood[0], color=LIKELIHOOD_COLOR, lw=1.5,
+        ax.plot(grid, curves.likelihood[0], color=LIKELIHOOD_COLOR, lw=1.5,
                 label=names["likelihood"])  # fmt: skip
         peaks.append(float(np.nanmax(curves.likelihood[0])))
     if curves.posterior is not None:
         color = METHOD_COLORS.get(curves.posterior_source, "k")
-        ax.fill_between(curves.grid, curves.posterior, color=color, alpha=0.25, lw=0)
-        ax.plot(curves.grid, curves.posterior, color=color, lw=2, label=names["posterior"])
+        ax.fill_between(grid, curves.posterior, color=color, alpha=0.25, lw=0)
+        ax.plot(grid, curves.posterior, color=color, lw=2, label=names["posterior"])
         peaks.append(float(np.nanmax(curves.posterior)))
     top = max(peaks)
     if curves.prior is not None:
         prior_peak = float(np.nanmax(curves.prior))
         top = min(prior_peak, PRIOR_TOP * top) if top > 0 else prior_peak
         top = max(top, *peaks)
-        ax.plot(curves.grid, curves.prior, color=PRIOR_COLOR, ls="--", lw=1.5,
+        ax.plot(grid, curves.prior, color=PRIOR_COLOR, ls="--", lw=1.5,
                 label=names["prior"])  # fmt: skip
     top = top if np.isfinite(top) and top > 0 else 1.0
     for k, row in enumerate(curves.rows[curves.rows["status"] == "ok"].itertuples()):
