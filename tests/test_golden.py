@@ -34,7 +34,8 @@ _spec.loader.exec_module(make_golden)
 #: sums) the mode moves by far less than 1e-6 of itself; the standard errors and Wald intervals
 #: are smooth functions of the mode, and the Laplace draws come from numpy's seeded generator,
 #: which gives the same stream on every platform. A refactor that changes no arithmetic
-#: reproduces them to ~1e-12; 1e-6 flags any change of method, settings or seed.
+#: reproduces them to ~1e-12; 1e-6 flags any change of the estimator or its settings (a new seed
+#: moves only numbers drawn from the Laplace approximation, such as laplace_eti intervals).
 OPTIMUM_RTOL = 1e-6
 #: Absolute floor of the same comparison, for numbers that are zero up to rounding (a mode on
 #: a boundary, a standard error of a fixed element).
