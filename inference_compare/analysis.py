@@ -16,23 +16,17 @@ from __future__ import annotations
 import inspect
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pymc as pm
-import pytensor
-import scipy.special
-import scipy.stats
 import xarray as xr
 
 from inference_compare.errors import ModelError, UsageError
-from inference_compare.methods import fit_map, fit_mle
-from inference_compare.methods._laplace import covariance
-from inference_compare.methods._marginal import fitting_functions
-from inference_compare.methods._objective import model_functions
-from inference_compare.methods._optimize import maximize
 from inference_compare.result import Comparison, flat
+
+if TYPE_CHECKING:  # PyMC and the fitters are imported where used: a report needs neither
+    import pymc as pm
 
 __all__ = [
     "heldout_log_score",
@@ -95,6 +89,11 @@ def prior_sweep(
     pandas.DataFrame
         Columns ``prior_scale, parameter, map, mle``.
     """
+    import pytensor
+
+    from inference_compare.methods import fit_map, fit_mle
+    from inference_compare.methods._marginal import fitting_functions
+
     if "prior_scale" not in inspect.signature(module.build).parameters:
         raise ModelError(f"{module.__name__}.build takes no prior_scale: it cannot be swept")
     data = module.DATA if data is None else data
@@ -127,6 +126,12 @@ def laplace_khat(model: pm.Model, *, draws: int = 2000, random_seed: int = 0) ->
         k-hat; above `KHAT_MAX` the Laplace approximation misrepresents the posterior. 0 when
         the importance ratios are constant (a Gaussian posterior: the approximation is exact).
     """
+    import scipy.stats
+
+    from inference_compare.methods._laplace import covariance
+    from inference_compare.methods._objective import model_functions
+    from inference_compare.methods._optimize import maximize
+
     functions = model_functions(model)
     rng = np.random.default_rng(random_seed)
     result = maximize(functions, include_prior=True)
@@ -150,6 +155,8 @@ def laplace_khat(model: pm.Model, *, draws: int = 2000, random_seed: int = 0) ->
 
 def _pointwise_loglik(model: pm.Model, posterior: xr.Dataset) -> np.ndarray:
     """Log-likelihood of each observation (columns) at each draw of ``posterior`` (rows)."""
+    import pymc as pm
+
     [obs] = model.observed_RVs
     tree = xr.DataTree.from_dict({"posterior": posterior})
     ll = pm.compute_log_likelihood(
@@ -190,6 +197,8 @@ def heldout_log_score(
         plug-in predictive at the estimate) and ``bayes`` (log of the posterior-predictive
         density, ``log mean_s p(y | theta_s)``).
     """
+    import scipy.special
+
     from inference_compare.compare import compare
 
     cmp = compare(
@@ -275,6 +284,8 @@ def with_pointwise(cmp: Comparison) -> xr.DataTree:
 
     The comparison's own fit is left as it is (a saved comparison does not grow with the data).
     """
+    import pymc as pm
+
     if "bayes" not in cmp.fits:
         raise UsageError("this needs the bayes fit: run compare() with method 'bayes'")
     fit = cmp.fits["bayes"].copy()

@@ -361,7 +361,7 @@ def _reproducible(argv: Sequence[str], seed: int) -> str:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     _use_agg()
-    from inference_compare.runner import rewrite_report
+    from inference_compare.report.rewrite import rewrite_report
 
     outputs = rewrite_report(args.dir)
     report = outputs if isinstance(outputs, Path) else outputs.report
@@ -371,7 +371,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_study(args: argparse.Namespace) -> int:
     from inference_compare._io import ensure_writable_dir
-    from inference_compare.runner import write_study_outputs
+    from inference_compare.report.rewrite import write_study_outputs
     from inference_compare.study import study
     from inference_compare.study.store import ReplicateStore
 

@@ -33,6 +33,8 @@ __all__ = ["TABLE_COLUMNS", "Comparison", "bayes_rows", "flat", "load", "optimum
 
 #: Name of the saved comparison's child that holds the curves (not a method).
 CURVES = "curves"
+#: Name of the saved comparison's child that holds `Comparison.table` as it was computed.
+TABLE = "table"
 #: The saved comparison's attribute that holds its `Settings` (as JSON).
 SETTINGS = "settings"
 #: Columns of `Comparison.table`, in order (ess_bulk, ess_tail and r_hat are NaN for mle/map).
@@ -166,15 +168,19 @@ class Comparison:
         Computed once and cached until the fits or the interval settings change; each call
         returns a copy.
         """
-        key = (
+        key = self._table_key()
+        if self._table_cache is None or self._table_cache[0] != key:
+            self._table_cache = (key, self._compute_table())
+        return self._table_cache[1].copy()
+
+    def _table_key(self) -> tuple:
+        """What the table depends on: the interval settings and the fits themselves."""
+        return (
             self.ci_prob,
             self.ci_kind,
             tuple((m, id(f), len(f.children)) for m, f in self.fits.items()),
             repr(self.attrs.get("failed")),
         )
-        if self._table_cache is None or self._table_cache[0] != key:
-            self._table_cache = (key, self._compute_table())
-        return self._table_cache[1].copy()
 
     def _compute_table(self) -> pd.DataFrame:
         parts = []
@@ -236,6 +242,7 @@ class Comparison:
             root[method] = _netcdf_safe(self.fits[method])
         if self.curves is not None:
             root[CURVES] = self.curves
+        root[TABLE] = xr.DataTree(_table_dataset(self.table()))
         root.attrs = {
             **{k: _attr(v) for k, v in self.attrs.items()},
             "ci_prob": self.ci_prob,
@@ -326,7 +333,7 @@ def load(path: str | os.PathLike) -> Comparison:
     Comparison
     """
     tree = xr.open_datatree(path, engine="h5netcdf").load()
-    fits = {name: child for name, child in tree.children.items() if name != CURVES}
+    fits = {name: child for name, child in tree.children.items() if name not in (CURVES, TABLE)}
     curves = tree.children.get(CURVES)
     attrs = {str(k): v for k, v in tree.attrs.items()}
     ci_prob = float(attrs.pop("ci_prob", 0.95))
@@ -337,6 +344,24 @@ def load(path: str | os.PathLike) -> Comparison:
         if isinstance(value, str) and value[:1] in "{[":
             with contextlib.suppress(json.JSONDecodeError):  # text that only looks like JSON
                 attrs[key] = json.loads(value)
-    return Comparison(
+    cmp = Comparison(
         fits=fits, ci_prob=ci_prob, ci_kind=ci_kind, attrs=attrs, settings=settings, curves=curves
     )
+    if TABLE in tree.children:  # the table as computed when the fits were made: not again
+        cmp._table_cache = (cmp._table_key(), _table_frame(tree[TABLE].to_dataset()))
+    return cmp
+
+
+def _table_dataset(table: pd.DataFrame) -> xr.Dataset:
+    """The table as a Dataset along ``row``, text columns as strings (what NetCDF keeps)."""
+    columns = {
+        name: ("row", col.to_numpy(str) if col.dtype == object else col.to_numpy())
+        for name, col in table.items()
+    }
+    return xr.Dataset(columns, attrs={"columns": json.dumps(list(table.columns))})
+
+
+def _table_frame(ds: xr.Dataset) -> pd.DataFrame:
+    """The table saved by `_table_dataset`, its columns in their order."""
+    columns = json.loads(ds.attrs["columns"])
+    return pd.DataFrame({name: ds[name].to_numpy() for name in columns})

@@ -1,8 +1,9 @@
 """What ``inference-compare run`` and ``report`` do, callable from Python.
 
 `run_model` loads a model file, reads the data, builds the model, compares the methods with
-progress on a terminal, and writes the run's outputs. `rewrite_report` writes them again from a
-saved ``comparison.nc``. The command line (`inference_compare.cli`) only parses arguments.
+progress on a terminal, and writes the run's outputs
+(`inference_compare.report.rewrite.rewrite_report` writes them again from a saved
+``comparison.nc``). The command line (`inference_compare.cli`) only parses arguments.
 """
 
 from __future__ import annotations
@@ -29,14 +30,13 @@ from inference_compare.catalog import load_model, model_title
 from inference_compare.compare import compare
 from inference_compare.curves import compute_curves
 from inference_compare.data import build_model, read_data, summarize_data
-from inference_compare.errors import DataError, InferenceCompareError, UsageError
+from inference_compare.errors import DataError, UsageError
 from inference_compare.progress import StepProgress, progress_enabled, quiet_library_logs
-from inference_compare.report import RunOutputs, write_run_outputs
-from inference_compare.result import Comparison, load
+from inference_compare.report import RunOutputs
+from inference_compare.report.rewrite import write_outputs
+from inference_compare.result import Comparison
 from inference_compare.seeds import fresh_seed
 from inference_compare.settings import COMPARE_NUTS
-from inference_compare.study import load_study
-from inference_compare.study.result import StudyResult
 from inference_compare.support import check_whole_numbers
 from inference_compare.validate import check_methods
 
@@ -44,12 +44,11 @@ __all__ = [
     "PRIOR_SCALES",
     "add_analyses",
     "no_pooling",
-    "rewrite_report",
     "run_model",
     "takes_prior_scale",
 ]
 
-#: Data sets up to this many values are stored in the comparison, so `rewrite_report` can
+#: Data sets up to this many values are stored in the comparison, so a redraw of an old run can
 #: rebuild the model (for the prior and likelihood curves).
 MAX_STORED_VALUES = 100_000
 
@@ -298,7 +297,7 @@ def run_model(
             on_step=step,
         )
         step("writing the report, tables and figures")
-        outputs = _write(cmp, out_dir)
+        outputs = write_outputs(cmp, out_dir)
     return outputs, cmp
 
 
@@ -309,91 +308,3 @@ def _naming(source: str) -> Iterator[None]:
         yield
     except DataError as exc:
         raise DataError(f"{source}: {exc}") from None
-
-
-def _write(cmp: Comparison, out_dir: Path) -> RunOutputs:
-    """Write the outputs; a folder that cannot be written is the user's to fix (exit 2)."""
-    ensure_writable_dir(out_dir)
-    try:
-        return write_run_outputs(cmp, out_dir)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write the outputs to {str(out_dir)!r}: {exc.strerror or exc}"
-        ) from None
-
-
-def _rebuild(attrs: dict[str, Any]) -> Any:
-    """Rebuild the model of a saved run from its file and stored data (None if impossible)."""
-    ref, data = attrs.get("model_ref"), attrs.get("data")
-    if not ref or not isinstance(data, dict):
-        return None
-    try:
-        module = load_model(str(ref))
-        return build_model(module, {k: np.asarray(v) for k, v in data.items()})
-    except InferenceCompareError:
-        return None
-
-
-def write_study_outputs(result: StudyResult, out_dir: str | os.PathLike) -> Path:
-    """Write ``metrics.csv`` and the study report ``study.html`` into the study folder.
-
-    Returns
-    -------
-    pathlib.Path
-        The report's path.
-    """
-    from inference_compare._io import atomic_write
-    from inference_compare.report.study_report import write_study_html
-
-    out = Path(out_dir)
-    try:
-        atomic_write(out / "metrics.csv", result.metrics().to_csv(index=False))
-        atomic_write(out / "replicates.csv", result.replicates.to_csv(index=False))
-        return write_study_html(result, out / "study.html")
-    except OSError as exc:
-        raise UsageError(f"cannot write the study report to {str(out)!r}: {exc.strerror}") from None
-
-
-def rewrite_report(directory: str | os.PathLike, *, progress: bool = False) -> RunOutputs | Path:
-    """Write the outputs of a run (or a study) again from what its folder holds.
-
-    A study folder (with ``study.json``) gets its ``study.html`` and ``metrics.csv`` again, from
-    the stored replicates (the returned value is then the report's path).
-
-    The model is rebuilt from the recorded model file and data when they are still there (for
-    the prior and likelihood curves); otherwise the report shows the fits alone.
-
-    Parameters
-    ----------
-    directory : str or path-like
-        A folder written by `run_model`.
-    progress : bool, default False
-        Unused for now (rewriting takes seconds).
-
-    Returns
-    -------
-    RunOutputs
-
-    Raises
-    ------
-    DataError
-        When the folder holds no readable ``comparison.nc``.
-    """
-    if (Path(directory) / "study.json").is_file():
-        return write_study_outputs(load_study(directory), Path(directory))
-    path = Path(directory) / "comparison.nc"
-    if not path.is_file():
-        raise DataError(
-            f"{str(path)!r} does not exist: give a folder written by 'inference-compare run'"
-        )
-    try:
-        cmp = load(path)
-    except (OSError, ValueError, KeyError) as exc:
-        raise DataError(f"cannot read {str(path)!r} as a saved comparison: {exc}") from None
-    model = _rebuild(cmp.attrs) if cmp.curves is None else None  # stored curves: no model
-    if model is not None:
-        saved = set(cmp.fits[cmp.methods[0]]["posterior"].to_dataset().data_vars)
-        if {rv.name for rv in model.free_RVs} <= saved:
-            cmp.model = model
-    with quiet_library_logs(True):
-        return _write(cmp, Path(directory))

@@ -132,7 +132,7 @@ def test_report_command_draws_the_stored_curves_without_compiling(run_dir, tmp_p
     import pymc as pm
     import pytensor
 
-    from inference_compare.runner import rewrite_report
+    from inference_compare.report.rewrite import rewrite_report
 
     def refuse(*args, **kwargs):
         raise AssertionError("report DIR compiled or sampled")
@@ -147,6 +147,29 @@ def test_report_command_draws_the_stored_curves_without_compiling(run_dir, tmp_p
     assert (copy / "figures" / "density_p.png").is_file()
     page = (copy / "report.html").read_text()
     assert "prior and the likelihood are not drawn" not in page  # the stored curves have them
+
+
+def test_report_command_imports_no_pymc_and_keeps_the_saved_comparison(run_dir, tmp_path):
+    # a fresh interpreter, as a user runs it: redrawing reads and draws, nothing more
+    out, _ = run_dir
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    saved = (copy / "comparison.nc").read_bytes()
+    script = (
+        "import sys; from inference_compare.cli import main; code = main(['report', sys.argv[1]]); "
+        "heavy = [m for m in ('pymc', 'pytensor', 'nutpie', 'arviz_stats') if m in sys.modules]; "
+        "print('HEAVY', heavy); sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "HEAVY []" in done.stdout
+    assert (copy / "comparison.nc").read_bytes() == saved  # not written again
 
 
 def test_report_in_headless_browser(run_dir, tmp_path):

@@ -59,7 +59,9 @@ def _figure_names(labels: list[str]) -> dict[str, str]:
     return names
 
 
-def write_run_outputs(cmp: Comparison, out_dir: str | os.PathLike, **context: Any) -> RunOutputs:
+def write_run_outputs(
+    cmp: Comparison, out_dir: str | os.PathLike, *, save: bool = True, **context: Any
+) -> RunOutputs:
     """Write the report, tables, NetCDF file and figures of ``cmp`` into ``out_dir``.
 
     Parameters
@@ -67,6 +69,9 @@ def write_run_outputs(cmp: Comparison, out_dir: str | os.PathLike, **context: An
     cmp : Comparison
     out_dir : str or path-like
         Created when missing. Files of a previous run there are replaced.
+    save : bool, default True
+        Write ``comparison.nc``; False leaves the one in ``out_dir`` as it is (redrawing a
+        saved run).
     **context
         Passed to `inference_compare.report.write_html` (e.g. ``command``).
 
@@ -90,7 +95,8 @@ def write_run_outputs(cmp: Comparison, out_dir: str | os.PathLike, **context: An
             atomic_write(figures / "prior_sweep.png", sweep_png)
         atomic_write(staging / "summary.csv", cmp.table().to_csv(index=False))
         write_markdown(cmp, staging / "summary.md", command=context.get("command"))
-        cmp.save(staging / "comparison.nc")
+        if save:
+            cmp.save(staging / "comparison.nc")
         write_html(
             cmp,
             staging / "report.html",
@@ -126,7 +132,8 @@ def _publish(staging: Path, out: Path) -> None:
     """
     (out / "report.html").unlink(missing_ok=True)
     for name in ("summary.csv", "summary.md", "comparison.nc"):
-        os.replace(staging / name, out / name)
+        if (staging / name).exists():  # comparison.nc: only when it was written again
+            os.replace(staging / name, out / name)
     figures = out / "figures"
     if figures.exists() and not figures.is_dir():
         raise UsageError(f"{str(figures)!r} is a file: move it away to let the figures go there")
