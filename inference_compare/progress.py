@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = ["CountProgress", "StepProgress", "progress_enabled", "quiet_library_logs"]
 
+#: Said beside a compilation step: it is slow once per model, not on every run.
+ONE_TIME_NOTE = "the first run of a model compiles it, later runs reuse the cache on disk"
+
 #: Loggers whose INFO lines ("Sampling: [p]", "NUTS[nutpie]: [p]") are progress, not results.
 LIBRARY_LOGGERS: tuple[str, ...] = ("pymc", "pytensor", "nutpie")
 #: Steps named ``"mle: ..."`` / ``"map: ..."`` report an optimiser attempt inside a step.
@@ -107,13 +110,15 @@ class StepProgress:
         self._finish_step()
         self._step, self._started = message, time.perf_counter()
         if message.startswith("fitting bayes"):
-            self._console.print(f"[bold]{message}[/] (NUTS)")
+            self._console.print(f"[bold]{message}[/] (NUTS; {ONE_TIME_NOTE})")
             return
+        compiling = message.startswith("compiling")
+        shown = f"{message} [dim]({ONE_TIME_NOTE})[/]" if compiling else message
         if self._status is None:
-            self._status = self._console.status(message, spinner="dots")
+            self._status = self._console.status(shown, spinner="dots")
             self._status.start()
         else:
-            self._status.update(message)
+            self._status.update(shown)
 
     def _finish_step(self) -> None:
         if self._step is None:
