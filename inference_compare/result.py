@@ -174,7 +174,7 @@ class Comparison:
         return self._table_cache[1].copy()
 
     def _table_key(self) -> tuple:
-        """What the table depends on: the interval settings and the fits themselves."""
+        """Return what the table depends on: the interval settings and the fits themselves."""
         return (
             self.ci_prob,
             self.ci_kind,
@@ -353,7 +353,7 @@ def load(path: str | os.PathLike) -> Comparison:
 
 
 def _table_dataset(table: pd.DataFrame) -> xr.Dataset:
-    """The table as a Dataset along ``row``, text columns as strings (what NetCDF keeps)."""
+    """Return the table as a Dataset along ``row``, text columns as strings (for NetCDF)."""
     columns = {
         name: ("row", col.to_numpy(str) if col.dtype == object else col.to_numpy())
         for name, col in table.items()
@@ -362,6 +362,6 @@ def _table_dataset(table: pd.DataFrame) -> xr.Dataset:
 
 
 def _table_frame(ds: xr.Dataset) -> pd.DataFrame:
-    """The table saved by `_table_dataset`, its columns in their order."""
+    """Return the table saved by `_table_dataset`, its columns in their order."""
     columns = json.loads(ds.attrs["columns"])
     return pd.DataFrame({name: ds[name].to_numpy() for name in columns})
