@@ -394,14 +394,8 @@ def density_figures(cmp: Comparison, *, max_parameters: int = 24) -> dict[str, F
 def densities(cmp: Comparison, *, max_parameters: int = 24) -> Figure:
     """All parameters' density plots in one figure (a grid, legend on the first panel).
 
-    Parameters
-    ----------
-    cmp : Comparison
-    max_parameters : int, default 24
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    The panels of `density_figures` (same arguments), drawn side by side; returns a
+    `matplotlib.figure.Figure`.
     """
     all_curves = parameter_curves(cmp, max_parameters=max_parameters)
     ncols = min(2, len(all_curves))

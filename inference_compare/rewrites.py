@@ -26,6 +26,8 @@ same function, evaluated in a different order, about 1.5x cheaper per gradient.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -105,6 +107,18 @@ def _observed_node(fgraph):
     return observed[0] if len(observed) == 1 else None
 
 
+def _observed_of(model: pm.Model, op_type: type) -> tuple[Any, Any, Any, Any] | None:
+    """Return ``(fgraph, node, rv, value)`` of the model's one observed ``op_type``, or None."""
+    fgraph, _ = fgraph_from_model(model)
+    node = _observed_node(fgraph)
+    if node is None:
+        return None
+    rv, value = node.inputs
+    if rv.owner is None or not isinstance(rv.owner.op, op_type):
+        return None
+    return fgraph, node, rv, value
+
+
 def _replace_likelihood(fgraph, node, loglik, suffix: str) -> pm.Model:
     """Return the model of ``fgraph`` with ``node``'s likelihood replaced by ``loglik``."""
     potential = model_potential(loglik, f"{node.op.name}_{suffix}")
@@ -128,13 +142,10 @@ def gaussian_sufficient_statistics(model: pm.Model) -> pm.Model | None:
         with the same log-likelihood, or None when the model does not have that form (one
         observed Normal with data ``X`` and ``y``, a scalar ``sigma`` and intercept).
     """
-    fgraph, _ = fgraph_from_model(model)
-    node = _observed_node(fgraph)
-    if node is None:
+    found = _observed_of(model, NormalRV)
+    if found is None:
         return None
-    rv, value = node.inputs
-    if rv.owner is None or not isinstance(rv.owner.op, NormalRV):
-        return None
+    fgraph, node, rv, value = found
     y = _data(value)
     mu, sigma = rv.owner.inputs[2], rv.owner.inputs[3]
     sigma = _strip(sigma, +1) if sigma.ndim == 1 else sigma
@@ -156,26 +167,15 @@ def gaussian_sufficient_statistics(model: pm.Model) -> pm.Model | None:
 def logistic_sufficient_statistics(model: pm.Model) -> pm.Model | None:
     """Rewrite ``y ~ Bernoulli(logit_p=c + X @ b)`` into ``b'X'y + c 1'y - sum softplus(eta)``.
 
-    Parameters
-    ----------
-    model : pymc.Model
-        Not mutated.
-
-    Returns
-    -------
-    pymc.Model or None
-        A model whose observed Bernoulli is replaced by a ``pm.Potential`` named
-        ``NAME_logistic`` with the same log-likelihood, or None when the model does not have
-        that form (one observed Bernoulli of 0/1 data ``y``, ``logit_p`` a linear predictor of
-        data ``X`` with a scalar intercept or none).
+    As `gaussian_sufficient_statistics` (``model`` is not mutated), the observed Bernoulli
+    replaced by a ``pm.Potential`` named ``NAME_logistic`` with the same log-likelihood; None
+    when the model does not have that form (one observed Bernoulli of 0/1 data ``y``,
+    ``logit_p`` a linear predictor of data ``X`` with a scalar intercept or none).
     """
-    fgraph, _ = fgraph_from_model(model)
-    node = _observed_node(fgraph)
-    if node is None:
+    found = _observed_of(model, BernoulliRV)
+    if found is None:
         return None
-    rv, value = node.inputs
-    if rv.owner is None or not isinstance(rv.owner.op, BernoulliRV):
-        return None
+    fgraph, node, rv, value = found
     y, p = _data(value), rv.owner.inputs[-1]
     is_sigmoid = p.owner is not None and isinstance(p.owner.op, Elemwise)
     if not (is_sigmoid and isinstance(p.owner.op.scalar_op, Sigmoid)):

@@ -65,6 +65,7 @@ EDGE_SCAN = (-6.0, 2.0)
 EDGE_TOL = 1e-9
 
 
+@threadpool_limits.wrap(limits=1)  # small dense algebra in a loop: threads only contend
 def fit_marginal(
     functions: MarginalFunctions,
     *,
@@ -84,19 +85,6 @@ def fit_marginal(
     list of the variables integrated out) and ``attrs["nagq"]`` (quadrature points per group;
     1 for the Laplace approximation).
     """
-    with threadpool_limits(limits=1):  # small dense algebra in a loop: threads only contend
-        return _fit_marginal(
-            functions,
-            method=method,
-            ci_prob=ci_prob,
-            draws=draws,
-            rng=rng,
-            callback=callback,
-            profile=profile,
-        )
-
-
-def _fit_marginal(functions, *, method, ci_prob, draws, rng, callback, profile) -> xr.DataTree:
     from inference_compare.methods._profile_tree import add_profile
 
     include_prior = method == "map"
