@@ -528,6 +528,41 @@ def test_a_model_whose_parameters_grow_with_n_is_compiled_per_size():
     assert not _reusable(fitter, schools, 12, 0)
 
 
+#: The README's "Adding a model" example: a pm.Data without dims (its length is its shape).
+README_RATE_MODEL = """\"\"\"Poisson rate: counts per hour (Poisson likelihood, Gamma prior).\"\"\"
+import numpy as np
+import pymc as pm
+
+DATA = {"y": np.array([3, 5, 2, 4, 6, 3])}
+TRUTH = {"rate": 4.0}
+
+
+def build(data) -> pm.Model:
+    with pm.Model() as model:
+        y = pm.Data("y_data", np.asarray(data["y"]))
+        rate = pm.Gamma("rate", alpha=2.0, beta=0.5)
+        pm.Poisson("y", mu=rate, observed=y)
+    return model
+
+
+def design(n, rng):
+    return {"y": np.zeros(n, dtype=int)}
+"""
+
+
+def test_a_model_without_dims_is_fitted_at_each_size_with_its_own_rows(tmp_path):
+    # found by a new user: the first size's row count was kept for the later sizes
+    path = tmp_path / "my_rate.py"
+    path.write_text(README_RATE_MODEL)
+    kwargs = {"replicates": 4, "methods": ("mle",), "random_seed": 1, "progressbar": False}
+    both = ic.study(str(path), sizes=[5, 100], **kwargs).replicates
+    alone = ic.study(str(path), sizes=[100], **kwargs).replicates
+    pd.testing.assert_frame_equal(_without_time(both[both["size"] == 100]), _without_time(alone))
+    # the MLE of a Poisson rate is the sample mean; its SE sqrt(mean / n) says n = 100 was used
+    big = alone.set_index("replicate")
+    np.testing.assert_allclose(big["sd"], np.sqrt(big["estimate"] / 100), rtol=1e-6)
+
+
 def test_flat_labels_are_arviz_labels():
     # the per-element labels of the NUTS diagnostics, written out for speed, are ArviZ's own
     import xarray as xr

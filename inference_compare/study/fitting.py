@@ -351,9 +351,22 @@ def _compiled(model_ref: str, size: int, seed: int, methods, settings, truth: st
 
 
 def _reusable(fitter: SizeFitter, module: ModuleType, size: int, seed: int) -> bool:
-    """Whether ``fitter``'s compiled functions fit data sets of ``size`` rows too."""
+    """Whether ``fitter``'s compiled functions fit data sets of ``size`` rows too.
+
+    Only when every change of shape between the sizes is the length of a named dim (which
+    `set_model_data` resizes): a container without dims keeps the shape it was compiled with.
+    """
     data = module.design(size, replicate_seeds(seed, size, 0)["data"])
-    dims = changed_dims(fitter.model, data_containers(module.build(data)))
+    new = data_containers(module.build(data))
+    old = data_containers(fitter.model)
+    for name, value in new.items():
+        named = fitter.model.named_vars_to_dims.get(name) or ()
+        before, after = np.shape(old.get(name)), np.shape(value)
+        if len(before) != len(after) or any(
+            a != b and axis >= len(named) for axis, (a, b) in enumerate(zip(before, after))
+        ):
+            return False
+    dims = changed_dims(fitter.model, new)
     return dims is not None and size_free(fitter.model, set(dims))
 
 
