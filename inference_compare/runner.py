@@ -161,7 +161,11 @@ def _run_attrs(
         "python": platform.python_version(),
     }
     view = describe_model(model)
-    attrs |= {"model_repr": view["model_repr"], "model_graph": view["model_graph"]}
+    attrs |= {
+        "model_repr": view["model_repr"],
+        "model_graph": view["model_graph"],
+        "model_variables": view["variables"],  # for the report redrawn without the model
+    }
     if sum(np.size(v) for v in data.values()) <= MAX_STORED_VALUES:
         attrs["data"] = {k: np.asarray(v).tolist() for k, v in data.items()}
     return attrs

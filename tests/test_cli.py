@@ -122,6 +122,9 @@ def test_report_command_rewrites_the_report(run_dir, tmp_path):
     assert code == 0, stderr
     rewritten = (copy / "report.html").read_text()
     assert "likelihood" in rewritten and "graph TD" in rewritten
+    original = (out / "report.html").read_text()
+    for role in ("free parameter", "observed"):  # the model's variables, stored by the run
+        assert rewritten.count(role) == original.count(role) > 0
     assert "prior and the likelihood are not drawn" not in rewritten  # the model was rebuilt
     pd.testing.assert_frame_equal(
         pd.read_csv(copy / "summary.csv"), pd.read_csv(out / "summary.csv")

@@ -136,6 +136,14 @@ def describe_model(model: Any) -> dict[str, Any]:
     return {"model_repr": model.str_repr(), "model_graph": graph, "variables": variables}
 
 
+def _stored_variables(attrs: dict[str, Any]) -> list[dict[str, str]]:
+    """Return the model's variables as the run stored them (a report redrawn without it)."""
+    stored = attrs.get("model_variables")
+    if not isinstance(stored, list):
+        return []
+    return [{k: str(v.get(k, "")) for k in ("name", "role", "dims")} for v in stored]
+
+
 def _profile_cell(r: Any) -> dict[str, str]:
     """Return the profile interval of an mle row, when there is one."""
     lower, upper = getattr(r, "profile_lower", None), getattr(r, "profile_upper", None)
@@ -289,7 +297,7 @@ def report_context(
         "checks": "; ".join(_CHECKS[m] for m in cmp.methods),
         "model_repr": model_view.get("model_repr", attrs.get("model_repr", "")),
         "model_graph": model_view.get("model_graph", attrs.get("model_graph", "")),
-        "variables": model_view.get("variables", []),
+        "variables": model_view.get("variables", _stored_variables(attrs)),
         "model_source": str(attrs.get("model_source", "")),
         "model_file": str(attrs.get("model_file", "")),
         "data_source": str(attrs.get("data_source", "The data set the model was built with.")),
