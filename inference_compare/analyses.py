@@ -59,6 +59,9 @@ ANALYSIS_KEYS = ("prior_sweep", "laplace_khat", "psense", "loo", "heldout", "ana
 PRIOR_MEDIAN_DRAWS = 20_000
 #: Shifts smaller than this many standard errors are reported as "barely moves".
 NEGLIGIBLE_SHIFT = 0.005
+#: A prior median within this fraction of its interquartile range from 0 is 0 (root-finding
+#: leaves 1e-13 where the exact median of a prior centred on 0 is 0).
+ZERO_MEDIAN = 1e-9
 #: A Bayes mean this many posterior sds or more from the mode is explained as mean versus mode
 #: (and only when the gap is also over `MEAN_MODE_MCSES` Monte Carlo standard errors of the mean).
 MEAN_MODE_MIN = 0.1
@@ -422,13 +425,11 @@ def prior_medians(cmp: Comparison) -> dict[str, float]:
 
 def _curve_medians(cmp: Comparison, names: list[str]) -> dict[str, float] | None:
     """Return the stored prior curves' medians, when they hold every free element's prior."""
-    from inference_compare.curves import prior_quantile
-
     if cmp.curves is None:
         return None
     labels = [str(v) for v in cmp.curves.dataset["parameter"].to_numpy()]
     medians = {
-        label: float(f"{prior_quantile(cmp.curves, label, 0.5):.8g}")
+        label: _shown_median(cmp.curves, label)
         for label in labels
         if label.split("[", 1)[0] in names
     }
@@ -436,6 +437,21 @@ def _curve_medians(cmp: Comparison, names: list[str]) -> dict[str, float] | None
     if wanted - set(medians) or not all(np.isfinite(v) for v in medians.values()):
         return None
     return medians
+
+
+def _shown_median(curves: Any, label: str) -> float:
+    """Return a prior's median to 8 digits; one within 1e-9 of its spread from 0 is 0.
+
+    The quantile is found numerically, so the median of a prior centred on 0 comes out as
+    -8.5e-13: a report would print that noise.
+    """
+    from inference_compare.curves import prior_quantile
+
+    median = prior_quantile(curves, label, 0.5)
+    spread = prior_quantile(curves, label, 0.75) - prior_quantile(curves, label, 0.25)
+    if math.isfinite(spread) and abs(median) <= ZERO_MEDIAN * spread:
+        return 0.0
+    return float(f"{median:.8g}")
 
 
 def _resolved_median(draws: np.ndarray) -> float:

@@ -249,3 +249,18 @@ def test_flat_priors_have_none_and_deterministics_are_drawn():
     assert abs(prior_quantile(tree, "twice_b", 0.5)) < 0.1
     # a and b are not identified apart, so each profile likelihood is flat: it says so
     assert "does not vanish" in str(ds["note"].sel(parameter="a").item())
+
+
+def test_prior_median_of_a_prior_centred_on_zero_is_zero():
+    # found by a new user: "pulls beta toward -8.50304e-13 (its prior median)"
+    from inference_compare.analyses import prior_medians
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=30)
+    with pm.Model() as model:
+        beta = pm.Normal("beta", 0.0, 2.5)
+        pm.Normal("y", beta * x, 1.0, observed=2.0 * x + rng.normal(size=30))
+    cmp = ic.compare(model, methods=("mle", "map"), draws=200, random_seed=5, progressbar=False)
+    cmp.curves = compute_curves(cmp)
+    assert prior_medians(cmp) == {"beta": 0.0}
+    assert abs(prior_quantile(cmp.curves, "beta", 0.5)) < 1e-6  # the raw quantile: near 0
