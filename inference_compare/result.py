@@ -291,15 +291,25 @@ class Comparison:
 
 
 def _text_table(table: pd.DataFrame) -> str:
-    """Return the table as text; a failed fit's row says why instead of numbers."""
+    """Return the table as text; a failed fit's rows say "failed [k]", the reasons below it.
+
+    A reason in the table itself would widen its column for every row, so each distinct
+    reason is a numbered line under the table.
+    """
     cols = ["parameter", "method", "estimate", "sd", "lower", "upper"]
     shown = table[cols].astype(object)
     for col in cols[2:]:  # no number (no standard error at an edge): a dash, not "nan"
         shown[col] = ["\u2013" if np.isnan(v) else f"{v:.4g}" for v in table[col]]
     failed = table["status"] != "ok"
-    shown.loc[failed, "estimate"] = table.loc[failed, "status"]
+    reasons = list(dict.fromkeys(zip(table.loc[failed, "method"], table.loc[failed, "status"])))
+    number = {reason: k for k, reason in enumerate(reasons, start=1)}
+    shown.loc[failed, "estimate"] = [
+        f"failed [{number[r]}]"
+        for r in zip(table.loc[failed, "method"], table.loc[failed, "status"])
+    ]
     shown.loc[failed, ["sd", "lower", "upper"]] = ""
-    return shown.to_string(index=False)
+    notes = [f"[{number[r]}] {r[0]} {r[1]}" for r in reasons]
+    return "\n".join([shown.to_string(index=False), *notes])
 
 
 def _attr(value: Any) -> Any:

@@ -361,7 +361,9 @@ def _reusable(fitter: SizeFitter, module: ModuleType, size: int, seed: int) -> b
     old = data_containers(fitter.model)
     for name, value in new.items():
         named = fitter.model.named_vars_to_dims.get(name) or ()
-        before, after = np.shape(old.get(name)), np.shape(value)
+        if name not in old:
+            return False
+        before, after = np.shape(old[name]), np.shape(value)
         if len(before) != len(after) or any(
             a != b and axis >= len(named) for axis, (a, b) in enumerate(zip(before, after))
         ):
