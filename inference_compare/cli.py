@@ -395,7 +395,11 @@ def _cmd_study(args: argparse.Namespace) -> int:
         truth=args.truth,
         progressbar=not args.no_progress,
     )
-    report = write_study_outputs(result, out)
+    try:
+        report = write_study_outputs(result, out)
+    except KeyboardInterrupt:  # every replicate is on disk; only the report is missing
+        total = len(set(args.sizes)) * args.replicates
+        raise StudyInterrupted(total, total, str(out)) from None
     print(result)
     print(f"\nStudy report: {report.resolve()}")
     print(f"Also in {out}: metrics.csv, replicates.csv, replicates/ (one Parquet file each)")

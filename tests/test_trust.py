@@ -296,14 +296,15 @@ def test_interrupted_run_leaves_nothing_that_looks_complete(tmp_path, delay, sig
 @pytest.mark.slow
 def test_interrupted_study_says_what_was_saved_and_resumes(tmp_path):
     out = tmp_path / "study"
-    args = ["study", "coin_flip", "--sizes", "10", "--replicates", "400", "--out", str(out)]
+    # enough replicates that the interrupt comes while they run (400 took under 25 s here)
+    args = ["study", "coin_flip", "--sizes", "10", "--replicates", "4000", "--out", str(out)]
     args += ["--methods", "mle,map,bayes", "--no-progress", "--draws", "200", "--tune", "200"]
     proc = _interrupt(args, 25.0, signal.SIGINT)
     assert proc.returncode == 130, proc.stderr
     saved = len(list(out.glob("replicates/n*/r*.parquet")))
-    assert f"{saved} of 400 replicates saved" in proc.stderr and "--resume" in proc.stderr
+    assert f"{saved} of 4000 replicates saved" in proc.stderr and "--resume" in proc.stderr
     assert "Traceback" not in proc.stderr
-    small = [a if a != "400" else str(saved + 2) for a in args]
+    small = [a if a != "4000" else str(saved + 2) for a in args]
     done = subprocess.run(
         [*command(), *small, "--resume"], capture_output=True, text=True, timeout=600
     )
