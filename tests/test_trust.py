@@ -266,9 +266,22 @@ def test_import_is_light():
     assert proc.stdout.startswith("False"), proc.stdout + proc.stderr
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C as a terminal delivers it, even when this test run ignores it.
+
+    A shell starts a background job (``make test &``) with SIGINT ignored, and a child inherits
+    that: Python then never turns SIGINT into KeyboardInterrupt, whatever the tool does.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(args: list[str], delay: float, sig: int) -> subprocess.CompletedProcess:
     proc = subprocess.Popen(
-        [*command(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*command(), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
     )
     time.sleep(delay)
     proc.send_signal(sig)
