@@ -16,7 +16,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 
-__all__ = ["check_interrupt", "interrupt_noticed", "swallowed_interrupts"]
+__all__ = [
+    "check_interrupt",
+    "interrupt_noticed",
+    "raise_if_interrupted",
+    "swallowed_interrupts",
+]
 
 
 @contextlib.contextmanager
@@ -83,3 +88,20 @@ def check_interrupt() -> None:
     if _PENDING:
         _PENDING.clear()
         raise KeyboardInterrupt
+
+
+def raise_if_interrupted(exc: BaseException) -> None:
+    """Raise ``KeyboardInterrupt`` when ``exc`` was caused by one.
+
+    A signal that lands inside compiled code (a numba-compiled PyTensor function) comes back
+    as ``SystemError: ... returned a result with an exception set``, its cause the
+    ``KeyboardInterrupt``. A handler that catches every exception calls this first, so that
+    Ctrl-C stops the run instead of being recorded as a failed fit or an internal error.
+    """
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        if isinstance(link, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__

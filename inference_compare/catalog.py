@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from inference_compare._interrupt import raise_if_interrupted
 from inference_compare.errors import ModelError
 
 __all__ = ["catalog_dir", "list_models", "load_model", "model_title", "resolve_model"]
@@ -106,6 +107,7 @@ def load_model(model: str | os.PathLike | ModuleType) -> ModuleType:
                 f"model file {path.name} has a syntax error at line {exc.lineno}: {exc.msg}"
             ) from None
         except Exception as exc:  # noqa: BLE001 - the user's code may raise anything
+            raise_if_interrupted(exc)
             raise ModelError(
                 f"model file {path.name} failed while loading: {type(exc).__name__}: {exc}"
             ) from None

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from inference_compare._interrupt import swallowed_interrupts
+from inference_compare._interrupt import raise_if_interrupted, swallowed_interrupts
 from inference_compare.errors import InferenceCompareError, StudyInterrupted, UsageError
 from inference_compare.settings import COMPARE_NUTS, EXACT_NUTS, STUDY_NUTS, NUTSDefaults
 
@@ -396,7 +396,11 @@ def _cmd_study(args: argparse.Namespace) -> int:
         progressbar=not args.no_progress,
     )
     try:
-        report = write_study_outputs(result, out)
+        try:
+            report = write_study_outputs(result, out)
+        except Exception as exc:
+            raise_if_interrupted(exc)
+            raise
     except KeyboardInterrupt:  # every replicate is on disk; only the report is missing
         total = len(set(args.sizes)) * args.replicates
         raise StudyInterrupted(total, total, str(out)) from None
@@ -486,6 +490,9 @@ def _main(argv: list[str]) -> int:
         print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, exit 1
+        if _caused_by_interrupt(exc):  # Ctrl-C inside compiled code: a SystemError
+            print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
+            return EXIT_INTERRUPTED
         if os.environ.get("INFERENCE_COMPARE_DEBUG"):
             traceback.print_exc()
         print(
@@ -511,6 +518,14 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    try:
+        raise_if_interrupted(exc)
+    except KeyboardInterrupt:
+        return True
+    return False
 
 
 def _one_line(exc: BaseException) -> str:

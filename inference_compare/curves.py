@@ -46,6 +46,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from inference_compare._interrupt import raise_if_interrupted
+
 if TYPE_CHECKING:
     from inference_compare.result import Comparison
 
@@ -249,7 +251,8 @@ def _support(model: Any, name: str) -> tuple[float, float]:
         try:
             a, b = (np.asarray(v.eval()) for v in transform.args_fn(*model[name].owner.inputs))
             return float(np.min(a)), float(np.max(b))  # bounds that vary: their outer hull
-        except Exception:  # noqa: BLE001 - bounds given by other parameters: unknown here
+        except Exception as exc:  # noqa: BLE001 - bounds given by other parameters: unknown here
+            raise_if_interrupted(exc)
             return -np.inf, np.inf
     return -np.inf, np.inf
 

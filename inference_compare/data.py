@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
+from inference_compare._interrupt import raise_if_interrupted
 from inference_compare.errors import DataError, ModelError
 
 __all__ = ["build_model", "read_data", "summarize_data"]
@@ -196,6 +197,7 @@ def build_model(module: ModuleType, data: dict[str, np.ndarray], source: str = "
     except (DataError, ModelError):
         raise
     except Exception as exc:  # noqa: BLE001 - the user's build() may raise anything
+        raise_if_interrupted(exc)
         raise ModelError(f"{name}.build(data) failed: {type(exc).__name__}: {exc}") from None
     if not isinstance(model, pm.Model):
         raise ModelError(f"{name}.build(data) returned {type(model).__name__}, not a pymc.Model")

@@ -501,3 +501,55 @@ def test_study_says_how_many_replicates_a_target_mcse_needs(tmp_path):
     assert code == 0, err
     # 95% coverage at a Monte Carlo SE of 0.005: 0.95 x 0.05 / 0.005^2 = 1900 (Morris et al.)
     assert "--replicates 1900 --resume" in out
+
+
+def _interrupt_in_compiled_code() -> SystemError:
+    """What CPython raises when a signal lands inside a numba-compiled PyTensor function."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as cause:
+        wrapped = SystemError("CPUDispatcher(...) returned a result with an exception set")
+        wrapped.__cause__ = cause
+        return wrapped
+
+
+def test_interrupt_inside_compiled_logp_is_not_a_failed_fit():
+    # the optimiser keeps going past scipy's exceptions; Ctrl-C must stop it instead (CI saw
+    # an interrupted study report an internal error: the SystemError above)
+    from inference_compare.methods._optimize import maximize
+
+    class Quadratic:
+        x0 = np.zeros(2)
+        calls = 0
+
+        def terms(self, x):
+            self.calls += 1
+            if self.calls == 3:
+                raise _interrupt_in_compiled_code()
+            return -0.5 * float(x @ x), 0.0, -x, np.zeros_like(x)
+
+        def hessians(self, x):
+            return -np.eye(2), np.zeros((2, 2))
+
+    with pytest.raises(KeyboardInterrupt):
+        maximize(Quadratic(), include_prior=False, x0=np.ones(2))
+
+
+def test_interrupt_inside_compiled_code_stops_a_study_as_ctrl_c_does(tmp_path):
+    out = tmp_path / "study"
+
+    def interrupt_at_second(frame, seen=[]):  # noqa: B006 - a counter for this one call
+        seen.append(frame)
+        if len(seen) == 2:
+            raise _interrupt_in_compiled_code()
+
+    with pytest.raises(ic.StudyInterrupted, match="2 of 6 replicates saved"):
+        ic.study(
+            "coin_flip",
+            sizes=[10],
+            replicates=6,
+            methods=("mle",),
+            out=out,
+            progressbar=False,
+            on_replicate=interrupt_at_second,
+        )

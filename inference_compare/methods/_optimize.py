@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import scipy.optimize
 
+from inference_compare._interrupt import raise_if_interrupted
 from inference_compare.methods._objective import Objective
 
 __all__ = ["OptimizationResult", "maximize"]
@@ -178,6 +179,7 @@ def _attempt(obj: _Objective, x0: np.ndarray, method: str) -> tuple[np.ndarray, 
         try:
             res = scipy.optimize.minimize(obj.value_grad, x0, **kwargs)
         except Exception as exc:  # noqa: BLE001 - scipy's solvers can fail in many ways
+            raise_if_interrupted(exc)  # Ctrl-C inside the compiled logp is not a failure
             # (NaN Hessian, singular system, an UnboundLocalError inside trust-exact after an
             # overflow): keep the best point reached, not the start
             message = f"{type(exc).__name__}: {exc}"

@@ -14,6 +14,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from inference_compare._interrupt import raise_if_interrupted
 from inference_compare._io import atomic_write
 from inference_compare.registry import METHOD_NAMES
 from inference_compare.report._analyses import analysis_context
@@ -117,7 +118,8 @@ def describe_model(model: Any) -> dict[str, Any]:
 
     try:
         graph = pm.model_to_mermaid(model)
-    except Exception:  # noqa: BLE001 - the graph is a nicety; a model it cannot draw is fine
+    except Exception as exc:  # noqa: BLE001 - the graph is a nicety; a model it cannot draw is fine
+        raise_if_interrupted(exc)
         graph = ""
     roles = (
         [(v, "free parameter") for v in model.free_RVs]

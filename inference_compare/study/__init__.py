@@ -16,6 +16,7 @@ from types import ModuleType
 
 import pandas as pd
 
+from inference_compare._interrupt import raise_if_interrupted
 from inference_compare.catalog import load_model
 from inference_compare.errors import ModelError, StudyInterrupted, UsageError
 from inference_compare.progress import CountProgress
@@ -147,7 +148,11 @@ def study(
     }
     total = sum(len(r) for r in todo.values())
     try:
-        _run(todo, work, store, progressbar, on_replicate, workers, scheduler, total)
+        try:
+            _run(todo, work, store, progressbar, on_replicate, workers, scheduler, total)
+        except Exception as exc:  # a signal inside compiled code arrives as a SystemError
+            raise_if_interrupted(exc)
+            raise
     except KeyboardInterrupt:  # every finished replicate is on disk already
         out_dir = None if store.out is None else str(store.out)
         saved = len([k for k in store.done() if k[0] in sizes and k[1] < replicates])
