@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write", "ensure_writable_dir"]
+__all__ = ["atomic_path", "atomic_write", "ensure_writable_dir", "output_dir"]
 
 
 def _umask() -> int:
@@ -84,3 +84,24 @@ def ensure_writable_dir(path: str | os.PathLike) -> Path:
             f"cannot write to the folder {str(out)!r}: {exc.strerror or exc}"
         ) from None
     return out
+
+
+@contextlib.contextmanager
+def output_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """`ensure_writable_dir`, undone when the block fails: folders it created and left empty go.
+
+    An interrupted or failed run leaves no empty output folder behind (one that looks as if a
+    run had been there); a folder that existed before, or holds anything, is kept.
+    """
+    out = Path(path)
+    created = [p for p in (out, *out.parents) if not p.exists()]  # deepest first
+    ensure_writable_dir(out)
+    try:
+        yield out
+    except BaseException:
+        for folder in created:
+            try:
+                folder.rmdir()  # only when empty
+            except OSError:
+                break
+        raise

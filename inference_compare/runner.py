@@ -18,7 +18,7 @@ from typing import Any, Unpack
 
 import numpy as np
 
-from inference_compare._io import ensure_writable_dir
+from inference_compare._io import output_dir
 from inference_compare.analyses import (
     PRIOR_SCALES,
     AnalysisOptions,
@@ -259,9 +259,9 @@ def run_model(
             f"--heldout {heldout} needs at least {heldout} rows of data; there are {n_rows}"
         )
     out_dir = Path(out) if out is not None else Path("reports") / module.__name__
-    ensure_writable_dir(out_dir)  # before the fitting, not after it
     enabled = progress_enabled(progress)
     with (
+        output_dir(out_dir),  # made before the fitting, removed if the run does not finish
         quiet_library_logs(not enabled),
         StepProgress(enabled) as step,
         _naming(f"data file {source!r}" if data_file is not None else source),

@@ -148,6 +148,7 @@ def test_data_outside_the_support_names_variable_row_and_value(tmp_path):
         assert proc.returncode == 2, proc.stderr
         assert proc.stdout == ""  # no sampler backtrace
         assert proc.stderr.count("\n") == 1
+        assert not out.exists()  # the output folder it made for the run is gone again
         assert "'y'" in proc.stderr and "row 3" in proc.stderr and "-3.0" in proc.stderr
         assert not (out / "report.html").exists()
 
@@ -303,7 +304,7 @@ def test_interrupted_run_leaves_nothing_that_looks_complete(tmp_path, delay, sig
     assert proc.returncode == 130, proc.stderr
     assert proc.stderr.strip().count("\n") == 0 and "interrupted" in proc.stderr
     assert "Traceback" not in proc.stderr
-    assert not (out / "report.html").exists() and not (out / "summary.csv").exists()
+    assert not out.exists()  # not even an empty folder that looks as if a run had been there
 
 
 @pytest.mark.slow
@@ -553,3 +554,17 @@ def test_interrupt_inside_compiled_code_stops_a_study_as_ctrl_c_does(tmp_path):
             progressbar=False,
             on_replicate=interrupt_at_second,
         )
+
+
+def test_a_failed_run_keeps_a_folder_that_was_there(tmp_path):
+    from inference_compare._io import output_dir
+
+    kept = tmp_path / "mine"
+    kept.mkdir()
+    with pytest.raises(KeyboardInterrupt), output_dir(kept / "a" / "b"):
+        raise KeyboardInterrupt
+    assert kept.is_dir() and not (kept / "a").exists()  # made for the run: removed
+    (kept / "note.txt").write_text("the user's")
+    with pytest.raises(ValueError), output_dir(kept):
+        raise ValueError
+    assert (kept / "note.txt").read_text() == "the user's"
