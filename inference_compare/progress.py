@@ -22,7 +22,13 @@ if TYPE_CHECKING:
     from rich.progress import Progress
     from rich.status import Status
 
-__all__ = ["CountProgress", "StepProgress", "progress_enabled", "quiet_library_logs"]
+__all__ = [
+    "CountProgress",
+    "StepProgress",
+    "progress_enabled",
+    "quiet_library_logs",
+    "sampler_progress_shown",
+]
 
 #: Said beside a compilation step: it is slow once per model, not on every run.
 ONE_TIME_NOTE = "the first run of a model compiles it, later runs reuse the cache on disk"
@@ -46,6 +52,20 @@ def progress_enabled(requested: bool = True, stream: IO[str] | None = None) -> b
     stream = sys.stderr if stream is None else stream
     isatty = getattr(stream, "isatty", None)
     return bool(requested and callable(isatty) and isatty())
+
+
+def sampler_progress_shown(requested: bool = True) -> bool:
+    """Return True when a sampler's live progress table should draw.
+
+    Requested, and standard output a terminal or a notebook: piped into a file or another
+    program, the table would be printed as text, frame after frame.
+    """
+    if not requested:
+        return False
+    from rich.console import Console
+
+    console = Console()
+    return bool(console.is_terminal or console.is_jupyter)
 
 
 @contextmanager

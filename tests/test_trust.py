@@ -568,3 +568,16 @@ def test_a_failed_run_keeps_a_folder_that_was_there(tmp_path):
     with pytest.raises(ValueError), output_dir(kept):
         raise ValueError
     assert (kept / "note.txt").read_text() == "the user's"
+
+
+def test_compare_into_a_pipe_prints_no_sampler_progress_table():
+    script = (
+        "import inference_compare as ic; m = ic.load_model('coin_flip'); "
+        "print(ic.compare(m.build(m.DATA), random_seed=1, draws=200, tune=200))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Comparison of mle, map, bayes" in proc.stdout
+    assert "Progress" not in proc.stdout and "draws/s" not in proc.stdout  # nutpie's table

@@ -19,6 +19,7 @@ from inference_compare.diagnostics import diagnostics_to_json, failure_reason, n
 from inference_compare.errors import FitFailedError, UsageError
 from inference_compare.methods._objective import start_is_finite
 from inference_compare.priors import check_model, hierarchical_variables
+from inference_compare.progress import sampler_progress_shown
 from inference_compare.seeds import make_rng
 from inference_compare.support import check_start
 from inference_compare.validate import check_ci_prob, check_positive_int
@@ -110,6 +111,7 @@ def fit_bayes(
         import nutpie  # noqa: F401 - loaded here so that its version lookup can be remembered
 
         remember_installed_versions()
+    progressbar = sampler_progress_shown(progressbar)  # not into a pipe or a file
     quiet = contextlib.nullcontext() if progressbar else contextlib.redirect_stdout(io.StringIO())
     failure = None
     with interrupt_noticed() as interrupted:
