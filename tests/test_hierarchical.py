@@ -192,6 +192,22 @@ def test_eight_schools_mle_is_on_the_boundary_with_chi_bar_profile_interval():
     assert table.loc[("theta[0]", "mle"), "interval"] == "conditional"
 
 
+def test_group_effects_at_a_zero_scale_have_the_limits_of_their_conditional_sds():
+    # Normal-normal: Var(theta_j | y, mu, tau) = 1 / (1 / sigma_j^2 + 1 / tau^2) -> 0 as
+    # tau -> 0, so the centred effects are exactly mu with sd 0 (the edge is held at a scale
+    # of about 1e-10, which showed as sd 5e-10); a standardised z_j = (theta_j - mu) / tau
+    # has posterior precision 1 + tau^2 / sigma_j^2 -> 1: sd 1, its prior's, kept
+    for centred in (True, False):
+        table = eight_fits(centred=centred).table().set_index(["parameter", "method"])
+        for method in ("mle", "map"):
+            for j in range(8):
+                theta = table.loc[(f"theta[{j}]", method)]
+                assert theta["sd"] == 0.0 and theta["lower"] == theta["upper"]
+                assert theta["lower"] == theta["estimate"]
+                if not centred:
+                    np.testing.assert_allclose(table.loc[(f"z[{j}]", method), "sd"], 1.0, rtol=1e-8)
+
+
 def test_eight_schools_map_matches_closed_form_posterior_mode():
     """MAP: closed-form marginal + Normal(0, 5) on mu + HalfCauchy(5) on tau, maximised."""
     fit = eight_fits().fits["map"]

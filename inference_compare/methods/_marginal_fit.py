@@ -61,6 +61,9 @@ EDGE_SHIFT = 23.0
 #: Where the scan for the upper end of an interval from 0 starts (log scale, relative to the
 #: starting value: e^-6 is 0.25%) and its step.
 EDGE_SCAN = (-6.0, 2.0)
+#: A conditional sd at the edge that shrinks below this fraction when the edge is held
+#: `EDGE_SHIFT` deeper vanishes with the scale: its limit at 0 is 0 (it shrinks by e^-23).
+VANISHING = 1e-6
 #: The edge is the maximum when its objective is within this of the interior optimum.
 EDGE_TOL = 1e-9
 
@@ -132,6 +135,8 @@ def fit_marginal(
     for i in at_zero:
         upper = _edge_interval(functions, result, i, include_prior, ci_prob=ci_prob)
         _report_zero(tree, functions, i, upper)
+    if at_zero:
+        _report_vanishing(tree, functions, result.x, at_zero)
     return tree
 
 
@@ -307,11 +312,9 @@ def _report_conditional(tree, functions: MarginalFunctions, x, *, ci_prob: float
     if values is None:  # no conditional mode here (checked above): nothing to report
         return
     jac_v = values.jac_v
-    cols = np.zeros(functions.variables[-1].stop, dtype=bool)
-    for v in functions.variables:
-        cols[v.start : v.stop] = v.name in names
+    cols = _conditional_columns(functions)
     se = _flat(functions, tree["standard_error"].to_dataset())
-    se[cols] = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac_v, c.cov, jac_v), 0, None))[cols]
+    se[cols] = _conditional_sd(functions, x)[cols]
     tree["standard_error"] = _dataset(functions, se, {})
     post = tree["posterior"].to_dataset()
     samples = _flat(functions, post, lead=2)[0]
@@ -341,6 +344,49 @@ def _report_conditional(tree, functions: MarginalFunctions, x, *, ci_prob: float
     kinds = json.loads(tree.attrs["interval_kind"])
     kinds.update(dict.fromkeys(names, "conditional"))
     tree.attrs["interval_kind"] = json.dumps(kinds)
+
+
+def _conditional_columns(functions: MarginalFunctions) -> np.ndarray:
+    """Mask of the columns reported conditionally (latent variables and their dependents)."""
+    names = set(functions.conditional_names)
+    cols = np.zeros(functions.variables[-1].stop, dtype=bool)
+    for v in functions.variables:
+        cols[v.start : v.stop] = v.name in names
+    return cols
+
+
+def _conditional_sd(functions: MarginalFunctions, x: np.ndarray) -> np.ndarray:
+    """Delta-method conditional sd of every value at ``x`` (NaN where there is no mode)."""
+    c, values = functions.conditional(x), functions.value_jacobians(x)
+    if c is None or values is None:
+        return np.full(functions.variables[-1].stop, np.nan)
+    jac_v = values.jac_v
+    return np.sqrt(np.clip(np.einsum("ij,jk,ik->i", jac_v, c.cov, jac_v), 0, None))
+
+
+def _report_vanishing(tree, functions: MarginalFunctions, x, at_zero: list[int]) -> None:
+    """Report as exactly 0 the conditional sds that vanish with a group scale at 0.
+
+    The edge is held at a scale about 1e-10 of its start (`EDGE_SHIFT`), so a group effect
+    whose conditional sd is proportional to the scale shows a sd near 1e-10 there, where the
+    limit is 0. Held deeper by another `EDGE_SHIFT`, such a sd shrinks by e^-23; a sd that
+    does not vanish (a standardised effect keeps its prior's) barely moves and is kept.
+    """
+    deeper = np.array(x, dtype=float)
+    deeper[at_zero] -= EDGE_SHIFT
+    here, there = _conditional_sd(functions, x), _conditional_sd(functions, deeper)
+    vanishing = _conditional_columns(functions) & (there < VANISHING * here)
+    if not vanishing.any():
+        return
+    estimate = _flat(functions, tree["point_estimate"].to_dataset())
+    se = _flat(functions, tree["standard_error"].to_dataset())
+    interval = tree["interval"].to_dataset()
+    lower = _flat(functions, interval.sel(ci_bound="lower", drop=True))
+    upper = _flat(functions, interval.sel(ci_bound="upper", drop=True))
+    se[vanishing] = 0.0
+    lower[vanishing] = upper[vanishing] = estimate[vanishing]
+    tree["standard_error"] = _dataset(functions, se, {})
+    _set_interval(tree, functions, lower, upper)
 
 
 def _elementwise(jac_rows: np.ndarray) -> bool:
