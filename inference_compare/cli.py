@@ -131,7 +131,12 @@ def _nuts_parent(nuts: NUTSDefaults, seed: int | None) -> _Parser:
     """Return a parent parser: NUTS settings and the seed, with one command's defaults."""
     parent = _Parser(add_help=False)
     parent.add_argument(
-        "--draws", type=_positive_int, default=nuts.draws, metavar="N", help="NUTS draws per chain"
+        "--draws",
+        type=_positive_int,
+        default=nuts.draws,
+        metavar="N",
+        help="NUTS draws per chain; also the Laplace draws that give the MLE and MAP intervals "
+        "of deterministics and simplexes",
     )
     parent.add_argument(
         "--tune", type=_positive_int, default=nuts.tune, metavar="N", help="NUTS tuning steps"
