@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shlex
 import signal
 import sys
@@ -102,6 +103,38 @@ def _truth_grid(text: str) -> list[float]:
             f"expected START:STOP:STEP (e.g. 0.01:0.99:0.01) or numbers a,b,c; got {text!r}"
         )
     return values
+
+
+#: Where one ``NAME=VALUES`` of ``--truth`` ends: a space, comma or semicolon before the next name.
+_NEXT_NAME = re.compile(r"[\s,;]+(?=[A-Za-z_][\w.]*\s*=)")
+
+
+def _truth_spec(text: str) -> list[float] | dict[str, list[float]]:
+    """``--truth``: a grid (one-parameter models), or ``NAME=VALUES`` for each parameter named.
+
+    ``mu=0.3,sigma=1.2`` and ``'mu=0.3 sigma=1.2'`` name two parameters; each value is a
+    number, a list ``a,b,c`` or a grid ``START:STOP:STEP``.
+    """
+    if "=" not in text:
+        return _truth_grid(text)
+    spec: dict[str, list[float]] = {}
+    for part in _NEXT_NAME.split(text.strip()):
+        name, sep, values = part.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise argparse.ArgumentTypeError(
+                f"expected NAME=VALUES for each parameter (e.g. mu=0.3,sigma=1.2), got {part!r}"
+            )
+        if name in spec:
+            raise argparse.ArgumentTypeError(f"{name!r} is given twice in {text!r}")
+        try:
+            spec[name] = _truth_grid(values.strip().rstrip(",;"))
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(
+                f"the value of {name!r} must be a number, a,b,c or START:STOP:STEP; got "
+                f"{values.strip()!r}"
+            ) from None
+    return spec
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -275,10 +308,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     coverage.add_argument(
         "--truth",
-        type=_truth_grid,
-        required=True,
-        metavar="GRID",
-        help="true values: START:STOP:STEP, ends included (e.g. 0.01:0.99:0.01), or a,b,c",
+        type=_truth_spec,
+        default=None,
+        metavar="VALUES",
+        help="true values (default: the model's TRUTH). One parameter: START:STOP:STEP, ends "
+        "included (e.g. 0.01:0.99:0.01), or a,b,c. Several: NAME=VALUES for each, e.g. "
+        "mu=0.3,sigma=1.2 or 'mu=0.3 sigma=1.2'; one of them may take several values (the "
+        "truths swept), and a parameter not named takes the model's TRUTH",
     )
     coverage.add_argument(
         "--out", metavar="DIR", help="report folder (default: reports/MODEL-coverage)"

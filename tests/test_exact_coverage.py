@@ -297,8 +297,10 @@ def test_exact_coverage_refuses_what_it_cannot_enumerate():
         outcome_space(_categorical(200), [{"w": np.full(3, 1 / 3)}])
     with pytest.raises(ic.UsageError, match="truths is empty"):
         ic.exact_coverage("coin_flip", [], n=5)
-    with pytest.raises(ic.UsageError, match="outside the parameter's support"):
+    with pytest.raises(ic.UsageError, match="outside the parameter's support") as refused:
         ic.exact_coverage("coin_flip", [1.5], n=5)
+    assert "p = 1.5" in str(refused.value)  # the truth named, in plain words
+    assert "outcome law" not in str(refused.value) and "nan" not in str(refused.value).lower()
 
 
 def test_coverage_command_writes_the_report(tmp_path, capsys):
@@ -356,3 +358,106 @@ def test_one_binomial_count_has_the_coverage_of_n_bernoulli_tosses(tmp_path):
     assert count.attrs["family"] == "binomial" and count.attrs["outcomes"] == 11
     np.testing.assert_allclose(count["coverage"], tosses["coverage"], atol=1e-12)
     np.testing.assert_allclose(count["expected_width"], tosses["expected_width"], rtol=1e-9)
+
+
+TWO_LOGITS_MODEL = '''"""Three categories, two log-odds against the first."""
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+DATA = {"y": np.array([0, 1, 2, 2, 1, 0])}
+TRUTH = {"a": 0.3, "b": -0.5}
+
+
+def build(data):
+    with pm.Model() as model:
+        y = pm.Data("y_data", np.asarray(data["y"]))
+        a = pm.Normal("a", 0.0, 1.5)
+        b = pm.Normal("b", 0.0, 1.5)
+        pm.Categorical("y", p=pt.special.softmax(pt.stack([0.0, a, b])), observed=y)
+    return model
+
+
+def design(n, rng):
+    return {"y": np.zeros(n, dtype=int)}
+'''
+
+
+def test_coverage_command_takes_named_truths_of_a_multi_parameter_model(tmp_path, capsys):
+    from inference_compare.cli import main
+
+    path = tmp_path / "two_logits.py"
+    path.write_text(TWO_LOGITS_MODEL)
+    base = ["coverage", str(path), "--n", "3", "--methods", "map"]
+
+    def truths(*extra: str) -> pd.DataFrame:
+        out = tmp_path / "cov"
+        assert main([*base, *extra, "--out", str(out)]) == 0, capsys.readouterr().err
+        table = pd.read_csv(out / "coverage.csv")
+        return table.pivot_table(index="truth", columns="parameter", values="coverage")
+
+    given = truths("--truth", "a=0.3,b=1.2")
+    pd.testing.assert_frame_equal(truths("--truth", "a=0.3 b=1.2"), given)
+    # the other parameter takes the model's TRUTH (b = -0.5), and so do both without --truth
+    pd.testing.assert_frame_equal(truths("--truth", "a=0.3"), truths())
+    swept = pd.read_csv(tmp_path / "cov" / "coverage.csv")
+    assert set(np.round(swept.truth, 12)) == {0.3, -0.5}
+    truths("--truth", "a=-1:1:0.5,b=0.2")
+    swept = pd.read_csv(tmp_path / "cov" / "coverage.csv")
+    np.testing.assert_allclose(
+        np.unique(swept[swept.parameter == "a"].truth), [-1, -0.5, 0, 0.5, 1]
+    )
+    assert set(swept[swept.parameter == "b"].truth) == {0.2}
+    # the same through the API: a dict of each parameter's value or values
+    table = ic.exact_coverage(str(path), {"a": [-1.0, 0.0], "b": 0.2}, n=3, methods="map")
+    assert len(table[table.parameter == "a"]) == 2
+    for extra, needle in (
+        (["--truth", "c=1"], "'c', which is not a parameter of the model (its parameters: a, b)"),
+        (["--truth", "0.5"], "a=VALUE,b=VALUE"),
+        (["--truth", "a=1,2 b=1,2"], "sweep one parameter at most"),
+        (["--truth", "a=0.3,b=x"], "the value of 'b' must be a number"),
+    ):
+        code = main([*base, *extra, "--out", str(tmp_path / "bad")])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and needle in err, (extra, err)
+        assert "Traceback" not in err
+    untruthful = tmp_path / "no_truth.py"
+    untruthful.write_text(TWO_LOGITS_MODEL.replace('TRUTH = {"a": 0.3, "b": -0.5}', ""))
+    code = main(["coverage", str(untruthful), "--n", "3", "--truth", "a=0.3"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "needs a value for 'b'" in err
+    code = main(["coverage", str(untruthful), "--n", "3"])
+    err = capsys.readouterr().err
+    assert code == 2 and "defines no TRUTH" in err and "--truth NAME=VALUE" in err
+
+
+def test_coverage_report_shows_a_failed_fits_interval_as_a_dash_not_nan(tmp_path):
+    from inference_compare.report.coverage_report import write_coverage_html
+
+    table = pd.DataFrame(
+        {
+            "method": "mle",
+            "parameter": "p",
+            "interval": "wald",
+            "truth": [0.2, 0.5],
+            "n": 2,
+            "coverage": [0.9, 0.95],
+            "expected_width": [0.5, 0.6],
+            "failure_probability": [0.04, 0.25],
+        }
+    )
+    intervals = pd.DataFrame(
+        {
+            "method": "mle",
+            "interval": "wald",
+            "statistic": [(0,), (1,), (2,)],
+            "parameter": "p",
+            "estimate": [np.nan, 0.5, 1.0],
+            "lower": [np.nan, 0.1, 0.6],
+            "upper": [np.nan, 0.9, 1.0],
+            "status": ["not_converged", "ok", "ok"],
+        }
+    )
+    html = write_coverage_html(table, tmp_path / "coverage.html", intervals).read_text()
+    assert "<td>\u2013</td><td>\u2013</td><td>\u2013</td>" in html
+    assert ">nan<" not in html.lower()

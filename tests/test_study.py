@@ -8,6 +8,8 @@ multiples of the Monte Carlo standard error that the study itself reports.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -530,6 +532,8 @@ def test_a_model_whose_parameters_grow_with_n_is_compiled_per_size():
 
 #: The README's "Adding a model" example: a pm.Data without dims (its length is its shape).
 README_RATE_MODEL = """\"\"\"Poisson rate: counts per hour (Poisson likelihood, Gamma prior).\"\"\"
+import itertools
+
 import numpy as np
 import pymc as pm
 
@@ -580,3 +584,126 @@ def test_flat_labels_are_arviz_labels():
     )
     frame = dataset_to_dataframe(ds.expand_dims(_s=[0]), sample_dims=["_s"])
     assert _flat_labels(ds) == {str(k): float(v) for k, v in frame.iloc[0].items()}
+
+
+def _config(methods: list[str], sizes: list[int], replicates: int) -> dict:
+    """A study's settings, as `ic.study` records them."""
+    return {
+        "ci_prob": 0.95,
+        "model": "toy",
+        "sizes": sizes,
+        "replicates": replicates,
+        "methods": methods,
+        "truth": "fixed",
+        "random_seed": 0,
+        "draws": 321,
+        "tune": 123,
+        "chains": 3,
+    }
+
+
+def test_fits_used_of_replicates_and_the_failures_are_shown_and_explained(tmp_path):
+    # _hand_table: the mle fitted 4 of its 5 replicates (the fifth did not converge)
+    result = ic.StudyResult(_hand_table(), config=_config(["mle", "map"], [10], 5))
+    table = result.metrics()
+    assert list(table.columns[8:11]) == ["n", "n_total", "n_failed"]
+    m = table.set_index("method")
+    assert (m.loc["mle", "n"], m.loc["mle", "n_total"], m.loc["mle", "n_failed"]) == (4, 5, 1)
+    assert m.loc["map", "n_failed"] == 0
+    text = str(result)
+    header, mle_row = text.splitlines()[0].split(), text.splitlines()[1].split()
+    assert header[-2:] == ["fits", "failed"] and mle_row[-2:] == ["4/5", "1"]
+    assert "fits: fits used of replicates run" in text and "failed: failed fits" in text
+    html = ic.to_html(result, tmp_path / "study.html").read_text()
+    assert "<td>4 of 5</td><td>1</td>" in html
+    assert "<dt>fits used</dt>" in html and "<dt>failed</dt>" in html
+
+
+def test_relative_precision_is_labelled_with_its_reference_and_unit(tmp_path):
+    # rsimsum's relative % increase in precision of B over A: 100 (var_A / var_B - 1); the
+    # metric is that fraction (checked by hand in test_metrics_against_hand_computed_values)
+    result = ic.StudyResult(_hand_table(), config=_config(["mle", "map"], [10], 5))
+    m = result.metrics().set_index("method")
+    assert set(m["precision_reference"]) == {"mle"}
+    precision = (0.05 / 3) / (0.0118 / 3) - 1
+    assert m.loc["map", "relative_precision"] == pytest.approx(precision)
+    html = ic.to_html(result, tmp_path / "study.html").read_text()
+    assert "<th>precision vs mle</th>" in html
+    assert f"<td>{100 * precision:+.0f}%</td>" in html and "<td>reference</td>" in html
+    assert "ratio of empirical variances, var(mle) / var(method) - 1, in %" in html
+
+
+def _widths_table(widest: float) -> pd.DataFrame:
+    """20 mle replicates of one size: 19 intervals of width 1 (or near) and one ``widest``."""
+    widths = np.r_[np.linspace(0.9, 1.1, 19), widest]
+    return pd.DataFrame(
+        {
+            "size": 5,
+            "replicate": range(20),
+            "method": "mle",
+            "parameter": "tau",
+            "truth": 1.0,
+            "estimate": np.linspace(0.8, 1.2, 20),
+            "sd": widths / 4,
+            "lower": np.linspace(0.8, 1.2, 20) - widths / 2,
+            "upper": np.linspace(0.8, 1.2, 20) + widths / 2,
+            "covered": True,
+            "status": "ok",
+            "seconds": 0.01,
+        }
+    )
+
+
+def test_median_width_beside_the_mean_and_a_dominated_mean_said(tmp_path):
+    from inference_compare.report.study_report import conclusions, study_figure
+
+    result = ic.StudyResult(_widths_table(1.2e27), config=_config(["mle"], [5], 20))
+    row = result.metrics().iloc[0]
+    widths = np.sort(np.r_[np.linspace(0.9, 1.1, 19), 1.2e27])
+    assert row["width"] == pytest.approx(widths.mean())  # the mean, as before
+    assert row["width_median"] == pytest.approx(np.median(widths))
+    # MCSE of a median: half the distance between the order statistics at ranks
+    # m / 2 -+ sqrt(m) / 2 (1-based 8 and 13 of m = 20: floor(10 - 2.24) + 1, ceil(10 + 2.24))
+    assert row["width_median_mcse"] == pytest.approx((widths[12] - widths[7]) / 2)
+    assert row["width_top_share"] == pytest.approx(1.0)  # the widest 1 of 20 is all of it
+    lines = conclusions(result)["tau"]
+    dominated = f"mean interval width ({widths.mean():.3g}) is dominated by a few replicates"
+    assert any(dominated in line for line in lines)
+    assert any(f"the median width, {np.median(widths):.3g}" in x for x in lines)
+    # the figure draws the median (the mean would need an axis up to 1e27)
+    axis = study_figure(result, "width").axes[0]
+    np.testing.assert_allclose(np.asarray(axis.lines[0].get_ydata(), float), [np.median(widths)])
+    html = ic.to_html(result, tmp_path / "s.html").read_text()
+    assert f"<td>{widths.mean():.3g}</td><td>{np.median(widths):.3g}</td>" in html
+    calm = ic.StudyResult(_widths_table(1.05), config=_config(["mle"], [5], 20))
+    assert not any("dominated" in line for line in conclusions(calm)["tau"])
+
+
+def test_header_lists_nuts_settings_only_where_nuts_ran(tmp_path):
+    rows = _hand_table()
+    for methods, shown in ((["mle", "map"], False), (["mle", "map", "bayes"], True)):
+        result = ic.StudyResult(rows, config=_config(methods, [10], 5))
+        html = ic.to_html(result, tmp_path / "study.html").read_text()
+        assert ("321 draws, 123 tuning steps, 3 chains" in html) is shown, methods
+
+
+def test_the_hierarchical_note_is_said_once(tmp_path):
+    from inference_compare.report.study_report import GROUP_SCALE_NOTE, conclusions, study_notes
+
+    # two sizes x two methods where the group scale tau sits at 0 in some replicates
+    parts = []
+    for size, method in itertools.product((5, 8), ("mle", "map")):
+        part = _widths_table(1.05).assign(size=size, method=method)
+        part.loc[part.index[:5], ["estimate", "lower", "interval"]] = [0.0, 0.0, "wald"]
+        part.loc[part.index[:5], "interval"] = "profile_boundary"
+        parts.append(part)
+    result = ic.StudyResult(
+        pd.concat(parts, ignore_index=True), config=_config(["mle", "map"], [5, 8], 20)
+    )
+    assert study_notes(result) == [GROUP_SCALE_NOTE]
+    zero_lines = [x for x in conclusions(result)["tau"] if "is 0 in 25%" in x]
+    assert len(zero_lines) == 4 and not any("number of groups" in x for x in zero_lines)
+    html = ic.to_html(result, tmp_path / "study.html").read_text()
+    assert html.count("n is the number of groups") == 1
+    plain = ic.StudyResult(_widths_table(1.05), config=_config(["mle"], [5], 20))
+    assert study_notes(plain) == []

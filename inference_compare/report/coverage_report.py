@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from inference_compare._io import atomic_write
 from inference_compare.errors import UsageError
 from inference_compare.registry import METHOD_COLORS
-from inference_compare.report._format import panel_grid
+from inference_compare.report._format import fmt, panel_grid
 from inference_compare.report._templates import ENV
 from inference_compare.report.html import _image, figure_png
 
@@ -131,7 +131,7 @@ def _context(table: pd.DataFrame, intervals: pd.DataFrame | None) -> dict[str, A
             rows.append(
                 {
                     **{c: r[c] for c in cols[:4]},
-                    **{c: f"{r[c]:.4g}" for c in cols[4:]},
+                    **{c: fmt(r[c]) for c in cols[4:]},  # a failed fit's: a dash
                     "status": r["status"],
                 }
             )

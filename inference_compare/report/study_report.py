@@ -2,9 +2,10 @@
 
 Figures (matplotlib, one panel per parameter, a line per method, Monte Carlo standard errors as
 error bars): RMSE against n on log-log axes with the 1/sqrt(n) reference line, bias, coverage
-with the nominal level and its Monte Carlo band, mean interval width, and failure rates. A
-plain-words conclusion per parameter says where an interval under- or over-covers and where the
-methods agree.
+with the nominal level and its Monte Carlo band, median interval width (one absurd Wald interval
+can dominate a mean), and failure rates. A plain-words conclusion per parameter says where an
+interval under- or over-covers and where the methods agree; what holds for the whole study (a
+hierarchical model's sizes are numbers of groups) is said once, above them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 
 from inference_compare._io import atomic_write
 from inference_compare.registry import METHOD_COLORS, METHOD_NAMES, METHODS
+from inference_compare.report._study_table import study_table
 from inference_compare.report._templates import ENV
 from inference_compare.report.html import _image, figure_png
 from inference_compare.study.result import StudyResult
@@ -28,6 +30,7 @@ from inference_compare.study.result import StudyResult
 __all__ = [
     "STUDY_FIGURES",
     "conclusions",
+    "study_notes",
     "study_figure",
     "study_figures",
     "write_study_html",
@@ -48,7 +51,7 @@ FIGURE_NAMES = {
     "rmse": "RMSE",
     "bias": "Bias",
     "coverage": "Coverage",
-    "width": "Mean interval width",
+    "width": "Median interval width",
     "failure_rate": "Failure rate",
 }
 #: Size of the only panel of a one-parameter study in the wide layout.
@@ -57,6 +60,15 @@ SINGLE_INCHES = (7.0, 4.0)
 COVERAGE_SIGMAS = 2.0
 #: A bias this many MCSEs from zero is called out in the conclusions.
 BIAS_SIGMAS = 3.0
+#: A mean width is called dominated when the widest 5% of the intervals make more than this
+#: share of the summed width (`inference_compare.study.metrics.TOP_SHARE_FRACTION`).
+DOMINATED_SHARE = 0.5
+#: Said once, above the conclusions, of a study where a group scale was estimated at 0.
+GROUP_SCALE_NOTE = (
+    "For a hierarchical model n is the number of groups. Where a group scale's estimate is 0 "
+    "(on its boundary: those data could not tell the groups apart), it counts in bias, RMSE "
+    "and coverage with its interval from 0."
+)
 #: Sample sizes drawn in the zip plots (the smallest ones, where the methods differ most).
 ZIP_SIZES = 3
 #: Zip-plot colours: intervals that cover the truth, and those that miss it.
@@ -125,7 +137,7 @@ def _metric_figure(metrics: pd.DataFrame, column: str, title: str, nominal=None,
             ax.axhline(0, color="k", lw=0.8)
         if nominal is not None:
             ax.axhline(nominal, color="k", lw=1, ls="--", label=f"nominal {nominal:.0%}")
-            n_rep = rows_p["n"].max()
+            n_rep = rows_p["n_total"].max()  # coverage is over every replicate
             band = 2 * np.sqrt(nominal * (1 - nominal) / max(n_rep, 1))
             ax.axhspan(
                 nominal - band,
@@ -157,9 +169,11 @@ STUDY_FIGURES: dict[str, tuple[str, bool]] = {
     "rmse": ("RMSE (log-log, with the 1/\u221an line)", False),
     "bias": ("bias", False),
     "coverage": ("coverage of the {nominal:.0%} interval", True),
-    "width": ("mean interval width", False),
+    "width": ("median interval width (the mean is in the table)", False),
     "failure_rate": ("failure rate", False),
 }
+#: The metrics column a figure draws, where it is not the figure's key.
+FIGURE_COLUMNS = {"width": "width_median"}
 
 
 def study_figure(
@@ -186,7 +200,7 @@ def study_figure(
     title, with_nominal = STUDY_FIGURES[kind]
     return _metric_figure(
         metrics,
-        kind,
+        FIGURE_COLUMNS.get(kind, kind),
         title.format(nominal=nominal),
         nominal if with_nominal else None,
         cols=1 if narrow else 2,
@@ -202,66 +216,119 @@ def study_figures(result: StudyResult, *, narrow: bool = False) -> dict[str, byt
     }
 
 
-def conclusions(result: StudyResult) -> dict[str, list[str]]:
-    """Plain-words findings per parameter, e.g. "at n = 10 the mle interval undercovers"."""
-    metrics = result.metrics()
+def study_notes(result: StudyResult, metrics: pd.DataFrame | None = None) -> list[str]:
+    """Return what holds for the whole study, said once above the per-parameter conclusions.
+
+    For a hierarchical model whose group scale was estimated at 0 in some replicate: that the
+    sizes are numbers of groups, and how such an estimate counts.
+    """
+    metrics = result.metrics() if metrics is None else metrics
+    if "zero_rate" in metrics and (metrics["zero_rate"].fillna(0) > 0).any():
+        return [GROUP_SCALE_NOTE]
+    return []
+
+
+def _coverage_line(row: pd.Series, nominal: float) -> str | None:
+    cov, se = row["coverage"], row["coverage_mcse"]
+    if not (np.isfinite(cov) and np.isfinite(se) and se > 0):
+        return None
+    if abs(cov - nominal) <= COVERAGE_SIGMAS * se:
+        return None
+    verb = "undercovers" if cov < nominal else "overcovers"
+    return (
+        f"at n = {row['size']} the {row['method']} interval {verb}: {cov:.2f} \u00b1 "
+        f"{se:.2f} (nominal {nominal:.2f})"
+    )
+
+
+def _bias_line(row: pd.Series) -> str | None:
+    bias, bias_se = row["bias"], row["bias_mcse"]
+    if np.isfinite(bias) and np.isfinite(bias_se) and abs(bias) > BIAS_SIGMAS * bias_se:
+        return (
+            f"at n = {row['size']} the {row['method']} estimate is biased: "
+            f"{bias:+.3g} \u00b1 {bias_se:.2g} (Monte Carlo standard error), over "
+            f"{row['n']} of {row['n_total']} replicates"
+        )
+    return None
+
+
+def _width_line(row: pd.Series) -> str | None:
+    """Say where a few replicates' intervals dominate the mean width, with the median."""
+    share = row.get("width_top_share", np.nan)
+    if not (np.isfinite(share) and share > DOMINATED_SHARE):
+        return None
+    median, median_se = row["width_median"], row.get("width_median_mcse", np.nan)
+    spread = f" \u00b1 {median_se:.3g}" if np.isfinite(median_se) else ""
+    return (
+        f"at n = {row['size']} the {row['method']} mean interval width ({row['width']:.3g}) is "
+        f"dominated by a few replicates: the widest 5% of the intervals make {share:.0%} of "
+        f"the summed width; the median width, {median:.3g}{spread}, is the typical interval"
+    )
+
+
+def _zero_line(row: pd.Series) -> str | None:
+    if not row.get("zero_rate", 0) > 0:
+        return None
+    return (
+        f"at n = {row['size']} the {row['method']} estimate is 0 in {row['zero_rate']:.0%} "
+        f"\u00b1 {row['zero_rate_mcse']:.0%} of the replicates"
+    )
+
+
+def _failure_line(row: pd.Series, columns: pd.Index) -> str | None:
+    if not row["failure_rate"] > 0:
+        return None
+    kinds = [
+        c[len("failure_rate_") :]
+        for c in columns
+        if c.startswith("failure_rate_") and c != "failure_rate_mcse" and row.get(c, 0) > 0
+    ]
+    return (
+        f"at n = {row['size']} {row['failure_rate']:.0%} \u00b1 "
+        f"{row['failure_rate_mcse']:.0%} of the {row['method']} fits failed "
+        f"({row['n_failed']} of {row['n_total']}: {', '.join(kinds)}): no estimate, a miss "
+        "in coverage"
+    )
+
+
+def _agreement_line(rows: pd.DataFrame) -> str | None:
+    largest = rows[rows["size"] == rows["size"].max()]
+    rmse = largest.set_index("method")["rmse"]
+    mcse = largest.set_index("method")["rmse_mcse"]
+    if not (len(rmse) > 1 and np.all(np.isfinite(rmse)) and rmse.min() > 0):
+        return None
+    spread = rmse.max() / rmse.min() - 1
+    noise = 2 * np.hypot(mcse[rmse.idxmax()], mcse[rmse.idxmin()])
+    close = spread < 0.1 or rmse.max() - rmse.min() < noise
+    verb = "agree (within 10% or Monte Carlo error)" if close else "still differ"
+    return (
+        f"at the largest n ({int(largest['size'].iloc[0])}) the methods' RMSEs "
+        f"{verb}: they differ by {spread:.0%}"
+    )
+
+
+def conclusions(result: StudyResult, metrics: pd.DataFrame | None = None) -> dict[str, list[str]]:
+    """Plain-words findings per parameter, e.g. "at n = 10 the mle interval undercovers".
+
+    What holds for the whole study is in `study_notes`, not repeated here.
+    """
+    metrics = result.metrics() if metrics is None else metrics
     nominal = result.config.get("ci_prob", 0.95)
     out: dict[str, list[str]] = {}
     for param, rows in metrics.groupby("parameter", sort=False):
-        lines = []
-        for _, row in rows.iterrows():
-            cov, se = row["coverage"], row["coverage_mcse"]
-            if np.isfinite(cov) and np.isfinite(se) and se > 0:
-                if cov < nominal - COVERAGE_SIGMAS * se:
-                    lines.append(
-                        f"at n = {row['size']} the {row['method']} interval "
-                        f"undercovers: {cov:.2f} \u00b1 {se:.2f} (nominal {nominal:.2f})"
-                    )
-                elif cov > nominal + COVERAGE_SIGMAS * se:
-                    lines.append(
-                        f"at n = {row['size']} the {row['method']} interval "
-                        f"overcovers: {cov:.2f} \u00b1 {se:.2f} (nominal {nominal:.2f})"
-                    )
-            bias, bias_se = row["bias"], row["bias_mcse"]
-            if np.isfinite(bias) and np.isfinite(bias_se) and abs(bias) > BIAS_SIGMAS * bias_se:
-                lines.append(
-                    f"at n = {row['size']} the {row['method']} estimate is biased: "
-                    f"{bias:+.3g} \u00b1 {bias_se:.2g} (Monte Carlo standard error), over "
-                    f"{row['n']} of {row['n_total']} replicates"
-                )
-            if row.get("zero_rate", 0) > 0:
-                lines.append(
-                    f"at n = {row['size']} the {row['method']} estimate is 0 in "
-                    f"{row['zero_rate']:.0%} \u00b1 {row['zero_rate_mcse']:.0%} of the "
-                    "replicates (a group scale on its boundary: those data could not tell the "
-                    "groups apart); each counts in bias, RMSE and coverage with its interval "
-                    "from 0. For a hierarchical model n is the number of groups"
-                )
-            if row["failure_rate"] > 0:
-                kinds = [
-                    c[len("failure_rate_") :]
-                    for c in rows.columns
-                    if c.startswith("failure_rate_")
-                    and c != "failure_rate_mcse"
-                    and row.get(c, 0) > 0
-                ]
-                lines.append(
-                    f"at n = {row['size']} {row['failure_rate']:.0%} \u00b1 "
-                    f"{row['failure_rate_mcse']:.0%} of the {row['method']} fits failed "
-                    f"({', '.join(kinds)}): no estimate, a miss in coverage"
-                )
-        largest = rows[rows["size"] == rows["size"].max()]
-        rmse = largest.set_index("method")["rmse"]
-        mcse = largest.set_index("method")["rmse_mcse"]
-        if len(rmse) > 1 and np.all(np.isfinite(rmse)) and rmse.min() > 0:
-            spread = rmse.max() / rmse.min() - 1
-            noise = 2 * np.hypot(mcse[rmse.idxmax()], mcse[rmse.idxmin()])
-            close = spread < 0.1 or rmse.max() - rmse.min() < noise
-            verb = "agree (within 10% or Monte Carlo error)" if close else "still differ"
-            lines.append(
-                f"at the largest n ({int(largest['size'].iloc[0])}) the methods' RMSEs "
-                f"{verb}: they differ by {spread:.0%}"
+        found = [
+            line
+            for _, row in rows.iterrows()
+            for line in (
+                _coverage_line(row, nominal),
+                _bias_line(row),
+                _width_line(row),
+                _zero_line(row),
+                _failure_line(row, rows.columns),
             )
+        ]
+        found.append(_agreement_line(rows))
+        lines = [line for line in found if line]
         out[str(param)] = lines or [
             "every interval covers at its nominal level within Monte Carlo error"
         ]
@@ -342,22 +409,6 @@ def _both_layouts(wide: bytes, narrow: bytes) -> dict[str, Any]:
 def study_context(result: StudyResult) -> dict[str, Any]:
     """Everything the study template shows."""
     metrics = result.metrics()
-    cols = [
-        "size",
-        "method",
-        "parameter",
-        "bias",
-        "rmse",
-        "coverage",
-        "width",
-        "failure_rate",
-        "n",
-        "n_total",
-    ]
-    rows = [
-        {c: (f"{r[c]:.3g}" if isinstance(r[c], float) else str(r[c])) for c in cols}
-        for r in metrics[cols].to_dict("records")
-    ]
     wide, narrow = study_figures(result), study_figures(result, narrow=True)
     return {
         "config": result.config,
@@ -371,9 +422,10 @@ def study_context(result: StudyResult) -> dict[str, Any]:
             )
             for p in dict.fromkeys(result.replicates["parameter"])
         },
-        "conclusions": conclusions(result),
-        "columns": cols,
-        "rows": rows,
+        "notes": study_notes(result, metrics),
+        "conclusions": conclusions(result, metrics),
+        "nuts": "bayes" in result.config.get("methods", ()),
+        **study_table(metrics),
     }
 
 

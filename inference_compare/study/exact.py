@@ -239,12 +239,17 @@ def outcome_space(
     shape = data_containers(model)[container].shape
     params_of = _parameter_function(model, rv)
     per_truth = [_iid(params_of(t), family, rv.name) for t in truths]
+    _check_law(family, per_truth, truths)
     if family in ("binomial", "multinomial") and len({float(p[0]) for p in per_truth}) != 1:
         raise ModelError(f"exact coverage needs a fixed number of trials for {rv.name!r}")
     space = _vector_space if family in ("categorical", "multinomial") else _scalar_space
     stats, data, prob = space(family, per_truth[0], shape, per_truth)
-    if not np.all(np.isfinite(prob)):
-        raise UsageError("a truth lies outside the parameter's support (its outcome law is NaN)")
+    if not np.all(np.isfinite(prob)):  # a law that _check_law let through: never a NaN shown
+        bad = truths[int(np.argmin(np.all(np.isfinite(prob), axis=1)))]
+        raise UsageError(
+            f"the data have no probability distribution at the truth {_label(bad)}: give true "
+            "values inside each parameter's support"
+        )
     statistic = [s if isinstance(s, tuple) else (int(s),) for s in stats]
     return OutcomeSpace(family, statistic, data, prob), container
 
@@ -278,8 +283,108 @@ def coverage_sums(
     return coverage, width, prob[:, ~has].sum(axis=1)
 
 
-def _truth_dicts(truths, model: pm.Model) -> list[dict[str, np.ndarray]]:
+def _label(truth: Mapping[str, np.ndarray]) -> str:
+    """``"p = 0.5, w = [0.2 0.8]"``: a truth as a reader writes it."""
+    return ", ".join(
+        f"{name} = {float(v):g}" if np.size(v) == 1 else f"{name} = {np.round(v, 6)}"
+        for name, v in truth.items()
+    )
+
+
+def _check_law(family: str, per_truth: list, truths: Sequence[Mapping[str, np.ndarray]]) -> None:
+    """Refuse a truth at which the observed variable's distribution is not defined.
+
+    The probability of a Bernoulli, Binomial, Categorical or Multinomial variable must lie in
+    [0, 1] (and sum to 1 over the categories), a Poisson mean must be >= 0: a truth outside its
+    parameter's support gives the data no distribution to enumerate.
+    """
+    for params, truth in zip(per_truth, truths, strict=True):
+        value = np.asarray(params[-1] if family != "bernoulli" else params[0], float)
+        if family == "poisson":
+            ok, what = bool(np.all(value >= 0)), "a Poisson mean >= 0"
+        else:
+            ok = bool(np.all((value >= 0) & (value <= 1)))
+            if family in ("categorical", "multinomial"):
+                ok = ok and bool(np.isclose(value.sum(), 1.0))
+            what = "probabilities in [0, 1]"
+        if not ok or not np.all(np.isfinite(value)):
+            raise UsageError(
+                f"the truth {_label(truth)} is outside the parameter's support: the data's "
+                f"{family} distribution needs {what}, and gets {np.round(value, 6)}; give "
+                "true values inside each parameter's support"
+            )
+
+
+def _spec_values(name: str, given: object, size: int, *, swept: bool) -> list[np.ndarray]:
+    """One parameter's values: a sweep of numbers (scalar, ``swept``) or one fixed value."""
+    try:
+        values = np.asarray(given, float).ravel()
+    except (TypeError, ValueError):
+        raise UsageError(f"the truth of {name!r} must be numbers, got {given!r}") from None
+    if size == 1 and swept:
+        return [np.asarray(v) for v in values]
+    if values.size != size:
+        raise UsageError(
+            f"{name!r} holds {size} value(s), so its truth needs {size} number(s); got "
+            f"{values.size}"
+        )
+    return [values if size > 1 else np.asarray(values[0])]
+
+
+def _spec_truths(
+    spec: Mapping[str, object], model: pm.Model, default: Mapping[str, object] | None
+) -> list[dict[str, np.ndarray]]:
+    """Truths from ``{name: value or values}``: unnamed parameters take ``default`` (TRUTH).
+
+    One scalar parameter may be given several values (the truths swept); every other
+    parameter is held at its one value.
+    """
+    sizes = {rv.name: int(np.prod(model[rv.name].type.shape or (1,))) for rv in model.free_RVs}
+    known = ", ".join(sizes)
+    unknown = [name for name in spec if name not in sizes]
+    if unknown:
+        raise UsageError(
+            f"the truth names {unknown[0]!r}, which is not a parameter of the model (its "
+            f"parameters: {known})"
+        )
+    values = {}
+    for name, size in sizes.items():
+        if name in spec:
+            values[name] = _spec_values(name, spec[name], size, swept=True)
+        elif default is not None and name in default:
+            values[name] = _spec_values(name, default[name], size, swept=False)
+        else:
+            raise UsageError(
+                f"the truth needs a value for {name!r} (the model's parameters: {known}; "
+                "its TRUTH gives none)"
+            )
+    swept = [name for name, v in values.items() if len(v) > 1]
+    if len(swept) > 1:
+        raise UsageError(
+            f"several values for {swept[0]!r} and {swept[1]!r}: sweep one parameter at most, "
+            "and hold the others at one value each"
+        )
+    count = max(len(v) for v in values.values())
+    return [{name: v[i % len(v)] for name, v in values.items()} for i in range(count)]
+
+
+def _truth_dicts(truths, model: pm.Model, default=None) -> list[dict[str, np.ndarray]]:
+    """Return the truths as dicts of every free variable's value.
+
+    ``truths`` is None (the model's ``TRUTH``, ``default``), a dict of each parameter's value
+    or values (`_spec_truths`), a sequence of such dicts with every value, or numbers for a
+    model with one scalar parameter.
+    """
     free = [rv.name for rv in model.free_RVs]
+    if truths is None:
+        if default is None:
+            raise UsageError(
+                "the model defines no TRUTH: give the true values (on the command line "
+                f"--truth NAME=VALUE for each of {', '.join(free)})"
+            )
+        return _spec_truths({}, model, default)
+    if isinstance(truths, Mapping):
+        return _spec_truths(truths, model, default)
     items = list(truths)
     if not items:
         raise UsageError("truths is empty: give at least one true value")
@@ -290,8 +395,10 @@ def _truth_dicts(truths, model: pm.Model) -> list[dict[str, np.ndarray]]:
         return [{n: np.asarray(t[n], float) for n in free} for t in items]
     sizes = [int(np.prod(model[n].type.shape or (1,))) for n in free]
     if len(free) != 1 or sizes != [1]:
+        example = ",".join(f"{n}=VALUE" for n in free)
         raise UsageError(
-            f"the model has free variables {free}: give each truth as a dict of their values"
+            f"the model has several parameters ({', '.join(free)}): name each one's true "
+            f"value, {example} on the command line (a dict of them in Python)"
         )
     return [{free[0]: np.asarray(float(t))} for t in items]
 
@@ -349,7 +456,7 @@ def _line_name(kind: str, rows: list[MethodRows], i: int) -> str:
 
 def exact_coverage(
     model: str | os.PathLike | ModuleType,
-    truths: Iterable[float] | Iterable[Mapping[str, float]],
+    truths: Iterable[float] | Iterable[Mapping[str, float]] | Mapping[str, object] | None,
     n: int,
     methods: Iterable[str] | str = ("mle", "map", "bayes"),
     *,
@@ -369,9 +476,12 @@ def exact_coverage(
     model : str, path or module
         A catalogue name, a model file or a loaded model module with ``build`` and
         ``design(n, rng)``; its one observed variable is held in a ``pm.Data`` container.
-    truths : iterable of float or of dict
-        True values: numbers when the model has one scalar free variable, else dicts of every
-        free variable's value.
+    truths : iterable of float, iterable of dict, dict, or None
+        True values: numbers when the model has one scalar free variable; dicts of every free
+        variable's value; or one dict ``{name: value or values}``, where a parameter not named
+        takes the model's ``TRUTH`` and one scalar parameter may be given several values (the
+        truths swept, the others held), e.g. ``{"a": np.linspace(-1, 1, 9), "b": 0.5}``;
+        None: the model's ``TRUTH``.
     n : int
         Size passed to ``design`` (e.g. the number of tosses).
     methods : sequence of {"mle", "map", "bayes"} or comma-separated str
@@ -411,7 +521,7 @@ def exact_coverage(
         raise ModelError(f"model {module.__name__} lacks design(n, rng): exact coverage needs it")
     # the outcome space first (cheap): a model it cannot handle is refused before compiling
     template = module.build(module.design(n, replicate_seeds(random_seed, n, 0)["data"]))
-    truth_list = _truth_dicts(truths, template)
+    truth_list = _truth_dicts(truths, template, getattr(module, "TRUTH", None))
     space, container = outcome_space(template, truth_list)
     fitter = SizeFitter(module, n, random_seed, methods, settings)  # the same data set
     base = data_containers(fitter.model)

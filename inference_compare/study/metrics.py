@@ -12,7 +12,8 @@ coverage. So, over the ``N`` replicates of a (size, method, parameter):
 * bias, empirical SE, MSE and the model SE are over the ``n`` replicates whose fit succeeded;
   width and the rejection rate over those that have an interval;
 * the failure rate (over all ``N``, and by kind as ``failure_rate_<status>``) stands beside
-  every measure, and ``n`` / ``n_total`` say how many replicates each measure used.
+  every measure, and ``n`` (fits used) of ``n_total`` (replicates), with ``n_failed`` =
+  ``n_total - n``, say how many replicates each measure used.
 
 **Formulas** (Morris, White & Crowther 2019, Table 6; rsimsum, Gasparini 2018), with
 ``e_i = est_i - truth_i`` and ``sd`` the sample standard deviation (``ddof = 1``):
@@ -25,13 +26,21 @@ coverage. So, over the ``N`` replicates of a (size, method, parameter):
 * model SE = sqrt(mean(SE_i^2)) over the replicates' reported standard errors (``sd``), MCSE =
   sqrt(var(SE^2) / (4 m ModSE^2)) (``m`` of them); its relative error ModSE / EmpSE - 1, MCSE =
   (ModSE / EmpSE) sqrt(var(SE^2) / (4 m ModSE^4) + 1 / (2 (n - 1)));
-* relative precision against a reference method A: (EmpSE_A / EmpSE)^2 - 1 over the replicates
-  where both succeeded, MCSE = 2 (EmpSE_A / EmpSE)^2 sqrt((1 - rho^2) / (n - 1)) with rho the
-  correlation of the two methods' estimates;
+* relative precision of this method B against a reference method A (``precision_reference``):
+  the ratio of empirical variances minus one, var_A / var_B - 1 = (EmpSE_A / EmpSE_B)^2 - 1,
+  over the replicates where both succeeded, MCSE = 2 (EmpSE_A / EmpSE_B)^2 sqrt((1 - rho^2) /
+  (n - 1)) with rho the correlation of the two methods' estimates. A fraction, where rsimsum
+  reports 100 times it: the % increase in precision of B over A (0.25: A's empirical variance
+  is 1.25 times B's, B is 25% more precise); 0 for A itself;
 * coverage = mean(lower <= truth <= upper), bias-eliminated coverage = mean(lower <= truth +
   bias <= upper) (Morris et al.'s mean estimate in place of a fixed truth), MCSE =
   sqrt(c (1 - c) / N);
-* width = mean(upper - lower), MCSE = sd(width) / sqrt(n_w);
+* width = mean(upper - lower), MCSE = sd(width) / sqrt(n_w); median width (``width_median``),
+  MCSE = half the distance between the order statistics at ranks n_w / 2 -+ sqrt(n_w) / 2
+  (the distribution-free one-standard-error interval of a median), robust to the one absurd
+  Wald interval that can dominate the mean; ``width_top_share``: the share of the summed width
+  made by the widest `TOP_SHARE_FRACTION` of the intervals (at least one): near 1 when a few
+  replicates dominate the mean;
 * rejection rate of "the interval excludes theta0" (power where theta0 differs from the truth,
   the type-I error where it equals it), MCSE = sqrt(r (1 - r) / n_w);
 * failure rate, MCSE = sqrt(f (1 - f) / N).
@@ -46,7 +55,16 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["EXTRA_COLUMNS", "METRIC_COLUMNS", "metrics", "plan", "replicates_needed"]
+__all__ = [
+    "COLUMN_NOTES",
+    "COUNT_COLUMNS",
+    "EXTRA_COLUMNS",
+    "METRIC_COLUMNS",
+    "TOP_SHARE_FRACTION",
+    "metrics",
+    "plan",
+    "replicates_needed",
+]
 
 #: The main measures (each with a ``*_mcse`` column), shown first.
 METRIC_COLUMNS = ["bias", "rmse", "coverage", "width", "failure_rate"]
@@ -60,7 +78,31 @@ EXTRA_COLUMNS = [
     "relative_precision",
     "be_coverage",
     "rejection",
+    "width_median",
 ]
+#: How many replicates each measure used: fits used, replicates, failed fits.
+COUNT_COLUMNS = ["n", "n_total", "n_failed"]
+#: The widest share of the intervals whose part of the summed width is ``width_top_share``.
+TOP_SHARE_FRACTION = 0.05
+#: What each column of the metrics table means, in plain words (for reports and terminals).
+COLUMN_NOTES = {
+    "n": "fits used: replicates whose fit succeeded (bias, RMSE and width use these)",
+    "n_total": "replicates run at this size (coverage and failure rate use all of them)",
+    "n_failed": "failed fits (n_total - n): no estimate, a miss in coverage",
+    "bias": "mean of estimate - truth over the fits used",
+    "rmse": "root mean squared error over the fits used",
+    "coverage": "share of all replicates whose interval holds the truth (a failed fit misses)",
+    "width": "mean interval width (one absurd interval can dominate it: see width_median)",
+    "width_median": "median interval width",
+    "width_top_share": "share of the summed width made by the widest 5% of the intervals",
+    "failure_rate": "failed fits / replicates",
+    "relative_precision": (
+        "relative precision against precision_reference: ratio of empirical variances "
+        "var(reference) / var(this method) - 1, a fraction (x 100 = rsimsum's % increase in "
+        "precision over the reference)"
+    ),
+    "precision_reference": "the method relative_precision compares against",
+}
 
 _KEYS = ["size", "method", "parameter"]
 
@@ -79,6 +121,26 @@ def _proportion(hits: np.ndarray) -> tuple[float, float]:
         return np.nan, np.nan
     p = float(hits.mean())
     return p, float(np.sqrt(p * (1 - p) / hits.size))
+
+
+def _median_width(widths: np.ndarray) -> dict[str, float]:
+    """Median width with its MCSE, and the share of the summed width the widest make."""
+    out = dict.fromkeys(["width_median", "width_median_mcse", "width_top_share"], np.nan)
+    m = widths.size
+    if m == 0:
+        return out
+    ordered = np.sort(widths)
+    out["width_median"] = float(np.median(ordered))
+    if m > 1:
+        half = np.sqrt(m) / 2
+        low = int(np.clip(np.floor(m / 2 - half), 0, m - 1))
+        high = int(np.clip(np.ceil(m / 2 + half) - 1, 0, m - 1))
+        out["width_median_mcse"] = float(ordered[high] - ordered[low]) / 2
+    total = float(ordered.sum())
+    if np.isfinite(total) and total > 0:
+        top = max(1, int(np.ceil(TOP_SHARE_FRACTION * m)))
+        out["width_top_share"] = float(ordered[-top:].sum() / total)
+    return out
 
 
 def _spread(est: np.ndarray, err: np.ndarray) -> dict[str, float]:
@@ -126,7 +188,8 @@ def _one(group: pd.DataFrame, theta0: float | None) -> dict[str, float]:
     ok = group[ok_mask]
     est, truth = ok["estimate"].to_numpy(float), ok["truth"].to_numpy(float)
     err = est - truth
-    out: dict = {"n": int(ok_mask.sum()), "n_total": total}
+    used = int(ok_mask.sum())
+    out: dict = {"n": used, "n_total": total, "n_failed": total - used}
     out["bias"], out["bias_mcse"] = _mean_mcse(err)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = err / truth
@@ -144,7 +207,9 @@ def _one(group: pd.DataFrame, theta0: float | None) -> dict[str, float]:
     be_hit = np.zeros(total, bool)
     be_hit[ok_mask] = (lower <= centre) & (centre <= upper)
     out["be_coverage"], out["be_coverage_mcse"] = _proportion(be_hit)
-    out["width"], out["width_mcse"] = _mean_mcse((upper - lower)[has])
+    widths = (upper - lower)[has]
+    out["width"], out["width_mcse"] = _mean_mcse(widths)
+    out.update(_median_width(widths))
     out["rejection"], out["rejection_mcse"] = (
         _proportion(((theta0 < lower) | (theta0 > upper))[has])
         if theta0 is not None
@@ -182,7 +247,9 @@ def _relative_precision(
                 error = 2 * ratio * np.sqrt(max(1 - rho**2, 0.0) / (n - 1))
         values.append(value)
         errors.append(error)
-    return table.assign(relative_precision=values, relative_precision_mcse=errors)
+    return table.assign(
+        relative_precision=values, relative_precision_mcse=errors, precision_reference=reference
+    )
 
 
 def _null_of(null: float | Mapping[str, float] | None, parameter: str) -> float | None:
@@ -232,17 +299,19 @@ def metrics(
     Returns
     -------
     pandas.DataFrame
-        Columns ``size, method, parameter``, the measures of `METRIC_COLUMNS`, ``n``, their
-        ``*_mcse``, then `EXTRA_COLUMNS` with their ``*_mcse``, ``n_total``,
-        ``failure_rate_<status>`` per kind of failure seen, ``seconds`` (mean wall time per
-        fit) and, where some estimate is 0 on its boundary (a hierarchical model's group
-        scale), ``zero_rate`` with its MCSE. See the module docstring for the formulas and
-        which replicates each one uses.
+        Columns ``size, method, parameter``, the measures of `METRIC_COLUMNS`, the counts of
+        `COUNT_COLUMNS` (``n`` fits used of ``n_total`` replicates, ``n_failed``), their
+        ``*_mcse``, then `EXTRA_COLUMNS` with their ``*_mcse``, ``width_top_share``,
+        ``precision_reference``, ``failure_rate_<status>`` per kind of failure seen,
+        ``seconds`` (mean wall time per fit) and, where some estimate is 0 on its boundary (a
+        hierarchical model's group scale), ``zero_rate`` with its MCSE. `COLUMN_NOTES` says
+        what the columns mean; the module docstring gives the formulas and which replicates
+        each one uses.
     """
     extra = [c for m in EXTRA_COLUMNS for c in (m, f"{m}_mcse")]
     mcse = [f"{m}_mcse" for m in METRIC_COLUMNS]
     if replicates.empty:
-        return pd.DataFrame(columns=[*_KEYS, *METRIC_COLUMNS, "n", *mcse, *extra, "n_total"])
+        return pd.DataFrame(columns=[*_KEYS, *METRIC_COLUMNS, *COUNT_COLUMNS, *mcse, *extra])
     if "sd" not in replicates:  # tables written before the model SE was recorded
         replicates = replicates.assign(sd=np.nan)
     rows = [
@@ -257,9 +326,9 @@ def metrics(
     )
     table[fail_cols] = table[fail_cols].fillna(0.0)
     table = _zero_rate(replicates, table)
-    first = [*_KEYS, *METRIC_COLUMNS, "n", *mcse, *extra, "n_total"]
+    first = [*_KEYS, *METRIC_COLUMNS, *COUNT_COLUMNS, *mcse, *extra]
     rest = [c for c in table.columns if c not in first]
-    table["n"] = table["n"].astype(int)
+    table[COUNT_COLUMNS] = table[COUNT_COLUMNS].astype(int)
     return table[first + rest].sort_values(_KEYS, kind="stable").reset_index(drop=True)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from inference_compare.registry import method_rank
+from inference_compare.study.metrics import COLUMN_NOTES
 from inference_compare.study.metrics import metrics as compute_metrics
 from inference_compare.study.metrics import plan as plan_replicates
 
@@ -66,6 +67,29 @@ class StudyResult:
         )
 
     def __str__(self) -> str:
-        """Return the metrics table as text."""
-        cols = ["size", "method", "parameter", "bias", "rmse", "coverage", "width", "n"]
-        return self.metrics()[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}")
+        """Return the metrics table as text, with what its columns mean below it.
+
+        ``fits`` is the fits used of the replicates run (``n`` of ``n_total``), ``failed``
+        the fits that failed; the width is shown as a mean and a median.
+        """
+        table = self.metrics()
+        cols = ["size", "method", "parameter", "bias", "rmse", "coverage", "width"]
+        shown = table[[*cols, "width_median", "n_failed"]].rename(
+            columns={"width": "mean_width", "width_median": "median_width", "n_failed": "failed"}
+        )
+        shown.insert(len(shown.columns) - 1, "fits", _fits_used(table))
+        text = shown.to_string(index=False, float_format=lambda v: f"{v:.3g}")
+        return f"{text}\n{TABLE_LEGEND}"
+
+
+#: The legend printed under a study's table (`StudyResult.__str__`).
+TABLE_LEGEND = (
+    "fits: fits used of replicates run (bias, RMSE and width use the fits used); failed: "
+    f"{COLUMN_NOTES['n_failed']}.\nmean_width, median_width: the intervals' mean and median "
+    "width (a few absurd intervals can dominate the mean)."
+)
+
+
+def _fits_used(table: pd.DataFrame) -> list[str]:
+    """``"n/n_total"`` per row of a metrics table: the fits used of the replicates run."""
+    return [f"{n}/{total}" for n, total in zip(table["n"], table["n_total"], strict=True)]
