@@ -392,6 +392,9 @@ def prior_medians(cmp: Comparison) -> dict[str, float]:
     Parameters
     ----------
     cmp : Comparison
+        Its stored medians are taken as they are; otherwise its model's priors give them,
+        from its prior curves (``cmp.curves``) when these hold every parameter, else from
+        prior draws seeded by ``attrs["random_seed"]``.
 
     Returns
     -------

@@ -23,7 +23,6 @@ from inference_compare.result import Comparison, load
 from inference_compare.rewrites import large_data_rewrite
 from inference_compare.seeds import fresh_seed, spawn
 from inference_compare.settings import COMPARE_NUTS, Settings
-from inference_compare.validate import check_methods
 
 __all__ = ["Comparison", "compare", "compare_settings", "load"]
 
@@ -130,20 +129,7 @@ def compare(
     >>> cmp = ic.compare(module.build(module.DATA), random_seed=1, progressbar=False)
     >>> cmp.table()  # doctest: +SKIP
     """
-    settings = Settings(
-        methods=check_methods(methods),
-        ci_prob=ci_prob,
-        ci_kind=ci_kind,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        random_seed=random_seed,
-        latent=latent,
-        nagq=nagq,
-        profile=profile,
-        sufficient_statistics=sufficient_statistics,
-        progressbar=progressbar,
-    )
+    settings = Settings.from_arguments(locals())
     return compare_settings(model, settings, model_name=model_name, on_step=on_step)
 
 
@@ -248,9 +234,7 @@ def _fit_one(
         return fit_bayes(
             model,
             ci_prob=settings.ci_prob,
-            draws=settings.draws,
-            tune=settings.tune,
-            chains=settings.chains,
+            **settings.nuts(),
             random_seed=rng,
             progressbar=settings.progressbar,
         )

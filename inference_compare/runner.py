@@ -27,7 +27,7 @@ from inference_compare.analyses import (
     takes_prior_scale,
 )
 from inference_compare.catalog import load_model, model_title
-from inference_compare.compare import compare
+from inference_compare.compare import compare_settings
 from inference_compare.curves import compute_curves
 from inference_compare.data import build_model, read_data, summarize_data
 from inference_compare.errors import DataError, UsageError
@@ -36,9 +36,8 @@ from inference_compare.report import RunOutputs
 from inference_compare.report.rewrite import write_outputs
 from inference_compare.result import Comparison
 from inference_compare.seeds import fresh_seed
-from inference_compare.settings import COMPARE_NUTS
+from inference_compare.settings import COMPARE_NUTS, Settings
 from inference_compare.support import check_whole_numbers
-from inference_compare.validate import check_methods
 
 __all__ = [
     "PRIOR_SCALES",
@@ -235,14 +234,19 @@ def run_model(
         Before any fitting, when ``sensitivity`` is asked for without the bayes method, or
         ``prior_sweep`` for a model file whose ``build`` takes no ``prior_scale``.
     """
-    methods = check_methods(methods)
-    if sensitivity and "bayes" not in methods:
+    arguments = dict(locals())  # the parameters, among them the settings of `compare`
+    module = load_model(str(model))
+    settings = Settings.from_arguments(
+        arguments,
+        # a 32-bit seed, recorded in the report and easy to pass to --seed
+        random_seed=fresh_seed() if random_seed is None else random_seed,
+        latent=getattr(module, "LATENT", "auto") if latent == "default" else latent,
+        progressbar=progress_enabled(progress),
+    )
+    if sensitivity and "bayes" not in settings.methods:
         raise UsageError("--sensitivity needs the bayes fit: add bayes to --methods")
     if heldout == 1 or heldout < 0:
         raise UsageError(f"--heldout needs K >= 2 folds, got {heldout}")
-    if random_seed is None:  # a 32-bit seed, recorded in the report and easy to pass to --seed
-        random_seed = fresh_seed()
-    module = load_model(str(model))
     if prior_sweep and not takes_prior_scale(module):
         raise UsageError(no_prior_scale(module))
     if data_file is not None:
@@ -259,28 +263,13 @@ def run_model(
             f"--heldout {heldout} needs at least {heldout} rows of data; there are {n_rows}"
         )
     out_dir = Path(out) if out is not None else Path("reports") / module.__name__
-    enabled = progress_enabled(progress)
     with (
         output_dir(out_dir),  # made before the fitting, removed if the run does not finish
-        quiet_library_logs(not enabled),
-        StepProgress(enabled) as step,
+        quiet_library_logs(not settings.progressbar),
+        StepProgress(settings.progressbar) as step,
         _naming(f"data file {source!r}" if data_file is not None else source),
     ):
-        cmp = compare(
-            built,
-            methods,
-            ci_prob=ci_prob,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            random_seed=random_seed,
-            progressbar=enabled,
-            model_name=module.__name__,
-            on_step=step,
-            profile=profile,
-            latent=getattr(module, "LATENT", "auto") if latent == "default" else latent,
-            nagq=nagq,
-        )
+        cmp = compare_settings(built, settings, model_name=module.__name__, on_step=step)
         step("computing the prior, likelihood and posterior curves")
         cmp.curves = compute_curves(cmp)
         cmp.attrs.update(
@@ -297,7 +286,7 @@ def run_model(
             khat=khat,
             sensitivity=sensitivity,
             heldout=heldout,
-            random_seed=random_seed,
+            random_seed=settings.random_seed,
             on_step=step,
         )
         step("writing the report, tables and figures")

@@ -8,9 +8,9 @@ is defined here. The entry points keep their documented NUTS defaults (`COMPARE_
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Self, TypedDict
 
 from inference_compare.errors import UsageError
 from inference_compare.registry import METHODS
@@ -25,6 +25,14 @@ CI_KINDS: tuple[str, ...] = ("eti", "hdi")
 @dataclass(frozen=True, slots=True)
 class NUTSDefaults:
     """Default NUTS draws, tuning steps and chains of one entry point."""
+
+    draws: int
+    tune: int
+    chains: int
+
+
+class NUTSOptions(TypedDict):
+    """The NUTS settings as keywords of `inference_compare.fit_bayes` (`Settings.nuts`)."""
 
     draws: int
     tune: int
@@ -111,9 +119,16 @@ class Settings:
             object.__setattr__(self, name, value)
 
     @classmethod
-    def for_study(cls, **values: Any) -> Self:
-        """Return settings with the study's NUTS defaults (`STUDY_NUTS`) unless given."""
-        return cls(**(dataclasses.asdict(STUDY_NUTS) | values))
+    def from_arguments(cls, arguments: Mapping[str, Any], **given: Any) -> Self:
+        """Return the settings among an entry point's arguments, ``given`` taking precedence.
+
+        The entry points keep their settings as explicit keyword parameters, with their
+        documented defaults; each passes its ``locals()`` (its parameters, as pandas'
+        ``read_csv`` collects its keywords) and the arguments named as a field are taken: the
+        others (``model``, ``out``, ...) are not settings.
+        """
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**({k: v for k, v in arguments.items() if k in names} | given))
 
     def replace(self, **changes: Any) -> Self:
         """Return a copy with ``changes``, validated again."""
@@ -125,6 +140,6 @@ class Settings:
             return self.latent
         return list(self.latent)
 
-    def nuts(self) -> dict[str, int]:
+    def nuts(self) -> NUTSOptions:
         """Return the NUTS settings: ``draws``, ``tune``, ``chains``."""
         return {"draws": self.draws, "tune": self.tune, "chains": self.chains}

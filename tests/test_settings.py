@@ -43,7 +43,6 @@ def test_a_bad_value_is_a_usage_error_that_shows_it(field, value, message):
 
 
 def test_each_entry_point_takes_its_defaults_from_one_place():
-    assert Settings.for_study().nuts() == dataclasses.asdict(STUDY_NUTS)
     defaults = {
         ic.compare: COMPARE_NUTS,
         ic.study: STUDY_NUTS,
@@ -63,6 +62,19 @@ def test_each_entry_point_takes_its_defaults_from_one_place():
     for command, nuts in commands.items():
         args = cli.build_parser().parse_args([command[0], "coin_flip", *command[1:]])
         assert (args.draws, args.tune, args.chains) == (nuts.draws, nuts.tune, nuts.chains)
+
+
+def test_an_entry_point_passes_its_settings_by_their_parameter_names():
+    # `Settings.from_arguments(locals())`: a setting whose parameter is named otherwise would
+    # silently keep its default
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    assert fields <= set(inspect.signature(ic.compare).parameters)
+    from inference_compare.runner import run_model
+
+    given = {"latent", "progressbar", "ci_kind", "sufficient_statistics"}  # not run's parameters
+    assert fields - given <= set(inspect.signature(run_model).parameters)
+    s = Settings.from_arguments({"model": object(), "draws": 7, "chains": 3}, chains=1)
+    assert (s.draws, s.chains, s.tune) == (7, 1, COMPARE_NUTS.tune)
 
 
 def test_settings_survive_json_as_a_saved_comparison_stores_them():

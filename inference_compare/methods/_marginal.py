@@ -66,11 +66,11 @@ from pytensor.graph.traversal import ancestors
 
 from inference_compare.errors import ModelError, UsageError
 from inference_compare.methods._objective import (
+    LastCall,
     ModelFunctions,
-    VariableInfo,
     XIndex,
-    _coordinate_labels,
     model_functions,
+    variable_layout,
 )
 from inference_compare.priors import check_model, latent_variables, likelihood_terms
 
@@ -123,27 +123,25 @@ class MarginalFunctions(XIndex):
     the latent Hessian is diagonal (scalar group effects), which quadrature needs.
     """
 
-    model: pm.Model
     latent: list[str]
     conditional_names: list[str]
-    x0: np.ndarray
     v0: np.ndarray
-    x_names: list[str]
-    variables: list[VariableInfo]
     _inner: Any = field(repr=False)
     _outer: Any = field(repr=False)
     _report: Any = field(repr=False)
     _values_at: Any = field(repr=False)
-    _point_map_info: Any = field(repr=False)
     _latent_map_info: Any = field(repr=False)
     _graphs: Any = field(repr=False)
     diagonal: bool = False
     nagq: int = 1
     _nodes: Any = field(default=None, repr=False)
     _warm: np.ndarray | None = field(default=None, repr=False)
-    _last: tuple = field(default=(None, None), repr=False)
-    _last_hessian: tuple = field(default=(None, None), repr=False)
-    _last_values: tuple = field(default=(None, None), repr=False)
+    # per object: a copy by `replace` (another nagq) starts with nothing cached
+    _last: LastCall[_Conditional | None] = field(default_factory=LastCall, init=False, repr=False)
+    _last_hessian: LastCall[tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=LastCall, init=False, repr=False
+    )
+    _last_values: LastCall[_Values | None] = field(default_factory=LastCall, init=False, repr=False)
 
     # ------------------------------------------------------------------ the inner problem
     def _solve(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -158,13 +156,7 @@ class MarginalFunctions(XIndex):
 
     def conditional(self, x: np.ndarray) -> _Conditional | None:
         """Everything at ``x``, the latent variables at their conditional mode (cached)."""
-        x = np.asarray(x, dtype=float)
-        last_x, last_out = self._last
-        if last_x is not None and np.array_equal(last_x, x):
-            return last_out
-        out = self._conditional(x)
-        self._last = (x.copy(), out)
-        return out
+        return self._last.get(x, self._conditional)
 
     def _conditional(self, x: np.ndarray) -> _Conditional | None:
         with np.errstate(all="ignore"):
@@ -193,19 +185,16 @@ class MarginalFunctions(XIndex):
 
     def value_jacobians(self, x: np.ndarray) -> _Values | None:
         """Return the values at ``x`` and their Jacobians, latent variables at their mode."""
-        x = np.asarray(x, dtype=float)
-        last_x, last_out = self._last_values
-        if last_x is not None and np.array_equal(last_x, x):
-            return last_out
+        return self._last_values.get(x, self._value_jacobians)
+
+    def _value_jacobians(self, x: np.ndarray) -> _Values | None:
         c = self.conditional(x)
-        out = None
-        if c is not None:
-            with np.errstate(all="ignore"):
-                flat, jx, jv = (np.asarray(o) for o in self._report(x, c.v)[:3])
-            jv = np.atleast_2d(jv)
-            out = _Values(flat, np.atleast_2d(jx) + jv @ c.dv_dx, jv)
-        self._last_values = (x.copy(), out)
-        return out
+        if c is None:
+            return None
+        with np.errstate(all="ignore"):
+            flat, jx, jv = (np.asarray(o) for o in self._report(x, c.v)[:3])
+        jv = np.atleast_2d(jv)
+        return _Values(flat, np.atleast_2d(jx) + jv @ c.dv_dx, jv)
 
     def _quadrature(
         self, x: np.ndarray, v: np.ndarray, curvature: np.ndarray, dv_dx: np.ndarray
@@ -241,9 +230,8 @@ class MarginalFunctions(XIndex):
     # ------------------------------------------------------------ the ModelFunctions interface
     def data_changed(self) -> None:
         """Forget cached evaluations: call after ``pm.set_data`` on the model."""
-        self._last = (None, None)
-        self._last_hessian = (None, None)
-        self._last_values = (None, None)
+        for cache in (self._last, self._last_hessian, self._last_values):
+            cache.clear()
         self._warm = None
 
     def terms(self, x: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
@@ -259,10 +247,9 @@ class MarginalFunctions(XIndex):
 
         The first is the central difference of the exact gradient (`FD_STEP`), the second exact.
         """
-        x = np.asarray(x, dtype=float)
-        last_x, last_out = self._last_hessian
-        if last_x is not None and np.array_equal(last_x, x):
-            return last_out
+        return self._last_hessian.get(x, self._hessians)
+
+    def _hessians(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         nan = np.full((x.size, x.size), np.nan)
         c = self.conditional(x)
         if c is None:
@@ -279,9 +266,7 @@ class MarginalFunctions(XIndex):
             hess[:, k] = (up.grad_ll - down.grad_ll) / (2 * h)
         hess = (hess + hess.T) / 2
         self._warm = c.v
-        out = (hess, c.hess_lp)
-        self._last_hessian = (x.copy(), out)
-        return out
+        return hess, c.hess_lp
 
     def values(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the raveled values and their total Jacobian with respect to ``x``.
@@ -304,11 +289,6 @@ class MarginalFunctions(XIndex):
     def values_at(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Raveled values at top-level ``x`` and unconstrained latent values ``v``."""
         return np.asarray(self._values_at(np.asarray(x, float), np.asarray(v, float)))
-
-    @property
-    def n_free(self) -> int:
-        """Number of top-level free elements (they come first in the values vector)."""
-        return sum(v.stop - v.start for v in self.variables if v.free)
 
     def value_point(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Return the model's full value point at ``x``, the latent variables at their mode."""
@@ -522,28 +502,14 @@ def _compile(model: pm.Model, latent: list[str]) -> MarginalFunctions:
     )
     values_at = pytensor.function([x, v], flat, **compile_kwargs)
 
-    value_to_rv = {value.name: rv.name for value, rv in model.values_to_rvs.items()}
-    x_names = []
-    for name, shape, *_ in x0.point_map_info:
-        x_names += _coordinate_labels(model, name, shape, dims_of=value_to_rv.get(name, name))
-    probe = report(x0.data, v0.data)[3:]
-    names = [rv.name for rv in rvs] + [d.name for d in model.deterministics]
-    variables, offset = [], 0
-    for i, (name, value) in enumerate(zip(names, probe, strict=True)):
-        shape = tuple(np.shape(value))
-        size = int(np.prod(shape, dtype=int))
-        dims = tuple(model.named_vars_to_dims.get(name) or ())
-        info = VariableInfo(name, shape, dims, offset, offset + size, free=i < len(top_rvs))
-        variables.append(info)
-        offset += size
+    shapes = [np.shape(value) for value in report(x0.data, v0.data)[3:]]
     return MarginalFunctions(
         model=model,
         latent=list(latent),
         conditional_names=[*latent, *_dependent_deterministics(model, latent_rvs)],
         x0=np.asarray(x0.data, dtype=float),
         v0=np.asarray(v0.data, dtype=float),
-        x_names=x_names,
-        variables=variables,
+        variables=variable_layout(model, [rv.name for rv in rvs], shapes, len(top_rvs)),
         _inner=inner,
         _outer=outer,
         _report=report,

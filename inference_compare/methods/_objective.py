@@ -13,6 +13,7 @@ compiled apart, once, as functions of the raveled unconstrained parameter vector
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any, Protocol, cast
@@ -30,6 +31,7 @@ from inference_compare.support import check_start
 
 __all__ = [
     "Functions",
+    "LastCall",
     "ModelFunctions",
     "Objective",
     "VariableInfo",
@@ -37,6 +39,7 @@ __all__ = [
     "data_size",
     "model_functions",
     "start_is_finite",
+    "variable_layout",
 ]
 
 
@@ -65,22 +68,67 @@ class VariableInfo:
     free: bool
 
 
-class XIndex:
-    """Where each free variable sits in ``x``: shared by the model's and the marginal functions.
+class LastCall[T]:
+    """The result of one evaluation at the last ``x`` it was asked for.
 
-    Needs ``model``, ``variables``, ``x0``, ``x_names``, ``values`` and ``_point_map_info``.
+    An optimiser asks for the value, the gradient and the Hessian at the same ``x`` in turn:
+    the compiled functions compute them once.
+    """
+
+    __slots__ = ("_out", "_x")
+
+    def __init__(self) -> None:
+        self._x: np.ndarray | None = None
+        self._out: T | None = None
+
+    def holds(self, x: np.ndarray) -> bool:
+        """Return True when the result at ``x`` is the one held."""
+        return self._x is not None and np.array_equal(self._x, x)
+
+    def get(self, x: np.ndarray, compute: Callable[[np.ndarray], T]) -> T:
+        """Return ``compute(x)``, computed only when ``x`` is not the last ``x``."""
+        x = np.asarray(x, dtype=float)
+        if not self.holds(x):
+            self._x, self._out = x.copy(), compute(x)
+        return cast(T, self._out)
+
+    def clear(self) -> None:
+        """Forget the result (the model's data changed)."""
+        self._x = self._out = None
+
+
+@dataclass(eq=False)
+class XIndex:
+    """The model and where each free variable sits in ``x``: the model's and marginal functions'.
+
+    Subclasses define ``values``.
     """
 
     model: pm.Model
-    variables: list[VariableInfo]
     x0: np.ndarray
-    x_names: list[str]
-    _point_map_info: Any
-    _elementwise: dict[str, bool] | None = None
+    variables: list[VariableInfo]
+    _point_map_info: Any = field(repr=False)
+    x_names: list[str] = field(init=False)  # the label of each column of ``x``
+    _elementwise: dict[str, bool] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        value_to_rv = {value.name: rv.name for value, rv in self.model.values_to_rvs.items()}
+        self.x_names = [
+            label
+            for name, shape, *_ in self._point_map_info
+            for label in _coordinate_labels(
+                self.model, name, shape, dims_of=value_to_rv.get(name, name)
+            )
+        ]
 
     def values(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every variable's value and its Jacobian at ``x`` (defined by each subclass)."""
         raise NotImplementedError
+
+    @property
+    def n_free(self) -> int:
+        """Number of free elements (they come first in the values vector)."""
+        return sum(v.stop - v.start for v in self.variables if v.free)
 
     def x_slice(self, name: str) -> slice:
         """Return the columns of ``x`` that belong to free variable ``name``."""
@@ -180,32 +228,24 @@ class Functions(Objective, Protocol):
 class ModelFunctions(XIndex):
     """Compiled log-density parts of one model, as functions of unconstrained ``x``."""
 
-    model: pm.Model
-    x0: np.ndarray
-    x_names: list[str]
-    variables: list[VariableInfo]
     _everything: Any = field(repr=False)
     _values_only: Any = field(repr=False)
-    _point_map_info: Any = field(repr=False)
     _terms_only: Any = field(default=None, repr=False)
-    _last: tuple = field(default=(None, None), repr=False)
+    _last: LastCall[list | None] = field(default_factory=LastCall, init=False, repr=False)
 
     def _evaluate(self, x: np.ndarray) -> list | None:
         """All outputs at ``x`` (cached for the last ``x``); None outside the domain."""
-        x = np.asarray(x, dtype=float)
-        last_x, last_out = self._last
-        if last_x is not None and np.array_equal(last_x, x):
-            return last_out
+        return self._last.get(x, self._evaluate_anew)
+
+    def _evaluate_anew(self, x: np.ndarray) -> list | None:
         try:
-            out = [np.asarray(o) for o in self._everything(x)]
+            return [np.asarray(o) for o in self._everything(x)]
         except ParameterValueError:  # a scale underflowed to 0 far out in the space
-            out = None
-        self._last = (x.copy(), out)
-        return out
+            return None
 
     def data_changed(self) -> None:
         """Forget the cached evaluation: call after ``pm.set_data`` on the model."""
-        self._last = (None, None)
+        self._last.clear()
 
     def terms(self, x: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
         """Return ``(loglik, logprior, grad_loglik, grad_logprior)`` at ``x``.
@@ -213,7 +253,7 @@ class ModelFunctions(XIndex):
         Where a distribution's parameter leaves its domain (a scale underflowing to 0 far out
         in the unconstrained space), the log densities are ``-inf`` and the gradients NaN.
         """
-        if self._terms_only is not None and not np.array_equal(x, self._last[0]):
+        if self._terms_only is not None and not self._last.holds(x):
             try:  # large data: value and gradient without the Hessians
                 out = [np.asarray(o) for o in self._terms_only(np.asarray(x, dtype=float))]
             except ParameterValueError:
@@ -245,17 +285,31 @@ class ModelFunctions(XIndex):
         """Return the raveled constrained values at ``x`` (cheap: no data, no derivatives)."""
         return np.asarray(self._values_only(np.asarray(x, dtype=float)))
 
-    @property
-    def n_free(self) -> int:
-        """Number of free-variable elements (they come first in the values vector)."""
-        return sum(v.stop - v.start for v in self.variables if v.free)
-
     def value_point(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Map ``x`` to the model's value-variable point (unconstrained, by value name)."""
         raveled = DictToArrayBijection.rmap(
             pm.blocking.RaveledVars(np.asarray(x), self._point_map_info)
         )
         return dict(raveled)
+
+
+def variable_layout(
+    model: pm.Model, rvs: list[str], shapes: Sequence[Sequence[int]], n_free: int
+) -> list[VariableInfo]:
+    """Return where each variable sits in the raveled values vector.
+
+    The values are the random variables named by ``rvs`` (the first ``n_free`` of them free),
+    then the model's deterministics, of ``shapes``.
+    """
+    names = [*rvs, *(d.name for d in model.deterministics)]
+    variables, offset = [], 0
+    for i, (name, shape) in enumerate(zip(names, shapes, strict=True)):
+        dims = tuple(model.named_vars_to_dims.get(name) or ())
+        shape = tuple(int(n) for n in shape)
+        stop = offset + int(np.prod(shape, dtype=int))
+        variables.append(VariableInfo(name, shape, dims, offset, stop, free=i < n_free))
+        offset = stop
+    return variables
 
 
 def _coordinate_labels(
@@ -386,29 +440,14 @@ def _compile(model: pm.Model) -> ModelFunctions:
         terms_only = pytensor.function([x], [loglik, logprior, grad_ll, grad_lp], **compile_kwargs)
 
     x0 = DictToArrayBijection.map({v.name: start[v.name] for v in value_vars}).data
-    value_to_rv = {value.name: rv.name for value, rv in model.values_to_rvs.items()}
-    x_names = []
-    for name, shape, *_ in point_map_info:
-        x_names += _coordinate_labels(model, name, shape, dims_of=value_to_rv.get(name, name))
     try:
         shapes = [np.shape(value) for value in everything(x0)[8:]]
     except ParameterValueError:  # the log densities are not defined at x0: shapes alone
         shapes = pytensor.function([x], [pt.shape(o) for o in outputs], **compile_kwargs)(x0)
-    variables, offset = [], 0
-    names = [rv.name for rv in free_rvs] + [d.name for d in model.deterministics]
-    for i, (name, shape) in enumerate(zip(names, shapes, strict=True)):
-        shape = tuple(int(n) for n in shape)
-        size = int(np.prod(shape, dtype=int))
-        dims = tuple(model.named_vars_to_dims.get(name) or ())
-        variables.append(
-            VariableInfo(name, shape, dims, offset, offset + size, free=i < len(free_rvs))
-        )
-        offset += size
     return ModelFunctions(
         model=model,
         x0=np.asarray(x0, dtype=float),
-        x_names=x_names,
-        variables=variables,
+        variables=variable_layout(model, [rv.name for rv in free_rvs], shapes, len(free_rvs)),
         _everything=everything,
         _values_only=values_only,
         _terms_only=terms_only,

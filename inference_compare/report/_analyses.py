@@ -161,6 +161,8 @@ def analysis_context(cmp: Comparison) -> dict[str, Any]:
     Parameters
     ----------
     cmp : Comparison
+        With the analyses that ``inference_compare.runner.add_analyses`` stored in its
+        ``attrs``, if any; its fits and table give the prior influence and mean-mode rows.
 
     Returns
     -------

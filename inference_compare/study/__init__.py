@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pandas as pd
 
@@ -104,23 +105,16 @@ def study(
     -------
     StudyResult
     """
+    # the study's own progress bar counts replicates: the sampler's stays quiet
+    given = Settings.from_arguments(locals(), progressbar=False)
     module, model_ref = _model_ref(model)
-    given = Settings.for_study(
-        methods=methods,
-        ci_prob=ci_prob,
-        ci_kind=ci_kind,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        random_seed=random_seed,
-    )
     methods = given.methods
     sizes = sorted({check_positive_int("size", int(n)) for n in sizes})
     check_positive_int("replicates", replicates)
     check_positive_int("workers", workers)
     if truth not in ("fixed", "prior"):
         raise UsageError(f"truth must be 'fixed' or 'prior', got {truth!r}")
-    settings: dict[str, float | int | str] = {"ci_prob": given.ci_prob, **given.nuts()}
+    settings: dict[str, Any] = {"ci_prob": given.ci_prob, **given.nuts()}  # float, int or str
     if given.ci_kind != "eti":  # absent means "eti": studies written before ci_kind resume
         settings["ci_kind"] = given.ci_kind
     config = {
