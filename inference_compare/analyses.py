@@ -400,14 +400,17 @@ def prior_medians(cmp: Comparison) -> dict[str, float]:
     -------
     dict of str to float
         Keyed by ArviZ label, rounded to what the prior draws resolve; empty without a model
-        and without stored medians.
+        and without stored medians. Latent variables (``attrs["latent"]``) have none.
     """
     stored = cmp.attrs.get("prior_medians")
     if isinstance(stored, dict):
         return {str(k): as_float(v) for k, v in stored.items()}
     if cmp.model is None:
         return {}
-    names = [rv.name for rv in cmp.model.free_RVs]
+    # a latent variable's prior depends on the top-level parameters, integrated out by the MLE
+    # and the MAP alike: its marginal prior median is no place either estimate is pulled to
+    latent = set(cmp.attrs.get("latent") or [])
+    names = [rv.name for rv in cmp.model.free_RVs if rv.name not in latent]
     exact = _curve_medians(cmp, names)
     if exact is not None:
         return exact

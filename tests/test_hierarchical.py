@@ -852,3 +852,16 @@ def test_study_group_effects_are_drawn_from_the_population():
     z = (thetas - module.TRUTH["mu"]) / module.TRUTH["tau"]
     # a wrong scale or fixed effects give p ~ 0; a correct draw fails at 1e-3 once in 1000
     assert scipy.stats.kstest(z, "norm").pvalue > 1e-3
+
+
+def test_group_effects_have_no_prior_median_to_be_pulled_to():
+    # theta_j ~ Normal(mu, tau) is integrated out by the MLE and the MAP alike: its marginal
+    # prior median (0 here by symmetry, but estimated from draws it came out as -0.38 for a
+    # new user's dyes model, and the report said the prior pulled u[0] toward it) is no
+    # place either estimate is pulled to. The top-level mu keeps its Normal(0, 5) median 0
+    from inference_compare.analyses import prior_medians
+
+    cmp = eight_fits()
+    medians = prior_medians(cmp)
+    assert not any(label.startswith("theta") for label in medians)
+    assert medians["mu"] == 0.0
