@@ -8,8 +8,11 @@ own scale ``theta = g(x)``:
   at an MLE this equals the textbook / statsmodels standard error whatever the transform;
 * for a free variable with an elementwise, monotone transform (none, log, logodds, interval) the
   interval is the Wald interval ``x* +- z sd_x`` computed where the parameter is unconstrained
-  and mapped back, so it never leaves the support; for other variables (simplex, ordered,
-  deterministics) it is the equal-tailed interval of the Laplace draws;
+  and mapped back, so it never leaves the support; a deterministic that is affine in ``x``
+  (e.g. ``a + 20 b``: checked on the Laplace draws) gets the exact Wald interval
+  ``value +- z se``, as statsmodels gives for a linear combination; for other variables
+  (simplex, ordered, non-linear deterministics) it is the equal-tailed interval of the
+  Laplace draws;
 * the ``posterior`` group holds draws from ``N(x*, H^-1)`` mapped through the transforms, so that
   ArviZ plots and summaries work on all methods alike.
 """
@@ -31,7 +34,9 @@ from inference_compare.methods._objective import Functions, _coordinate_labels
 from inference_compare.methods._optimize import OptimizationResult
 
 __all__ = [
+    "AFFINE_RTOL",
     "OptimumSummary",
+    "affine_columns",
     "boundary_summary",
     "covariance",
     "element_labels",
@@ -44,6 +49,11 @@ __all__ = [
     "optimum_to_datatree",
 ]
 
+
+#: A value within this relative distance of its first-order prediction at every Laplace draw
+#: is affine in the parameters (rounding in double precision is far below it; a curvature
+#: that moves a quantile in the fourth digit is far above it).
+AFFINE_RTOL = 1e-9
 
 #: How far a boundary coordinate is pushed on the unconstrained scale to reach the edge itself
 #: (logistic(1000) == 1.0 and exp(-1000) == 0.0 in double precision).
@@ -166,6 +176,7 @@ def optimum_summary(
     if cov_x is None:
         return OptimumSummary(values, se, lower, upper, kinds, None, samples)
     se = np.sqrt(np.clip(np.diag(jac @ cov_x @ jac.T), 0, None))
+    xs = x[None, :]
     if draws:
         chol = np.linalg.cholesky(cov_x + 1e-300 * np.eye(len(x)))
         xs = x + rng.standard_normal((draws, len(x))) @ chol.T
@@ -176,15 +187,35 @@ def optimum_summary(
     with np.errstate(all="ignore"):
         lo_x, hi_x = functions.values_only(x - z * sd_x), functions.values_only(x + z * sd_x)
         q = np.quantile(samples, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
+    affine = affine_columns(samples, values, jac, xs - x) if draws else np.zeros(values.size, bool)
     for var in functions.variables:
         sl = slice(var.start, var.stop)
         if var.free and functions.elementwise(var.name):
             lower[sl], upper[sl] = np.minimum(lo_x[sl], hi_x[sl]), np.maximum(lo_x[sl], hi_x[sl])
             kinds[var.name] = "wald"
+        elif not var.free and np.all(affine[sl]):  # exact: no Monte Carlo error, no skew
+            lower[sl], upper[sl] = values[sl] - z * se[sl], values[sl] + z * se[sl]
+            kinds[var.name] = "wald"
         elif draws:
             lower[sl], upper[sl] = q[0, sl], q[1, sl]
             kinds[var.name] = "laplace_eti"
     return OptimumSummary(values, se, lower, upper, kinds, cov_x, samples)
+
+
+def affine_columns(
+    samples: np.ndarray, center: np.ndarray, jac: np.ndarray, steps: np.ndarray
+) -> np.ndarray:
+    """Return which values are affine in the parameters, judged on the Laplace draws.
+
+    A value is affine when at every draw it equals its first-order prediction
+    ``center + jac @ step`` to rounding (``AFFINE_RTOL`` of its spread): then its Wald interval
+    is exact, and quantiles of draws would only add Monte Carlo error.
+    """
+    with np.errstate(all="ignore"):
+        predicted = center[None, :] + steps @ jac.T
+        gap = np.max(np.abs(samples - predicted), axis=0)
+        scale = np.max(np.abs(samples - center[None, :]), axis=0) + np.abs(center)
+    return np.isfinite(gap) & (gap <= AFFINE_RTOL * np.maximum(scale, np.finfo(float).tiny))
 
 
 def interval_findings(method: str, functions, summary: OptimumSummary) -> list[Diagnostic]:

@@ -40,6 +40,7 @@ from inference_compare.diagnostics import (
 )
 from inference_compare.methods._laplace import (
     _dataset,
+    affine_columns,
     failed_summary,
     free_labels,
     interval_findings,
@@ -329,6 +330,8 @@ def _report_conditional(tree, functions: MarginalFunctions, x, *, ci_prob: float
     sd_v = np.sqrt(np.diag(c.cov))
     lo, hi = functions.values_at(x, c.v - z * sd_v), functions.values_at(x, c.v + z * sd_v)
     q = np.quantile(conditional, [0.5 - ci_prob / 2, 0.5 + ci_prob / 2], axis=0)
+    center = functions.values_at(x, c.v)
+    affine = affine_columns(conditional, center, jac_v, vs - c.v)
     interval = tree["interval"].to_dataset()
     lower = _flat(functions, interval.sel(ci_bound="lower", drop=True))
     upper = _flat(functions, interval.sel(ci_bound="upper", drop=True))
@@ -338,6 +341,8 @@ def _report_conditional(tree, functions: MarginalFunctions, x, *, ci_prob: float
         sl = slice(v.start, v.stop)
         if v.name in functions.latent and _elementwise(jac_v[sl]):
             lower[sl], upper[sl] = np.minimum(lo[sl], hi[sl]), np.maximum(lo[sl], hi[sl])
+        elif np.all(affine[sl]):  # e.g. theta = mu + tau z, given mu and tau: exact
+            lower[sl], upper[sl] = center[sl] - z * se[sl], center[sl] + z * se[sl]
         else:
             lower[sl], upper[sl] = q[0, sl], q[1, sl]
     _set_interval(tree, functions, lower, upper)
