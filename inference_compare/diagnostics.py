@@ -251,13 +251,18 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                         moved,
                     )
                 ]
+            # every parameter that moves along the ray runs off, each in its own units (the
+            # intercept of a separated logistic regression moves 65 times as far as the slope
+            # of a predictor near 65): judged on the curvature-scaled direction
+            moved = _flat_parameters(v / d, functions) or moved
+            run = "runs" if len(moved) == 1 else "run"
             return out + [
                 Diagnostic(
                     method,
                     "mle_does_not_exist" if method == "mle" else "map_does_not_exist",
                     "error",
-                    f"the {kind} keeps increasing as {', '.join(moved) or 'the parameters'} run "
-                    "to infinity, so the estimate does not exist (typical of perfectly "
+                    f"the {kind} keeps increasing as {', '.join(moved) or 'the parameters'} "
+                    f"{run} to infinity, so the estimate does not exist (typical of perfectly "
                     "separated classes in logistic regression), and none is reported. A prior "
                     "(the MAP, or full Bayes) gives finite estimates",
                     moved,

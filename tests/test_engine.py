@@ -234,6 +234,23 @@ def test_separated_logistic_data_has_no_mle_but_a_finite_map():
     assert np.isfinite(b_map) and 0 < b_map < 10
 
 
+def test_every_parameter_that_runs_to_infinity_is_named():
+    # damage below 64 degrees, none above: along the separating ray alpha moves about 65 times
+    # as far as beta, and both run to infinity (the finding named alpha alone)
+    temp = np.array([53, 57, 58, 63, 66, 67, 70, 72, 75, 81], dtype=float)
+    with pm.Model() as model:
+        alpha = pm.Normal("alpha", 0.0, 20.0)
+        beta = pm.Normal("beta", 0.0, 1.0)
+        pm.Bernoulli("damage", logit_p=alpha + beta * temp, observed=(temp < 64).astype(int))
+    fit = ic.fit_mle(model, random_seed=0)
+    from inference_compare.diagnostics import diagnostics_from_json
+
+    found = [d for d in diagnostics_from_json(fit.attrs["diagnostics"]) if d.severity == "error"]
+    assert [d.code for d in found] == ["mle_does_not_exist"]
+    assert found[0].parameters == ("alpha", "beta")
+    assert "alpha, beta run to infinity" in found[0].message
+
+
 def test_all_heads_puts_the_mle_on_the_boundary():
     fit = ic.fit_mle(_coin(10, 10), random_seed=0)
     assert "on_boundary" in _codes(fit)
