@@ -92,7 +92,8 @@ def bayes_rows(fit: xr.DataTree, ci_prob: float, ci_kind: str) -> pd.DataFrame:
     import arviz_stats as azs
 
     summary = azs.summary(fit, ci_prob=ci_prob, ci_kind=ci_kind, round_to="none")
-    if fit.attrs.get("status", "ok") != "ok":  # no usable posterior: no number
+    failed = fit.attrs.get("status", "ok") != "ok"
+    if failed:  # no usable posterior: no number, and no interval kind (as a failed optimum)
         summary.loc[:, :] = np.nan
     lb, ub = [c for c in summary.columns if c.endswith("_lb") or c.endswith("_ub")]
     return pd.DataFrame(
@@ -102,7 +103,7 @@ def bayes_rows(fit: xr.DataTree, ci_prob: float, ci_kind: str) -> pd.DataFrame:
             "sd": summary["sd"].to_numpy(float),
             "lower": summary[lb].to_numpy(float),
             "upper": summary[ub].to_numpy(float),
-            "interval": ci_kind,
+            "interval": "none" if failed else ci_kind,
             "ess_bulk": summary["ess_bulk"].to_numpy(float),
             "ess_tail": summary["ess_tail"].to_numpy(float),
             "r_hat": summary["r_hat"].to_numpy(float),
