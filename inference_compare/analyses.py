@@ -590,17 +590,26 @@ def mean_mode_sentences(table: pd.DataFrame) -> dict[str, str]:
         One sentence per parameter whose gap is noted (`mean_mode_gaps`).
     """
     out = {}
+    several = table["parameter"].nunique() > 1
     for label, row in mean_mode_gaps(table).iterrows():
         if not row["noted"]:
             continue
         name = "MAP" if row["mode_method"] == "map" else "MLE"
         side = "above" if row["gap"] > 0 else "below"
+        joint = (
+            f" Part of the gap can also be that the {name} is the peak of the joint density of "
+            "all the parameters, while the Bayes estimate averages over the others: for a "
+            "residual standard deviation this is the n against n - p of maximum likelihood "
+            "against REML."
+            if several
+            else ""
+        )
         out[str(label)] = (
             f"the Bayes estimate of {label} ({row['mean']:.4g}, a posterior mean) lies "
             f"{abs(row['gap']):.2f} posterior sds {side} the {name} ({row['mode']:.4g}, a "
             f"mode): the posterior of {label} is skewed, with a longer tail {side} its peak, so "
-            "its average sits on that side of the peak. This is the posterior's shape, not the "
-            "prior's pull"
+            f"its average sits on that side of the peak.{joint} This is the posterior's shape, "
+            "not the prior's pull"
         )
     return out
 

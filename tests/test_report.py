@@ -386,6 +386,10 @@ def test_mean_versus_mode_of_a_skewed_beta_posterior_is_explained():
     (sentence,) = mean_mode_sentences(table).values()
     assert "lies 0.12 posterior sds below the MAP" in sentence
     assert "a longer tail below its peak" in sentence and "not the prior's pull" in sentence
+    assert "joint density" not in sentence  # one parameter: its joint peak is its own peak
+    # with a second parameter the MAP is a joint peak, the Bayes mean a marginal average
+    two = pd.concat([table, table.assign(parameter="q")], ignore_index=True)
+    assert all("peak of the joint density" in x for x in mean_mode_sentences(two).values())
     # a symmetric posterior, Beta(9, 9): mean = mode, nothing to explain
     assert mean_mode_sentences(_beta_rows(9, 9, mle=0.5)) == {}
 
