@@ -298,6 +298,10 @@ def _text_table(table: pd.DataFrame) -> str:
     reason is a numbered line under the table.
     """
     cols = ["parameter", "method", "estimate", "sd", "lower", "upper"]
+    # profile-likelihood intervals (profile=True) beside the Wald ones, where there are any
+    profile = [c for c in ("profile_lower", "profile_upper") if c in table]
+    if profile and table[profile].notna().to_numpy().any():
+        cols += profile
     shown = table[cols].astype(object)
     for col in cols[2:]:  # no number (no standard error at an edge): a dash, not "nan"
         shown[col] = ["\u2013" if np.isnan(v) else f"{v:.4g}" for v in table[col]]
@@ -308,7 +312,7 @@ def _text_table(table: pd.DataFrame) -> str:
         f"failed [{number[r]}]"
         for r in zip(table.loc[failed, "method"], table.loc[failed, "status"])
     ]
-    shown.loc[failed, ["sd", "lower", "upper"]] = ""
+    shown.loc[failed, cols[3:]] = ""
     notes = [f"[{number[r]}] {r[0]} {r[1]}" for r in reasons]
     return "\n".join([shown.to_string(index=False), *notes])
 

@@ -57,6 +57,11 @@ def test_gaussian_mean_with_known_sd_profile_equals_wald():
     row = cmp.table().set_index("parameter").loc["mu"]
     assert row["profile_lower"] == pytest.approx(row["lower"], abs=1e-6)
     assert row["profile_upper"] == pytest.approx(row["upper"], abs=1e-6)
+    # the terminal table shows them beside the Wald interval, as the report does
+    header = str(cmp).splitlines()[1].split()
+    assert header[-2:] == ["profile_lower", "profile_upper"]
+    plain = ic.compare(model, methods=("mle",), random_seed=0, progressbar=False)
+    assert "profile_lower" not in str(plain)
 
 
 def test_skewed_likelihood_flags_wald_profile_disagreement():
