@@ -1,0 +1,113 @@
+"""The truths of an exact-coverage computation: from numbers, ``NAME=VALUES`` or ``TRUTH``.
+
+`truth_dicts` turns what the user gave (numbers for a one-parameter model, a dict of each
+parameter's value or values, a list of dicts, or None for the model's ``TRUTH``) into one dict
+of every free variable's value per truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pymc as pm
+
+from inference_compare.errors import UsageError
+
+__all__ = ["label", "truth_dicts"]
+
+
+def label(truth: Mapping[str, np.ndarray]) -> str:
+    """``"p = 0.5, w = [0.2 0.8]"``: a truth as a reader writes it."""
+    return ", ".join(
+        f"{name} = {float(v):g}" if np.size(v) == 1 else f"{name} = {np.round(v, 6)}"
+        for name, v in truth.items()
+    )
+
+
+def _spec_values(name: str, given: object, size: int, *, swept: bool) -> list[np.ndarray]:
+    """One parameter's values: a sweep of numbers (scalar, ``swept``) or one fixed value."""
+    try:
+        values = np.asarray(given, float).ravel()
+    except (TypeError, ValueError):
+        raise UsageError(f"the truth of {name!r} must be numbers, got {given!r}") from None
+    if size == 1 and swept:
+        return [np.asarray(v) for v in values]
+    if values.size != size:
+        raise UsageError(
+            f"{name!r} holds {size} value(s), so its truth needs {size} number(s); got "
+            f"{values.size}"
+        )
+    return [values if size > 1 else np.asarray(values[0])]
+
+
+def _spec_truths(
+    spec: Mapping[str, object], model: pm.Model, default: Mapping[str, object] | None
+) -> list[dict[str, np.ndarray]]:
+    """Truths from ``{name: value or values}``: unnamed parameters take ``default`` (TRUTH).
+
+    One scalar parameter may be given several values (the truths swept); every other
+    parameter is held at its one value.
+    """
+    sizes = {rv.name: int(np.prod(model[rv.name].type.shape or (1,))) for rv in model.free_RVs}
+    known = ", ".join(sizes)
+    unknown = [name for name in spec if name not in sizes]
+    if unknown:
+        raise UsageError(
+            f"the truth names {unknown[0]!r}, which is not a parameter of the model (its "
+            f"parameters: {known})"
+        )
+    values = {}
+    for name, size in sizes.items():
+        if name in spec:
+            values[name] = _spec_values(name, spec[name], size, swept=True)
+        elif default is not None and name in default:
+            values[name] = _spec_values(name, default[name], size, swept=False)
+        else:
+            raise UsageError(
+                f"the truth needs a value for {name!r} (the model's parameters: {known}; "
+                "its TRUTH gives none)"
+            )
+    swept = [name for name, v in values.items() if len(v) > 1]
+    if len(swept) > 1:
+        raise UsageError(
+            f"several values for {swept[0]!r} and {swept[1]!r}: sweep one parameter at most, "
+            "and hold the others at one value each"
+        )
+    count = max(len(v) for v in values.values())
+    return [{name: v[i % len(v)] for name, v in values.items()} for i in range(count)]
+
+
+def truth_dicts(truths, model: pm.Model, default=None) -> list[dict[str, np.ndarray]]:
+    """Return the truths as dicts of every free variable's value.
+
+    ``truths`` is None (the model's ``TRUTH``, ``default``), a dict of each parameter's value
+    or values (`_spec_truths`), a sequence of such dicts with every value, or numbers for a
+    model with one scalar parameter.
+    """
+    free = [rv.name for rv in model.free_RVs]
+    if truths is None:
+        if default is None:
+            raise UsageError(
+                "the model defines no TRUTH: give the true values (on the command line "
+                f"--truth NAME=VALUE for each of {', '.join(free)})"
+            )
+        return _spec_truths({}, model, default)
+    if isinstance(truths, Mapping):
+        return _spec_truths(truths, model, default)
+    items = list(truths)
+    if not items:
+        raise UsageError("truths is empty: give at least one true value")
+    if all(isinstance(t, Mapping) for t in items):
+        missing = sorted({n for t in items for n in free if n not in t})
+        if missing:
+            raise UsageError(f"each truth needs a value for {missing}")
+        return [{n: np.asarray(t[n], float) for n in free} for t in items]
+    sizes = [int(np.prod(model[n].type.shape or (1,))) for n in free]
+    if len(free) != 1 or sizes != [1]:
+        example = ",".join(f"{n}=VALUE" for n in free)
+        raise UsageError(
+            f"the model has several parameters ({', '.join(free)}): name each one's true "
+            f"value, {example} on the command line (a dict of them in Python)"
+        )
+    return [{free[0]: np.asarray(float(t))} for t in items]
