@@ -42,7 +42,13 @@ from inference_compare.catalog import load_model
 from inference_compare.errors import ModelError
 from inference_compare.settings import EXACT_NUTS
 from inference_compare.study.fitting import MethodRows, SizeFitter
-from inference_compare.study.outcomes import MAX_OUTCOMES, TAIL_MASS, OutcomeSpace, outcome_space
+from inference_compare.study.outcomes import (
+    MAX_OUTCOMES,
+    TAIL_MASS,
+    OutcomeSpace,
+    enumerable,
+    outcome_space,
+)
 from inference_compare.study.simulate import data_containers, replicate_seeds
 from inference_compare.study.truths import truth_dicts
 from inference_compare.validate import check_ci_prob, check_methods, check_positive_int
@@ -217,6 +223,7 @@ def exact_coverage(
         raise ModelError(f"model {module.__name__} lacks design(n, rng): exact coverage needs it")
     # the outcome space first (cheap): a model it cannot handle is refused before compiling
     template = module.build(module.design(n, replicate_seeds(random_seed, n, 0)["data"]))
+    enumerable(template)  # what the model allows first: the reason, not a complaint about truths
     truth_list = truth_dicts(truths, template, getattr(module, "TRUTH", None))
     space, container = outcome_space(template, truth_list)
     fitter = SizeFitter(module, n, random_seed, methods, settings)  # the same data set

@@ -16,18 +16,22 @@ import pymc as pm
 import pytensor
 import scipy.stats
 from pytensor.graph.replace import graph_replace
+from pytensor.tensor.variable import TensorVariable
 
 from inference_compare.errors import ModelError, UsageError
 from inference_compare.study.simulate import data_containers, observed_containers
 from inference_compare.study.truths import label
+from inference_compare.support import distribution_name
 
-__all__ = ["MAX_OUTCOMES", "TAIL_MASS", "OutcomeSpace", "outcome_space"]
+__all__ = ["MAX_OUTCOMES", "TAIL_MASS", "OutcomeSpace", "enumerable", "outcome_space"]
 
 #: A Poisson total is enumerated until the mass left beyond it is below this, at every truth.
 TAIL_MASS = 1e-12
 #: Largest number of outcomes fitted (each is one fit per method).
 MAX_OUTCOMES = 5000
 _FAMILIES = ("bernoulli", "binomial", "poisson", "categorical", "multinomial")
+#: Seeds the generic point at which `enumerable` compares the observations' parameters.
+_GENERIC_SEED = 20010501
 
 
 @dataclass(slots=True)
@@ -55,12 +59,51 @@ class OutcomeSpace:
 def _family(rv) -> str:
     name = type(rv.owner.op).__name__.lower().removesuffix("rv")
     if name not in _FAMILIES:
+        kind = "continuous data" if rv.dtype.startswith("float") else "data of this law"
         raise ModelError(
-            f"exact coverage needs the observed variable {rv.name!r} to be one of "
-            f"{', '.join(_FAMILIES)} (an enumerable outcome space); it is {name!r}: "
-            "use a study (Monte Carlo coverage) instead"
+            f"exact coverage needs the observed variable {rv.name!r} to be Bernoulli, Binomial, "
+            "Poisson, Categorical or Multinomial (an enumerable outcome space); it is "
+            f"{distribution_name(rv)}, and {kind} cannot be enumerated: use a study (Monte "
+            "Carlo coverage) instead"
         )
     return name
+
+
+def enumerable(model: pm.Model) -> tuple[TensorVariable, str]:
+    """Check that a model's outcomes can be enumerated, before any truth is read.
+
+    It needs one observed variable, of a family whose outcomes can be counted, with the same
+    parameters for every observation. That last is checked at a generic point of the parameter
+    space (a seeded draw around the initial point): a covariate or a group effect makes the
+    rows' parameters differ there, whatever truth the user gives.
+
+    Returns
+    -------
+    (TensorVariable, str)
+        The observed variable and its family (``bernoulli``, ``poisson``, ...).
+
+    Raises
+    ------
+    ModelError
+        Saying why the outcomes cannot be enumerated.
+    """
+    if len(model.observed_RVs) != 1:
+        raise ModelError(
+            "exact coverage needs exactly one observed variable, got "
+            f"{[rv.name for rv in model.observed_RVs]}"
+        )
+    rv = model.observed_RVs[0]
+    family = _family(rv)
+    params = model.replace_rvs_by_values(list(rv.owner.op.dist_params(rv.owner)))
+    fn = pytensor.function(model.value_vars, params, on_unused_input="ignore")
+    rng = np.random.default_rng(_GENERIC_SEED)
+    start = model.initial_point()
+    point = [
+        np.asarray(start[v.name] + rng.uniform(-1, 1, np.shape(start[v.name])), v.dtype)
+        for v in model.value_vars
+    ]
+    _iid([np.asarray(p) for p in fn(*point)], family, rv.name)
+    return rv, family
 
 
 def _parameter_function(model: pm.Model, rv):
@@ -88,7 +131,8 @@ def _iid(values: list[np.ndarray], family: str, rv_name: str) -> list[float | np
         if not np.all(flat == flat[:1]):
             raise ModelError(
                 f"exact coverage needs identically distributed observations of {rv_name!r} "
-                "(the same parameters for every row, no covariates): use a study instead"
+                "(the same parameters for every row: no covariates, no group effects): use a "
+                "study (Monte Carlo coverage) instead"
             )
         out.append(flat[0] if vector else float(flat[0, 0]))
     return out
@@ -179,17 +223,11 @@ def outcome_space(
     (OutcomeSpace, str)
         The outcomes and the name of the observed variable's data container.
     """
-    if len(model.observed_RVs) != 1:
-        raise ModelError(
-            "exact coverage needs exactly one observed variable, got "
-            f"{[rv.name for rv in model.observed_RVs]}"
-        )
-    rv = model.observed_RVs[0]
-    family = _family(rv)
-    container = observed_containers(model)[rv.name]
+    rv, family = enumerable(model)
+    container = observed_containers(model)[str(rv.name)]
     shape = data_containers(model)[container].shape
     params_of = _parameter_function(model, rv)
-    per_truth = [_iid(params_of(t), family, rv.name) for t in truths]
+    per_truth = [_iid(params_of(t), family, str(rv.name)) for t in truths]
     _check_law(family, per_truth, truths)
     if family in ("binomial", "multinomial") and len({float(p[0]) for p in per_truth}) != 1:
         raise ModelError(f"exact coverage needs a fixed number of trials for {rv.name!r}")
@@ -224,6 +262,6 @@ def _check_law(family: str, per_truth: list, truths: Sequence[Mapping[str, np.nd
         if not ok or not np.all(np.isfinite(value)):
             raise UsageError(
                 f"the truth {label(truth)} is outside the parameter's support: the data's "
-                f"{family} distribution needs {what}, and gets {np.round(value, 6)}; give "
-                "true values inside each parameter's support"
+                f"{family.capitalize()} distribution needs {what}, and gets "
+                f"{np.round(value, 6)}; give true values inside each parameter's support"
             )
