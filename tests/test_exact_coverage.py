@@ -123,8 +123,8 @@ def test_exact_coverage_of_the_engines_mle_and_map_intervals():
     }
     interior = (k > 0) & (k < n)
     for (method, kind), (lower, upper) in ref.items():
-        rows = intervals[(intervals.method == method) & (intervals.interval == kind)]
-        assert [s[0] for s in rows["statistic"]] == list(k)
+        rows = intervals[(intervals.method == method) & (intervals.line == kind)]
+        assert list(rows["statistic"]) == list(k)
         ok = interior if method == "mle" else np.ones(n + 1, bool)
         np.testing.assert_allclose(rows["lower"].to_numpy()[ok], lower[ok], rtol=CLOSED_FORM_RTOL)
         np.testing.assert_allclose(rows["upper"].to_numpy()[ok], upper[ok], rtol=CLOSED_FORM_RTOL)
@@ -242,8 +242,8 @@ def test_poisson_outcomes_and_mle_intervals(tmp_path):
     table, intervals = ic.exact_coverage(
         str(path), truths, n=n, methods="mle", return_intervals=True
     )
-    wald = intervals[intervals.interval == "wald"]
-    total = np.array([s[0] for s in wald["statistic"]])
+    wald = intervals[intervals.line == "wald"]
+    total = wald["statistic"].to_numpy()
     np.testing.assert_array_equal(total, np.arange(total.size))
     # the total count is Poisson(n * rate); the enumeration stops where the tail is < 1e-12
     assert scipy.stats.poisson.sf(total[-1], n * truths.max()) < 1e-12
@@ -611,3 +611,23 @@ def test_coverage_checks_the_output_folder_before_fitting(tmp_path, capsys, monk
     code = main(["coverage", "coin_flip", "--n", "5", "--truth", "0.5", "--out", str(blocker)])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "is a file, not a folder" in err, err
+
+
+def test_intervals_csv_has_plain_statistics_and_the_kind_each_outcome_used(tmp_path, capsys):
+    from inference_compare.cli import main
+
+    rate = tmp_path / "rate.py"
+    rate.write_text(POISSON_MODEL)
+    out = tmp_path / "cov"
+    args = ["coverage", str(rate), "--n", "3", "--truth", "1,2", "--methods", "mle"]
+    assert main([*args, "--out", str(out)]) == 0, capsys.readouterr().err
+    rows = pd.read_csv(out / "intervals.csv")
+    assert rows["statistic"].dtype == np.int64  # 0, 1, 2, ...: the total count, no "(0,)"
+    wald = rows[rows.line == "wald"].set_index("statistic")
+    assert wald.loc[0, "interval"] == "profile"  # no Wald interval at a count of 0
+    assert set(wald.loc[1:, "interval"]) == {"wald"}
+    assert set(rows[rows.line == "profile"].interval) == {"profile"}
+    logits = tmp_path / "two_logits.py"
+    logits.write_text(TWO_LOGITS_MODEL)
+    _, cats = ic.exact_coverage(str(logits), None, n=2, methods="map", return_intervals=True)
+    assert set(cats.statistic) == {"2 0 0", "1 1 0", "1 0 1", "0 2 0", "0 1 1", "0 0 2"}

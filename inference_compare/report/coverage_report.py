@@ -127,7 +127,8 @@ def _context(table: pd.DataFrame, intervals: pd.DataFrame | None) -> dict[str, A
     if intervals is not None:
         cols = ["method", "interval", "parameter", "statistic", "estimate", "lower", "upper"]
         for r in intervals.to_dict("records"):
-            r["statistic"] = ", ".join(map(str, r["statistic"]))
+            if isinstance(r["statistic"], tuple):  # a table from before plain statistics
+                r["statistic"] = " ".join(map(str, r["statistic"]))
             rows.append(
                 {
                     **{c: r[c] for c in cols[:4]},

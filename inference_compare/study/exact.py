@@ -61,6 +61,7 @@ __all__ = [
     "coverage_sums",
     "exact_coverage",
     "outcome_space",
+    "statistic_value",
 ]
 
 #: Columns of the `exact_coverage` table.
@@ -203,9 +204,12 @@ def exact_coverage(
         the engine reports another interval, e.g. a profile interval at a boundary estimate,
         that one: the line is what `compare` reports), ``profile`` (MLE), ``eti`` or ``hdi``
         (Bayes). ``attrs`` holds ``model``, ``n``, ``ci_prob``, ``outcomes`` and ``family``.
-        The intervals table has a row per (method, interval, outcome, parameter):
-        ``statistic`` (the outcome's sufficient statistic, e.g. ``(3,)`` heads), ``estimate``,
-        ``lower``, ``upper``, ``status``.
+        The intervals table has a row per (method, line, outcome, parameter): ``line`` (the
+        coverage table's ``interval`` the row counts in), ``interval`` (the kind this outcome's
+        interval really is: ``profile`` at a boundary estimate on the ``wald`` line),
+        ``statistic`` (the outcome's sufficient statistic: the count, e.g. ``3`` heads, or the
+        category counts separated by spaces, e.g. ``"3 2 0"``), ``estimate``, ``lower``,
+        ``upper``, ``status``.
 
     Examples
     --------
@@ -249,12 +253,18 @@ def exact_coverage(
     return (table, intervals) if return_intervals else table
 
 
+def statistic_value(counts: tuple[int, ...]) -> int | str:
+    """Return an outcome's sufficient statistic plainly: ``3``, or ``"3 2 0"`` per category."""
+    return int(counts[0]) if len(counts) == 1 else " ".join(str(int(c)) for c in counts)
+
+
 def _interval_table(fits, fitter, space) -> pd.DataFrame:
     records = [
         {
             "method": method,
-            "interval": _line_name(kind, rows, i),
-            "statistic": space.statistic[k],
+            "line": _line_name(kind, rows, i),
+            "interval": r.interval[i] if kind == "reported" else kind,
+            "statistic": statistic_value(space.statistic[k]),
             "parameter": label,
             "estimate": r.estimate[i],
             "lower": r.lower[i],
