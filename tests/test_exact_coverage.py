@@ -10,6 +10,8 @@ Laplace intervals on the logit / log scale, likelihood-ratio intervals by scipy 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -147,6 +149,8 @@ def test_exact_coverage_of_the_engines_mle_and_map_intervals():
 
 
 JEFFREYS_MODEL = '''"""Coin flip with the Jeffreys prior Beta(0.5, 0.5)."""
+from pathlib import Path
+
 import numpy as np
 import pymc as pm
 
@@ -216,6 +220,8 @@ def test_bayes_with_jeffreys_prior_reproduces_the_jeffreys_intervals_coverage(tm
 
 
 POISSON_MODEL = '''"""Poisson counts with a Gamma prior."""
+from pathlib import Path
+
 import numpy as np
 import pymc as pm
 
@@ -328,6 +334,8 @@ def test_coverage_command_writes_the_report(tmp_path, capsys):
 
 
 BINOMIAL_MODEL = '''"""One binomial count of n trials."""
+from pathlib import Path
+
 import numpy as np
 import pymc as pm
 
@@ -361,6 +369,8 @@ def test_one_binomial_count_has_the_coverage_of_n_bernoulli_tosses(tmp_path):
 
 
 TWO_LOGITS_MODEL = '''"""Three categories, two log-odds against the first."""
+from pathlib import Path
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -464,6 +474,8 @@ def test_coverage_report_shows_a_failed_fits_interval_as_a_dash_not_nan(tmp_path
 
 
 HALF_COIN_MODEL = '''"""A coin whose heads probability is at most one half: a Uniform(0, 0.5)."""
+from pathlib import Path
+
 import numpy as np
 import pymc as pm
 
@@ -506,6 +518,8 @@ def test_a_truth_outside_a_parameters_support_is_refused_whatever_the_data_law(t
 
 
 DYES_MODEL = '''"""Random intercepts per batch (dims): a hierarchical model."""
+from pathlib import Path
+
 import numpy as np
 import pymc as pm
 
@@ -565,6 +579,8 @@ def test_coverage_says_why_a_model_cannot_be_enumerated_before_reading_truths(ca
 
 
 ONE_LOGIT_MODEL = '''"""A coin on the log-odds scale: one real parameter."""
+from pathlib import Path
+
 import numpy as np
 import pymc as pm
 
@@ -631,3 +647,30 @@ def test_intervals_csv_has_plain_statistics_and_the_kind_each_outcome_used(tmp_p
     logits.write_text(TWO_LOGITS_MODEL)
     _, cats = ic.exact_coverage(str(logits), None, n=2, methods="map", return_intervals=True)
     assert set(cats.statistic) == {"2 0 0", "1 1 0", "1 0 1", "0 2 0", "0 1 1", "0 0 2"}
+
+
+def test_coverage_report_text_fits_the_family_of_the_data(tmp_path, capsys):
+    from inference_compare.cli import main
+
+    rate = tmp_path / "rate.py"
+    rate.write_text(POISSON_MODEL)
+    for model, says, never in (
+        (
+            str(rate),
+            ["Poisson data: the total count", "rate on the log scale", "count of 0"],
+            ["log-odds", "[0, 1]", "successes", "poisson data"],
+        ),
+        (
+            "coin_flip",
+            ["Bernoulli data", "p on the log-odds scale", "0 or n successes"],
+            ["total count", "bernoulli data"],
+        ),
+    ):
+        out = tmp_path / Path(model).stem
+        code = main(
+            ["coverage", model, "--n", "3", "--truth", "0.5", "--methods", "mle", "--out", str(out)]
+        )
+        assert code == 0, capsys.readouterr().err
+        html = " ".join((out / "coverage.html").read_text().split())
+        assert all(s in html for s in says), [s for s in says if s not in html]
+        assert not any(s in html for s in never), [s for s in never if s in html]

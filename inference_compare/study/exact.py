@@ -203,7 +203,8 @@ def exact_coverage(
         ``interval`` is ``wald`` (or the engine's kind, e.g. ``laplace_eti``; at outcomes where
         the engine reports another interval, e.g. a profile interval at a boundary estimate,
         that one: the line is what `compare` reports), ``profile`` (MLE), ``eti`` or ``hdi``
-        (Bayes). ``attrs`` holds ``model``, ``n``, ``ci_prob``, ``outcomes`` and ``family``.
+        (Bayes). ``attrs`` holds ``model``, ``n``, ``ci_prob``, ``outcomes``, ``family`` and
+        ``scales`` (each parameter's value transform: the scale of its Wald interval).
         The intervals table has a row per (method, line, outcome, parameter): ``line`` (the
         coverage table's ``interval`` the row counts in), ``interval`` (the kind this outcome's
         interval really is: ``profile`` at a boundary estimate on the ``wald`` line),
@@ -249,6 +250,12 @@ def exact_coverage(
         "ci_prob": ci_prob,
         "outcomes": len(space.data),
         "family": space.family,
+        "scales": {  # the unconstrained scale of each parameter's Wald interval
+            rv.name: type(template.rvs_to_transforms[rv]).__name__
+            if template.rvs_to_transforms.get(rv) is not None
+            else "none"
+            for rv in template.free_RVs
+        },
     }
     return (table, intervals) if return_intervals else table
 
