@@ -312,9 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="VALUES",
         help="true values (default: the model's TRUTH). One parameter: START:STOP:STEP, ends "
-        "included (e.g. 0.01:0.99:0.01), or a,b,c. Several: NAME=VALUES for each, e.g. "
-        "mu=0.3,sigma=1.2 or 'mu=0.3 sigma=1.2'; one of them may take several values (the "
-        "truths swept), and a parameter not named takes the model's TRUTH",
+        "included (e.g. 0.01:0.99:0.01), or a,b,c (negative ones too: --truth -1,0.5). "
+        "Several: NAME=VALUES for each, e.g. mu=0.3,sigma=1.2 or 'mu=0.3 sigma=1.2'; one of "
+        "them may take several values (the truths swept), and a parameter not named takes the "
+        "model's TRUTH",
     )
     coverage.add_argument(
         "--out", metavar="DIR", help="report folder (default: reports/MODEL-coverage)"
@@ -467,20 +468,22 @@ def _print_plan(result, target: float, out: Path) -> None:
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
+    from inference_compare._io import output_dir
     from inference_compare.report.coverage_report import coverage_findings, write_coverage_outputs
     from inference_compare.study.exact import exact_coverage
 
     _use_agg()
     out = Path(args.out) if args.out else Path("reports") / f"{Path(args.model).stem}-coverage"
-    table, intervals = exact_coverage(
-        args.model,
-        args.truth,
-        n=args.n,
-        random_seed=args.seed,
-        return_intervals=True,
-        **_fit_options(args),
-    )
-    report = write_coverage_outputs(table, intervals, out)
+    with output_dir(out):  # checked before the fits; removed if made here and the command fails
+        table, intervals = exact_coverage(
+            args.model,
+            args.truth,
+            n=args.n,
+            random_seed=args.seed,
+            return_intervals=True,
+            **_fit_options(args),
+        )
+        report = write_coverage_outputs(table, intervals, out)
     print("\n".join(coverage_findings(table)))
     print(f"\nCoverage report: {report.resolve()}")
     print(f"Also in {out}: coverage.csv, intervals.csv")
@@ -507,9 +510,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(argv)
 
 
+#: A ``--truth`` value that starts as a negative number does (``-1,2``, ``-.5:0.5:0.1``).
+_NEGATIVE_VALUE = re.compile(r"-\.?\d")
+
+
+def _negative_truths(argv: list[str]) -> list[str]:
+    """Join ``--truth -1,2`` into ``--truth=-1,2``: argparse would take ``-1,2`` for an option."""
+    out: list[str] = []
+    words = iter(argv)
+    for word in words:
+        if word == "--truth":
+            value = next(words, None)
+            if value is not None and _NEGATIVE_VALUE.match(value):
+                out.append(f"--truth={value}")
+                continue
+            out.extend([word] if value is None else [word, value])
+            continue
+        out.append(word)
+    return out
+
+
 def _main(argv: list[str]) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_negative_truths(argv))
         if args.command == "list":
             return _cmd_list(args)
         if args.command == "run":

@@ -28,7 +28,7 @@ from pymc.logprob.utils import ParameterValueError
 
 from inference_compare.errors import DataError, ModelError
 
-__all__ = ["N_PROBES", "check_start", "check_whole_numbers"]
+__all__ = ["N_PROBES", "check_start", "check_whole_numbers", "distribution_name"]
 
 #: Parameter points, besides the initial point, at which an observation's zero likelihood is
 #: confirmed before it is called outside the support.
@@ -136,7 +136,7 @@ def _confirm_outside_support(model, start, bad, random_seed: int) -> None:
             data = _data(model, rv)
             index = tuple(int(i) for i in np.argwhere(np.broadcast_to(mask, data.shape))[0])
             value = data[index]
-            dist = _distribution_name(rv)
+            dist = distribution_name(rv)
             raise DataError(
                 f"the observed data of {rv.name!r} are outside the support of its "
                 f"{dist} distribution: {_describe_position(index)} is {value.item()!r}, which has "
@@ -145,7 +145,8 @@ def _confirm_outside_support(model, start, bad, random_seed: int) -> None:
             )
 
 
-def _distribution_name(rv) -> str:
+def distribution_name(rv) -> str:
+    """Return a random variable's distribution as PyMC names it: ``Poisson``, ``HalfNormal``."""
     op = rv.owner.op
     names = getattr(op, "_print_name", None)
     return names[0] if names else type(op).__name__.removesuffix("RV")
@@ -182,6 +183,6 @@ def check_whole_numbers(model: pm.Model, data: dict[str, np.ndarray], source: st
                 row = int(np.flatnonzero(fractional)[0])
                 raise DataError(
                     f"{source}: column {name!r} row {row + 1} holds {values[row].item()!r}, but "
-                    f"{rv.name!r} is a count ({_distribution_name(rv)}): every value must be a "
+                    f"{rv.name!r} is a count ({distribution_name(rv)}): every value must be a "
                     "whole number"
                 )

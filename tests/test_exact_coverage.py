@@ -10,6 +10,8 @@ Laplace intervals on the logit / log scale, likelihood-ratio intervals by scipy 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -123,8 +125,8 @@ def test_exact_coverage_of_the_engines_mle_and_map_intervals():
     }
     interior = (k > 0) & (k < n)
     for (method, kind), (lower, upper) in ref.items():
-        rows = intervals[(intervals.method == method) & (intervals.interval == kind)]
-        assert [s[0] for s in rows["statistic"]] == list(k)
+        rows = intervals[(intervals.method == method) & (intervals.line == kind)]
+        assert list(rows["statistic"]) == list(k)
         ok = interior if method == "mle" else np.ones(n + 1, bool)
         np.testing.assert_allclose(rows["lower"].to_numpy()[ok], lower[ok], rtol=CLOSED_FORM_RTOL)
         np.testing.assert_allclose(rows["upper"].to_numpy()[ok], upper[ok], rtol=CLOSED_FORM_RTOL)
@@ -147,6 +149,8 @@ def test_exact_coverage_of_the_engines_mle_and_map_intervals():
 
 
 JEFFREYS_MODEL = '''"""Coin flip with the Jeffreys prior Beta(0.5, 0.5)."""
+from pathlib import Path
+
 import numpy as np
 import pymc as pm
 
@@ -216,6 +220,8 @@ def test_bayes_with_jeffreys_prior_reproduces_the_jeffreys_intervals_coverage(tm
 
 
 POISSON_MODEL = '''"""Poisson counts with a Gamma prior."""
+from pathlib import Path
+
 import numpy as np
 import pymc as pm
 
@@ -242,8 +248,8 @@ def test_poisson_outcomes_and_mle_intervals(tmp_path):
     table, intervals = ic.exact_coverage(
         str(path), truths, n=n, methods="mle", return_intervals=True
     )
-    wald = intervals[intervals.interval == "wald"]
-    total = np.array([s[0] for s in wald["statistic"]])
+    wald = intervals[intervals.line == "wald"]
+    total = wald["statistic"].to_numpy()
     np.testing.assert_array_equal(total, np.arange(total.size))
     # the total count is Poisson(n * rate); the enumeration stops where the tail is < 1e-12
     assert scipy.stats.poisson.sf(total[-1], n * truths.max()) < 1e-12
@@ -328,6 +334,8 @@ def test_coverage_command_writes_the_report(tmp_path, capsys):
 
 
 BINOMIAL_MODEL = '''"""One binomial count of n trials."""
+from pathlib import Path
+
 import numpy as np
 import pymc as pm
 
@@ -361,6 +369,8 @@ def test_one_binomial_count_has_the_coverage_of_n_bernoulli_tosses(tmp_path):
 
 
 TWO_LOGITS_MODEL = '''"""Three categories, two log-odds against the first."""
+from pathlib import Path
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -461,3 +471,206 @@ def test_coverage_report_shows_a_failed_fits_interval_as_a_dash_not_nan(tmp_path
     html = write_coverage_html(table, tmp_path / "coverage.html", intervals).read_text()
     assert "<td>\u2013</td><td>\u2013</td><td>\u2013</td>" in html
     assert ">nan<" not in html.lower()
+
+
+HALF_COIN_MODEL = '''"""A coin whose heads probability is at most one half: a Uniform(0, 0.5)."""
+from pathlib import Path
+
+import numpy as np
+import pymc as pm
+
+DATA = {"y": np.array([0, 1, 0])}
+
+
+def build(data):
+    with pm.Model() as model:
+        y = pm.Data("y_data", np.asarray(data["y"]))
+        p = pm.Uniform("p", 0.0, 0.5)
+        pm.Bernoulli("y", p=p, observed=y)
+    return model
+
+
+def design(n, rng):
+    return {"y": np.zeros(n, dtype=int)}
+'''
+
+
+def test_a_truth_outside_a_parameters_support_is_refused_whatever_the_data_law(tmp_path, capsys):
+    from inference_compare.cli import main
+
+    # p = 0.7 gives the Bernoulli data a law, but no fit can reach it: outside p's support
+    path = tmp_path / "half_coin.py"
+    path.write_text(HALF_COIN_MODEL)
+    with pytest.raises(ic.UsageError, match="outside the parameter's support") as refused:
+        ic.exact_coverage(str(path), [0.2, 0.7], n=3, methods="mle")
+    assert "p = 0.7" in str(refused.value) and "Uniform prior" in str(refused.value)
+    rate = tmp_path / "rate.py"
+    rate.write_text(POISSON_MODEL)
+    out = tmp_path / "never"
+    code = main(["coverage", str(rate), "--n", "5", "--truth=-1,2", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "rate = -1" in err and "'rate' (Gamma prior) takes values >= 0" in err
+    assert not out.exists()  # the folder made for the report goes with the refusal
+    code = main(["coverage", "coin_flip", "--n", "5", "--truth", "nan"])
+    err = capsys.readouterr().err
+    assert code == 2 and "not a finite number" in err and "internal error" not in err
+
+
+DYES_MODEL = '''"""Random intercepts per batch (dims): a hierarchical model."""
+from pathlib import Path
+
+import numpy as np
+import pymc as pm
+
+DATA = {"batch": np.repeat(np.arange(3), 5), "y": np.zeros(15, dtype=int)}
+TRUTH = {"mu": 1.0, "sigma_b": 0.5}
+
+
+def build(data):
+    batch = np.asarray(data["batch"]).astype(int)
+    with pm.Model(coords={"batch": np.arange(int(batch.max()) + 1)}) as model:
+        b = pm.Data("batch_idx", batch)
+        y = pm.Data("y_data", np.asarray(data["y"]))
+        mu = pm.Normal("mu", 0.0, 2.0)
+        sigma_b = pm.HalfNormal("sigma_b", 1.0)
+        u = pm.Normal("u", 0.0, sigma_b, dims="batch")
+        FAMILY
+    return model
+
+
+def design(J, rng):
+    return {"batch": np.repeat(np.arange(J), 5), "y": np.zeros(5 * J, dtype=int)}
+'''
+
+
+@pytest.mark.parametrize(
+    ("likelihood", "needle"),
+    [
+        ('pm.Normal("y", mu=mu + u[b], sigma=1.0, observed=y)', "it is Normal, and continuous"),
+        ('pm.Poisson("y", mu=pm.math.exp(mu + u[b]), observed=y)', "no group effects"),
+    ],
+)
+def test_coverage_refuses_a_hierarchical_model_in_one_line(tmp_path, capsys, likelihood, needle):
+    from inference_compare.cli import main
+
+    path = tmp_path / "dyes.py"
+    path.write_text(DYES_MODEL.replace("FAMILY", likelihood))
+    for truth in (["--truth", "1"], []):
+        code = main(["coverage", str(path), "--n", "3", *truth, "--methods", "mle"])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and "internal error" not in err, err
+        assert needle in err and "use a study" in err
+
+
+def test_coverage_says_why_a_model_cannot_be_enumerated_before_reading_truths(capsys):
+    from inference_compare.cli import main
+
+    for model, needle in (
+        ("gaussian", "enumerable outcome space); it is Normal"),
+        ("logistic_regression", "needs identically distributed observations"),
+    ):
+        # --truth 1 is no truth of these two-parameter models: the model's limit is said first
+        with pytest.raises(ic.ModelError, match=needle.replace(")", r"\)")):
+            ic.exact_coverage(model, [1.0], n=5)
+        code = main(["coverage", model, "--n", "5", "--truth", "1"])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and needle in err, err
+
+
+ONE_LOGIT_MODEL = '''"""A coin on the log-odds scale: one real parameter."""
+from pathlib import Path
+
+import numpy as np
+import pymc as pm
+
+DATA = {"y": np.array([0, 1, 0])}
+
+
+def build(data):
+    with pm.Model() as model:
+        y = pm.Data("y_data", np.asarray(data["y"]))
+        a = pm.Normal("a", 0.0, 1.5)
+        pm.Bernoulli("y", logit_p=a, observed=y)
+    return model
+
+
+def design(n, rng):
+    return {"y": np.zeros(n, dtype=int)}
+'''
+
+
+def test_coverage_truths_may_be_negative_after_a_space(tmp_path, capsys):
+    from inference_compare.cli import main
+
+    path = tmp_path / "one_logit.py"
+    path.write_text(ONE_LOGIT_MODEL)
+    out = tmp_path / "cov"
+    base = ["coverage", str(path), "--n", "2", "--methods", "map", "--out", str(out)]
+    for truth, expected in (("-1,-.5", [-1, -0.5]), ("-1:0:0.5", [-1, -0.5, 0])):
+        assert main([*base, "--truth", truth]) == 0, capsys.readouterr().err
+        np.testing.assert_allclose(pd.read_csv(out / "coverage.csv").truth, expected)
+    assert main([*base, "--truth", "--n", "3"]) == 2  # a missing value is still said
+    assert "--truth: expected one argument" in capsys.readouterr().err
+
+
+def test_coverage_checks_the_output_folder_before_fitting(tmp_path, capsys, monkeypatch):
+    from inference_compare.cli import main
+    from inference_compare.study import exact
+
+    def never(*args, **kwargs):
+        raise AssertionError("fitted before the output folder was checked")
+
+    monkeypatch.setattr(exact, "exact_coverage", never)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    code = main(["coverage", "coin_flip", "--n", "5", "--truth", "0.5", "--out", str(blocker)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "is a file, not a folder" in err, err
+
+
+def test_intervals_csv_has_plain_statistics_and_the_kind_each_outcome_used(tmp_path, capsys):
+    from inference_compare.cli import main
+
+    rate = tmp_path / "rate.py"
+    rate.write_text(POISSON_MODEL)
+    out = tmp_path / "cov"
+    args = ["coverage", str(rate), "--n", "3", "--truth", "1,2", "--methods", "mle"]
+    assert main([*args, "--out", str(out)]) == 0, capsys.readouterr().err
+    rows = pd.read_csv(out / "intervals.csv")
+    assert rows["statistic"].dtype == np.int64  # 0, 1, 2, ...: the total count, no "(0,)"
+    wald = rows[rows.line == "wald"].set_index("statistic")
+    assert wald.loc[0, "interval"] == "profile"  # no Wald interval at a count of 0
+    assert set(wald.loc[1:, "interval"]) == {"wald"}
+    assert set(rows[rows.line == "profile"].interval) == {"profile"}
+    logits = tmp_path / "two_logits.py"
+    logits.write_text(TWO_LOGITS_MODEL)
+    _, cats = ic.exact_coverage(str(logits), None, n=2, methods="map", return_intervals=True)
+    assert set(cats.statistic) == {"2 0 0", "1 1 0", "1 0 1", "0 2 0", "0 1 1", "0 0 2"}
+
+
+def test_coverage_report_text_fits_the_family_of_the_data(tmp_path, capsys):
+    from inference_compare.cli import main
+
+    rate = tmp_path / "rate.py"
+    rate.write_text(POISSON_MODEL)
+    for model, says, never in (
+        (
+            str(rate),
+            ["Poisson data: the total count", "rate on the log scale", "count of 0"],
+            ["log-odds", "[0, 1]", "successes", "poisson data"],
+        ),
+        (
+            "coin_flip",
+            ["Bernoulli data", "p on the log-odds scale", "0 or n successes"],
+            ["total count", "bernoulli data"],
+        ),
+    ):
+        out = tmp_path / Path(model).stem
+        code = main(
+            ["coverage", model, "--n", "3", "--truth", "0.5", "--methods", "mle", "--out", str(out)]
+        )
+        assert code == 0, capsys.readouterr().err
+        html = " ".join((out / "coverage.html").read_text().split())
+        assert all(s in html for s in says), [s for s in says if s not in html]
+        assert not any(s in html for s in never), [s for s in never if s in html]

@@ -25,6 +25,7 @@ from inference_compare.report.html import _image, figure_png
 __all__ = [
     "OSCILLATION",
     "coverage_figures",
+    "oscillation",
     "coverage_findings",
     "write_coverage_html",
     "write_coverage_outputs",
@@ -35,22 +36,72 @@ STYLES = {"wald": "-", "profile": "--", "laplace_eti": ":", "eti": "-", "hdi": "
 #: Coverage this far below nominal at some truth is called out.
 SHORTFALL = 0.05
 
-#: Why the curves are not smooth (shown with the figures).
+#: Why the curves are not smooth (shown with the figures), before what the Wald lines are.
 OSCILLATION = (
     "The coverage curves zigzag because the data are discrete. For a given truth the coverage "
     "is the total probability of the outcomes whose interval contains it; as the truth moves, "
     "it enters or leaves the interval of one outcome at a time, and the coverage jumps by that "
     "outcome's probability. Between jumps it drifts with the outcome probabilities. So no "
     "interval has exactly its nominal coverage at every truth, and a single coverage number "
-    "from a simulation at one truth can look good or bad by luck of where that truth sits: "
-    "Brown, Cai and DasGupta (2001) show the Wald interval for a proportion covering 94.5% at "
-    "n = 591 but 79.2% at n = 592 (p = 0.005). Their Wald interval is the textbook one, "
-    "p-hat +- z sd on the probability scale; the MLE's Wald interval here is computed on the "
-    "log-odds scale and mapped back (so it stays inside [0, 1]), and at 0 or n successes, "
-    "where no Wald interval exists, it is the profile-likelihood interval: its curve is not "
-    "theirs, though it zigzags for the same reason. Judge an interval by the whole curve: how "
-    "far and how often it dips below the nominal line, and how wide it is."
+    "from a simulation at one truth can look good or bad by luck of where that truth sits: for "
+    "a proportion, Brown, Cai and DasGupta (2001) show the textbook Wald interval, p-hat +- z "
+    "sd on the probability scale, covering 94.5% at n = 591 but 79.2% at n = 592 (p = 0.005)."
 )
+#: Judging by the whole curve (the last words).
+JUDGE = (
+    "Judge an interval by the whole curve: how far and how often it dips below the nominal "
+    "line, and how wide it is."
+)
+#: The scale a Wald interval is computed on, per value transform of the parameter.
+SCALES = {
+    "LogTransform": "the log scale (so it stays positive)",
+    "LogOddsTransform": "the log-odds scale (so it stays inside [0, 1])",
+    "IntervalTransform": "the log-odds of its place between its bounds (so it stays inside them)",
+    "SimplexTransform": "log-ratios of the probabilities (so they stay on the simplex)",
+    "none": "its own scale (it is unconstrained)",
+}
+#: Where the MLE sits on the boundary and has no Wald interval, per family of the data.
+BOUNDARY = {
+    "bernoulli": "at 0 or n successes",
+    "binomial": "at no successes or only successes",
+    "poisson": "at a total count of 0",
+    "categorical": "when a category has no count",
+    "multinomial": "when a category has no count",
+}
+#: The sufficient statistic enumerated, per family of the data.
+STATISTIC = {
+    "bernoulli": "the number of successes",
+    "binomial": "the total number of successes",
+    "poisson": "the total count",
+    "categorical": "the count of each category",
+    "multinomial": "the count of each category",
+}
+
+
+def oscillation(table: pd.DataFrame) -> str:
+    """Return why the curves zigzag, and on what scale the table's Wald intervals are computed.
+
+    The scale is each parameter's unconstrained one (``table.attrs["scales"]``: its value
+    transform), the boundary where the MLE has no Wald interval that of the data's family.
+    """
+    scales = table.attrs.get("scales", {})
+    family = table.attrs.get("family", "")
+    if "wald" not in set(table["interval"]) or not scales:
+        return f"{OSCILLATION} {JUDGE}"
+    where = "; ".join(
+        f"{name} on {SCALES.get(kind, 'its unconstrained scale')}" for name, kind in scales.items()
+    )
+    text = (
+        f"{OSCILLATION} The Wald intervals here are computed on each parameter's unconstrained "
+        f"scale and mapped back: {where}."
+    )
+    if "mle" in set(table["method"]) and family in BOUNDARY:
+        text += (
+            f" The MLE's, {BOUNDARY[family]}, where the estimate is on the boundary and no Wald "
+            "interval exists, is the profile-likelihood interval."
+        )
+    same = "Their curves are not the textbook ones, though they zigzag for the same reason."
+    return f"{text} {same} {JUDGE}"
 
 
 def _lines(table: pd.DataFrame):
@@ -127,7 +178,8 @@ def _context(table: pd.DataFrame, intervals: pd.DataFrame | None) -> dict[str, A
     if intervals is not None:
         cols = ["method", "interval", "parameter", "statistic", "estimate", "lower", "upper"]
         for r in intervals.to_dict("records"):
-            r["statistic"] = ", ".join(map(str, r["statistic"]))
+            if isinstance(r["statistic"], tuple):  # a table from before plain statistics
+                r["statistic"] = " ".join(map(str, r["statistic"]))
             rows.append(
                 {
                     **{c: r[c] for c in cols[:4]},
@@ -141,11 +193,12 @@ def _context(table: pd.DataFrame, intervals: pd.DataFrame | None) -> dict[str, A
             "n": attrs.get("n", ""),
             "ci_prob": attrs.get("ci_prob", 0.95),
             "outcomes": attrs.get("outcomes", ""),
-            "family": attrs.get("family", ""),
+            "family": str(attrs.get("family", "")).capitalize(),
+            "statistic": STATISTIC.get(attrs.get("family", ""), "its sufficient statistic"),
         },
         "figures": {k: _image(v) for k, v in coverage_figures(table).items()},
         "findings": coverage_findings(table),
-        "oscillation": OSCILLATION,
+        "oscillation": oscillation(table),
         "interval_rows": rows,
     }
 
