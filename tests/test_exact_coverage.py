@@ -471,6 +471,7 @@ def test_coverage_report_shows_a_failed_fits_interval_as_a_dash_not_nan(tmp_path
     html = write_coverage_html(table, tmp_path / "coverage.html", intervals).read_text()
     assert "<td>\u2013</td><td>\u2013</td><td>\u2013</td>" in html
     assert ">nan<" not in html.lower()
+    assert "NUTS" not in html  # no Bayes fit here: nothing said of its Monte Carlo error
 
 
 HALF_COIN_MODEL = '''"""A coin whose heads probability is at most one half: a Uniform(0, 0.5)."""

@@ -195,6 +195,7 @@ def _context(table: pd.DataFrame, intervals: pd.DataFrame | None) -> dict[str, A
             "outcomes": attrs.get("outcomes", ""),
             "family": str(attrs.get("family", "")).capitalize(),
             "statistic": STATISTIC.get(attrs.get("family", ""), "its sufficient statistic"),
+            "bayes": bool((table["method"] == "bayes").any()),
         },
         "figures": {k: _image(v) for k, v in coverage_figures(table).items()},
         "findings": coverage_findings(table),
