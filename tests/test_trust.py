@@ -327,6 +327,27 @@ def test_interrupted_study_says_what_was_saved_and_resumes(tmp_path):
     assert len(list(out.glob("replicates/n*/r*.parquet"))) == saved + 2
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_study_on_workers_interrupted_as_a_terminal_does_prints_one_line(tmp_path, sig):
+    out = tmp_path / "study"
+    args = ["study", "coin_flip", "--sizes", "10", "--replicates", "5000", "--out", str(out)]
+    proc = subprocess.Popen(
+        [*command(), *args, "--methods", "mle,map", "--no-progress", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
+        start_new_session=True,  # its own process group, which the signal goes to as a whole
+    )
+    time.sleep(20)  # the workers are fitting (their chunks of 2500 take minutes)
+    os.killpg(proc.pid, sig)  # Ctrl-C at a terminal: the workers get it too
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "of 5000 replicates saved" in lines[0], err
+
+
 def test_sigterm_handler_is_restored():
     before = signal.getsignal(signal.SIGTERM)
     run_main(["list"])
