@@ -55,6 +55,7 @@ def _checked[T: (int, float)](
 
 
 _positive_int = _checked(int, lambda v: v >= 1, "an integer >= 1")
+_folds = _checked(int, lambda v: v == 0 or v >= 2, "0 (off) or an integer >= 2")
 _seed = _checked(int, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)")
 _probability = _checked(float, lambda v: 0 < v < 1, "a number in (0, 1)")
 
@@ -255,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--heldout",
-        type=_positive_int,
+        type=_folds,
         default=0,
         metavar="K",
         help="K-fold held-out log predictive density of every method (refits K times; 0: off)",
