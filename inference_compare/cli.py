@@ -1,7 +1,9 @@
 """The ``inference-compare`` command: argument parsing, progress and exit codes (thin).
 
 Exit status: 0 on success, 2 on bad input or usage (one line on stderr, no traceback), 1 on an
-internal failure (one line; set ``INFERENCE_COMPARE_DEBUG=1`` for the traceback).
+internal failure (one line; set ``INFERENCE_COMPARE_DEBUG=1`` for the traceback). A standard
+output closed by its reader (``| head``) is no error: the rest of the output is dropped, the
+work goes on, and the exit status is the command's own (0 when it succeeded).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from inference_compare._interrupt import raise_if_interrupted, swallowed_interrupts
+from inference_compare._stdout import echo, flush
 from inference_compare.errors import InferenceCompareError, StudyInterrupted, UsageError
 from inference_compare.settings import COMPARE_NUTS, EXACT_NUTS, STUDY_NUTS, NUTSDefaults
 
@@ -336,7 +339,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     models = list_models()
     width = max(map(len, models), default=0)
     for name, title in models.items():
-        print(f"{name:<{width}}  {title}")
+        echo(f"{name:<{width}}  {title}")
     return EXIT_OK
 
 
@@ -373,9 +376,9 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         sensitivity=args.sensitivity,
         heldout=args.heldout,
     )
-    print(cmp)
-    print(f"\nReport: {outputs.report.resolve()}")
-    print(
+    echo(cmp)
+    echo(f"\nReport: {outputs.report.resolve()}")
+    echo(
         f"Also in {outputs.report.parent}: {outputs.summary_csv.name}, {outputs.summary_md.name},"
         f" {outputs.comparison.name}, figures/ ({len(outputs.figures)} PNG)"
     )
@@ -407,7 +410,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     outputs = rewrite_report(args.dir)
     report = outputs if isinstance(outputs, Path) else outputs.report
-    print(f"Report: {report.resolve()}")
+    echo(f"Report: {report.resolve()}")
     return EXIT_OK
 
 
@@ -421,7 +424,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
     name = Path(args.model).stem
     if args.resume and args.out:
         found = ReplicateStore.count(args.out)
-        print(f"resuming the study in {args.out}: {found} finished replicate(s) found")
+        echo(f"resuming the study in {args.out}: {found} finished replicate(s) found")
     out = ensure_writable_dir(Path(args.out) if args.out else Path("reports") / f"{name}-study")
     result = study(
         args.model,
@@ -446,9 +449,9 @@ def _cmd_study(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # every replicate is on disk; only the report is missing
         total = len(set(args.sizes)) * args.replicates
         raise StudyInterrupted(total, total, str(out)) from None
-    print(result)
-    print(f"\nStudy report: {report.resolve()}")
-    print(f"Also in {out}: metrics.csv, replicates.csv, replicates/ (one Parquet file each)")
+    echo(result)
+    echo(f"\nStudy report: {report.resolve()}")
+    echo(f"Also in {out}: metrics.csv, replicates.csv, replicates/ (one Parquet file each)")
     if args.target_mcse is not None:
         _print_plan(result, args.target_mcse, out)
     return EXIT_OK
@@ -459,9 +462,9 @@ def _print_plan(result, target: float, out: Path) -> None:
     plan = result.plan(target)
     cols = ["size", "method", "parameter", "replicates_coverage", "replicates_bias", "hours"]
     need = int(plan[["replicates_coverage", "replicates_bias"]].to_numpy().max())
-    print(f"\nFor a Monte Carlo SE of {target:g} (this study as the pilot):")
-    print(plan[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-    print(
+    echo(f"\nFor a Monte Carlo SE of {target:g} (this study as the pilot):")
+    echo(plan[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    echo(
         f"Rerun with --replicates {need} --resume --out {out} to reach it (about "
         f"{plan['hours'].sum():.2g} hours in all)."
     )
@@ -482,9 +485,9 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
         **_fit_options(args),
     )
     report = write_coverage_outputs(table, intervals, out)
-    print("\n".join(coverage_findings(table)))
-    print(f"\nCoverage report: {report.resolve()}")
-    print(f"Also in {out}: coverage.csv, intervals.csv")
+    echo("\n".join(coverage_findings(table)))
+    echo(f"\nCoverage report: {report.resolve()}")
+    echo(f"Also in {out}: coverage.csv, intervals.csv")
     return EXIT_OK
 
 
@@ -505,7 +508,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # is in the diagnostics; and SIGTERM stops a run as Ctrl-C does
     with warnings.catch_warnings(), _sigterm_as_interrupt(), swallowed_interrupts():
         warnings.simplefilter("ignore")
-        return _main(argv)
+        code = _main(argv)
+        flush()  # a closed standard output fails here, if not before: not an error
+        return code
 
 
 def _main(argv: list[str]) -> int:

@@ -439,6 +439,29 @@ def test_a_key_missing_from_the_models_own_data_names_that_data(tmp_path):
     assert "data file" not in err
 
 
+def _with_stdout_closed(*argv: str) -> subprocess.CompletedProcess:
+    """Run the command with its standard output a pipe whose reader is gone (``| head``)."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(
+            [*command(), *argv], stdout=writer, stderr=subprocess.PIPE, text=True, timeout=300
+        )
+    finally:
+        os.close(writer)
+
+
+def test_a_closed_standard_output_is_not_an_error(run_dir, tmp_path):
+    listed = _with_stdout_closed("list")
+    assert (listed.returncode, listed.stderr) == (0, "")
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir[0], copy)
+    (copy / "report.html").unlink()
+    redrawn = _with_stdout_closed("report", str(copy))  # the work is done, then printed
+    assert (redrawn.returncode, redrawn.stderr) == (0, "")
+    assert (copy / "report.html").is_file()
+
+
 # ----------------------------------------------------------------------------- data files
 
 
