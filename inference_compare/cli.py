@@ -1,9 +1,11 @@
 """The ``inference-compare`` command: argument parsing, progress and exit codes (thin).
 
 Exit status: 0 on success, 2 on bad input or usage (one line on stderr, no traceback), 1 on an
-internal failure (one line; set ``INFERENCE_COMPARE_DEBUG=1`` for the traceback). A standard
-output closed by its reader (``| head``) is no error: the rest of the output is dropped, the
-work goes on, and the exit status is the command's own (0 when it succeeded).
+internal failure (one line; set ``INFERENCE_COMPARE_DEBUG=1`` for the traceback), 130 when
+interrupted (SIGINT or SIGTERM) before the outputs were published. Once they are, the run is
+done: later signals are ignored until the process exits. A standard output closed by its reader
+(``| head``) is no error: the rest of the output is dropped, the work goes on, and the exit
+status is the command's own (0 when it succeeded).
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from inference_compare._interrupt import raise_if_interrupted, swallowed_interrupts
+from inference_compare._interrupt import (
+    STOP_SIGNALS,
+    final_once_published,
+    raise_if_interrupted,
+    swallowed_interrupts,
+)
 from inference_compare._stdout import echo, flush
 from inference_compare.errors import InferenceCompareError, StudyInterrupted, UsageError
 from inference_compare.settings import COMPARE_NUTS, EXACT_NUTS, STUDY_NUTS, NUTSDefaults
@@ -494,6 +501,8 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``inference-compare`` with ``argv`` (default ``sys.argv[1:]``); return the exit code.
 
+    The signal handlers of the caller are restored on return.
+
     Parameters
     ----------
     argv : sequence of str, optional
@@ -501,12 +510,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on bad input or usage, 1 on an internal failure.
+        0 on success, 2 on bad input or usage, 1 on an internal failure, 130 when interrupted.
     """
+    return _run(argv, exiting=False)
+
+
+def console() -> NoReturn:
+    """Run the ``inference-compare`` program: `main`, then exit with its code.
+
+    The outcome is decided when `main` returns: SIGINT and SIGTERM are ignored while the
+    interpreter shuts down (about a second), so they cannot turn it into an interruption.
+    """
+    sys.exit(_run(None, exiting=True))
+
+
+def _run(argv: Sequence[str] | None, *, exiting: bool) -> int:
+    """Run `main`; with ``exiting``, keep SIGINT and SIGTERM ignored after it (the exit)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     # libraries' notes (numba object mode, BLAS, ...) are not for the terminal: what matters
     # is in the diagnostics; and SIGTERM stops a run as Ctrl-C does
-    with warnings.catch_warnings(), _sigterm_as_interrupt(), swallowed_interrupts():
+    with (
+        warnings.catch_warnings(),
+        _stop_signals(exiting=exiting),
+        final_once_published(),
+        swallowed_interrupts(),
+    ):
         warnings.simplefilter("ignore")
         code = _main(argv)
         flush()  # a closed standard output fails here, if not before: not an error
@@ -551,8 +579,12 @@ def _main(argv: list[str]) -> int:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM as Ctrl-C, so a terminated run cleans up and exits 130 (main thread)."""
+def _stop_signals(*, exiting: bool) -> Iterator[None]:
+    """Treat SIGTERM as Ctrl-C, so a terminated run cleans up and exits 130 (main thread).
+
+    After the block, the handlers from before it come back, or with ``exiting`` both signals
+    are ignored: the command is over, only the interpreter's shutdown is left.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -560,11 +592,13 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, signal.SIG_IGN if exiting else old)
 
 
 def _caused_by_interrupt(exc: BaseException) -> bool:
@@ -580,4 +614,4 @@ def _one_line(exc: BaseException) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()
