@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from inference_compare.errors import UsageError
+from inference_compare.progress import loggers_at
 from inference_compare.study.fitting import run_replicates
 
 __all__ = ["chunks", "run_dask", "run_in_process"]
@@ -83,7 +84,8 @@ def run_dask(
     """
     from dask.distributed import as_completed
 
-    with _quiet_dask(), _cluster(scheduler, workers) as client:
+    # Dask's own logs (closing comms, cancelled tasks) stay off the terminal
+    with loggers_at(logging.CRITICAL, "distributed"), _cluster(scheduler, workers) as client:
         futures = [
             client.submit(
                 _dask_task,
@@ -150,15 +152,3 @@ def _sigint_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-@contextlib.contextmanager
-def _quiet_dask() -> Iterator[None]:
-    """Keep Dask's own logs (closing comms, cancelled tasks) off the terminal in the block."""
-    logger = logging.getLogger("distributed")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
