@@ -6,6 +6,10 @@ from a failed one. `interrupt_noticed` records the signal itself, so the caller 
 instead of saving a cut-off chain or a false failure. An interrupt raised inside a C callback
 (numba's compiler) is swallowed by Python with a printed traceback; `swallowed_interrupts`
 keeps it off the terminal and `check_interrupt` raises it again at the next step.
+
+`publishing` keeps a signal from cutting the publication of a run's outputs in the middle, and
+under `final_once_published` (the command line) makes the run complete from then on: a
+signal that comes later cannot make an interrupted run of one whose report is there.
 """
 
 from __future__ import annotations
@@ -18,10 +22,15 @@ from collections.abc import Callable, Iterator
 
 __all__ = [
     "check_interrupt",
+    "final_once_published",
     "interrupt_noticed",
+    "publishing",
     "raise_if_interrupted",
     "swallowed_interrupts",
 ]
+
+#: The signals that stop a run.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @contextlib.contextmanager
@@ -105,3 +114,53 @@ def raise_if_interrupted(exc: BaseException) -> None:
             raise KeyboardInterrupt from None
         seen.add(id(link))
         link = link.__cause__ or link.__context__
+
+
+#: Set inside `final_once_published`: the end of `publishing` ends the run.
+_FINAL: list[bool] = []
+
+
+@contextlib.contextmanager
+def final_once_published() -> Iterator[None]:
+    """In the block, outputs published by `publishing` make the run complete.
+
+    From the end of the publication on, SIGINT and SIGTERM are ignored: what is left (printing
+    the summary, exiting) cannot turn a finished run into an interrupted one. The caller
+    restores the handlers it wants after the block.
+    """
+    _FINAL.append(True)
+    try:
+        yield
+    finally:
+        _FINAL.pop()
+
+
+@contextlib.contextmanager
+def publishing() -> Iterator[None]:
+    """Publish outputs in the block (rename them into place) without being cut in the middle.
+
+    SIGINT and SIGTERM arriving in the block are held to its end (main thread only). Then,
+    under `final_once_published`, the outputs are complete and both signals are ignored from
+    then on; elsewhere, the handlers come back and a held signal is raised again (the outputs
+    are complete by then).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        held.append(signum)
+
+    watched = [sig for sig in STOP_SIGNALS if signal.getsignal(sig) is not signal.SIG_IGN]
+    previous = {sig: signal.signal(sig, hold) for sig in watched}
+    published = False
+    try:
+        yield
+        published = True
+    finally:
+        final = published and bool(_FINAL)
+        for sig, old in previous.items():
+            signal.signal(sig, signal.SIG_IGN if final else old)
+        if held and not final:
+            signal.raise_signal(held[0])

@@ -13,7 +13,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write", "ensure_writable_dir", "output_dir"]
+from inference_compare._interrupt import publishing
+
+__all__ = ["atomic_path", "atomic_write", "ensure_writable_dir", "output_dir", "publish_report"]
 
 
 def _umask() -> int:
@@ -58,6 +60,16 @@ def atomic_write(path: str | os.PathLike, content: str | bytes) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def publish_report(path: str | os.PathLike, content: str | bytes) -> Path:
+    """`atomic_write` the report that completes a command's outputs, as one `publishing` step.
+
+    Written last: once it is in place the outputs are complete, and on the command line the
+    run is then done (a later Ctrl-C does not make it an interrupted one).
+    """
+    with publishing():
+        return atomic_write(path, content)
 
 
 def ensure_writable_dir(path: str | os.PathLike) -> Path:

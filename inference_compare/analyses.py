@@ -21,8 +21,7 @@ import dataclasses
 import inspect
 import logging
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, TypedDict, Unpack
@@ -32,6 +31,7 @@ import pandas as pd
 
 from inference_compare import analysis
 from inference_compare.errors import InferenceCompareError, UsageError
+from inference_compare.progress import loggers_at
 from inference_compare.result import Comparison
 
 __all__ = [
@@ -144,18 +144,6 @@ class Analyses:
             ),
             errors={str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else {},
         )
-
-
-@contextmanager
-def _quiet_psense() -> Iterator[None]:
-    """Hide ArviZ's psense log line: the report explains the diagnosis."""
-    logger = logging.getLogger("arviz_stats.psense")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 class AnalysisOptions(TypedDict, total=False):
@@ -286,7 +274,8 @@ def compute_analyses(
         if on_step is not None:
             on_step(f"computing {LABELS[name]}")
         try:
-            with _quiet_psense():
+            # ArviZ's psense log line: the report explains the diagnosis
+            with loggers_at(logging.ERROR, "arviz_stats.psense"):
                 results[name] = task()
             errors.pop(name, None)
         except InferenceCompareError as exc:  # an unusual model: say why, keep the report

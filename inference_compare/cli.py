@@ -1,7 +1,11 @@
 """The ``inference-compare`` command: argument parsing, progress and exit codes (thin).
 
 Exit status: 0 on success, 2 on bad input or usage (one line on stderr, no traceback), 1 on an
-internal failure (one line; set ``INFERENCE_COMPARE_DEBUG=1`` for the traceback).
+internal failure (one line; set ``INFERENCE_COMPARE_DEBUG=1`` for the traceback), 130 when
+interrupted (SIGINT or SIGTERM) before the outputs were published. Once they are, the run is
+done: later signals are ignored until the process exits. A standard output closed by its reader
+(``| head``) is no error: the rest of the output is dropped, the work goes on, and the exit
+status is the command's own (0 when it succeeded).
 """
 
 from __future__ import annotations
@@ -20,7 +24,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from inference_compare._interrupt import raise_if_interrupted, swallowed_interrupts
+from inference_compare._interrupt import (
+    STOP_SIGNALS,
+    final_once_published,
+    raise_if_interrupted,
+    swallowed_interrupts,
+)
+from inference_compare._stdout import echo, flush
 from inference_compare.errors import InferenceCompareError, StudyInterrupted, UsageError
 from inference_compare.settings import COMPARE_NUTS, EXACT_NUTS, STUDY_NUTS, NUTSDefaults
 
@@ -55,6 +65,7 @@ def _checked[T: (int, float)](
 
 
 _positive_int = _checked(int, lambda v: v >= 1, "an integer >= 1")
+_folds = _checked(int, lambda v: v == 0 or v >= 2, "0 (off) or an integer >= 2")
 _seed = _checked(int, lambda v: 0 <= v < 2**63, "an integer in [0, 2**63)")
 _probability = _checked(float, lambda v: 0 < v < 1, "a number in (0, 1)")
 
@@ -255,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--heldout",
-        type=_positive_int,
+        type=_folds,
         default=0,
         metavar="K",
         help="K-fold held-out log predictive density of every method (refits K times; 0: off)",
@@ -336,7 +347,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     models = list_models()
     width = max(map(len, models), default=0)
     for name, title in models.items():
-        print(f"{name:<{width}}  {title}")
+        echo(f"{name:<{width}}  {title}")
     return EXIT_OK
 
 
@@ -373,9 +384,9 @@ def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         sensitivity=args.sensitivity,
         heldout=args.heldout,
     )
-    print(cmp)
-    print(f"\nReport: {outputs.report.resolve()}")
-    print(
+    echo(cmp)
+    echo(f"\nReport: {outputs.report.resolve()}")
+    echo(
         f"Also in {outputs.report.parent}: {outputs.summary_csv.name}, {outputs.summary_md.name},"
         f" {outputs.comparison.name}, figures/ ({len(outputs.figures)} PNG)"
     )
@@ -407,7 +418,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     outputs = rewrite_report(args.dir)
     report = outputs if isinstance(outputs, Path) else outputs.report
-    print(f"Report: {report.resolve()}")
+    echo(f"Report: {report.resolve()}")
     return EXIT_OK
 
 
@@ -421,7 +432,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
     name = Path(args.model).stem
     if args.resume and args.out:
         found = ReplicateStore.count(args.out)
-        print(f"resuming the study in {args.out}: {found} finished replicate(s) found")
+        echo(f"resuming the study in {args.out}: {found} finished replicate(s) found")
     out = ensure_writable_dir(Path(args.out) if args.out else Path("reports") / f"{name}-study")
     result = study(
         args.model,
@@ -446,9 +457,9 @@ def _cmd_study(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # every replicate is on disk; only the report is missing
         total = len(set(args.sizes)) * args.replicates
         raise StudyInterrupted(total, total, str(out)) from None
-    print(result)
-    print(f"\nStudy report: {report.resolve()}")
-    print(f"Also in {out}: metrics.csv, replicates.csv, replicates/ (one Parquet file each)")
+    echo(result)
+    echo(f"\nStudy report: {report.resolve()}")
+    echo(f"Also in {out}: metrics.csv, replicates.csv, replicates/ (one Parquet file each)")
     if args.target_mcse is not None:
         _print_plan(result, args.target_mcse, out)
     return EXIT_OK
@@ -459,9 +470,9 @@ def _print_plan(result, target: float, out: Path) -> None:
     plan = result.plan(target)
     cols = ["size", "method", "parameter", "replicates_coverage", "replicates_bias", "hours"]
     need = int(plan[["replicates_coverage", "replicates_bias"]].to_numpy().max())
-    print(f"\nFor a Monte Carlo SE of {target:g} (this study as the pilot):")
-    print(plan[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-    print(
+    echo(f"\nFor a Monte Carlo SE of {target:g} (this study as the pilot):")
+    echo(plan[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    echo(
         f"Rerun with --replicates {need} --resume --out {out} to reach it (about "
         f"{plan['hours'].sum():.2g} hours in all)."
     )
@@ -484,14 +495,16 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
             **_fit_options(args),
         )
         report = write_coverage_outputs(table, intervals, out)
-    print("\n".join(coverage_findings(table)))
-    print(f"\nCoverage report: {report.resolve()}")
-    print(f"Also in {out}: coverage.csv, intervals.csv")
+    echo("\n".join(coverage_findings(table)))
+    echo(f"\nCoverage report: {report.resolve()}")
+    echo(f"Also in {out}: coverage.csv, intervals.csv")
     return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``inference-compare`` with ``argv`` (default ``sys.argv[1:]``); return the exit code.
+
+    The signal handlers of the caller are restored on return.
 
     Parameters
     ----------
@@ -500,14 +513,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on bad input or usage, 1 on an internal failure.
+        0 on success, 2 on bad input or usage, 1 on an internal failure, 130 when interrupted.
     """
+    return _run(argv, exiting=False)
+
+
+def console() -> NoReturn:
+    """Run the ``inference-compare`` program: `main`, then exit with its code.
+
+    The outcome is decided when `main` returns: SIGINT and SIGTERM are ignored while the
+    interpreter shuts down (about a second), so they cannot turn it into an interruption.
+    """
+    sys.exit(_run(None, exiting=True))
+
+
+def _run(argv: Sequence[str] | None, *, exiting: bool) -> int:
+    """Run `main`; with ``exiting``, keep SIGINT and SIGTERM ignored after it (the exit)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     # libraries' notes (numba object mode, BLAS, ...) are not for the terminal: what matters
     # is in the diagnostics; and SIGTERM stops a run as Ctrl-C does
-    with warnings.catch_warnings(), _sigterm_as_interrupt(), swallowed_interrupts():
+    with (
+        warnings.catch_warnings(),
+        _stop_signals(exiting=exiting),
+        final_once_published(),
+        swallowed_interrupts(),
+    ):
         warnings.simplefilter("ignore")
-        return _main(argv)
+        code = _main(argv)
+        flush()  # a closed standard output fails here, if not before: not an error
+        return code
 
 
 #: A ``--truth`` value that starts as a negative number does (``-1,2``, ``-.5:0.5:0.1``).
@@ -568,8 +602,12 @@ def _main(argv: list[str]) -> int:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM as Ctrl-C, so a terminated run cleans up and exits 130 (main thread)."""
+def _stop_signals(*, exiting: bool) -> Iterator[None]:
+    """Treat SIGTERM as Ctrl-C, so a terminated run cleans up and exits 130 (main thread).
+
+    After the block, the handlers from before it come back, or with ``exiting`` both signals
+    are ignored: the command is over, only the interpreter's shutdown is left.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -577,11 +615,13 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, signal.SIG_IGN if exiting else old)
 
 
 def _caused_by_interrupt(exc: BaseException) -> bool:
@@ -597,4 +637,4 @@ def _one_line(exc: BaseException) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()

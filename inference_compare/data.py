@@ -160,7 +160,9 @@ def _numeric(file: str, name: str, values: list[Any]) -> np.ndarray:
     return array.astype(np.int64) if array.dtype.kind in "iu" else array.astype(float)
 
 
-def build_model(module: ModuleType, data: dict[str, np.ndarray], source: str = "") -> pm.Model:
+def build_model(
+    module: ModuleType, data: dict[str, np.ndarray], source: str = "", *, where: str = ""
+) -> pm.Model:
     """Call ``module.build(data)``, turning a missing column into a `DataError`.
 
     Parameters
@@ -170,6 +172,9 @@ def build_model(module: ModuleType, data: dict[str, np.ndarray], source: str = "
     data : dict of str to numpy.ndarray
     source : str, optional
         Where the data came from (a file name), for the message.
+    where : str, optional
+        How the message names the data, e.g. ``"the model's DATA"`` (default:
+        ``data file 'SOURCE'``, or ``the data`` without a source).
 
     Returns
     -------
@@ -189,7 +194,7 @@ def build_model(module: ModuleType, data: dict[str, np.ndarray], source: str = "
         key = exc.args[0] if exc.args else "?"
         if key in data:
             raise ModelError(f"{name}.build(data) failed: KeyError: {key!r}") from None
-        where = f"data file {source!r}" if source else "the data"
+        where = where or (f"data file {source!r}" if source else "the data")
         found = ", ".join(map(repr, data)) or "none"
         raise DataError(
             f"model {name} reads column {key!r}, which {where} lacks (columns found: {found})"

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CountProgress",
     "StepProgress",
+    "loggers_at",
     "progress_enabled",
     "quiet_library_logs",
     "sampler_progress_shown",
@@ -69,20 +70,27 @@ def sampler_progress_shown(requested: bool = True) -> bool:
 
 
 @contextmanager
+def loggers_at(level: int, *names: str) -> Iterator[None]:
+    """Set the loggers ``names`` to ``level`` for the block; their own levels come back after."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(level)
+    try:
+        yield
+    finally:
+        for lg, old in zip(loggers, levels, strict=True):
+            lg.setLevel(old)
+
+
+@contextmanager
 def quiet_library_logs(quiet: bool) -> Iterator[None]:
     """Raise the PyMC / PyTensor / nutpie loggers to WARNING for the block when ``quiet``."""
     if not quiet:
         yield
         return
-    loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.WARNING)
-    try:
+    with loggers_at(logging.WARNING, *LIBRARY_LOGGERS):
         yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
 
 
 class StepProgress:

@@ -231,8 +231,9 @@ def run_model(
     Raises
     ------
     UsageError
-        Before any fitting, when ``sensitivity`` is asked for without the bayes method, or
-        ``prior_sweep`` for a model file whose ``build`` takes no ``prior_scale``.
+        Before any fitting, when ``sensitivity`` is asked for without the bayes method,
+        ``profile`` without the mle, or ``prior_sweep`` for a model file whose ``build``
+        takes no ``prior_scale``.
     """
     arguments = dict(locals())  # the parameters, among them the settings of `compare`
     module = load_model(str(model))
@@ -245,18 +246,22 @@ def run_model(
     )
     if sensitivity and "bayes" not in settings.methods:
         raise UsageError("--sensitivity needs the bayes fit: add bayes to --methods")
+    if profile and "mle" not in settings.methods:
+        raise UsageError(
+            "--profile gives profile-likelihood intervals of the MLE: add mle to --methods"
+        )
     if heldout == 1 or heldout < 0:
         raise UsageError(f"--heldout needs K >= 2 folds, got {heldout}")
     if prior_sweep and not takes_prior_scale(module):
         raise UsageError(no_prior_scale(module))
     if data_file is not None:
         data = read_data(data_file)
-        source = Path(data_file).name
+        where = f"data file {Path(data_file).name!r}"
     else:
         data = {str(k): np.asarray(v) for k, v in dict(module.DATA).items()}
-        source = f"{module.__name__}.DATA"
-    built = build_model(module, data, source=source)
-    check_whole_numbers(built, data, f"data file {source!r}" if data_file is not None else source)
+        where = "the model's DATA"
+    built = build_model(module, data, where=where)
+    check_whole_numbers(built, data, where)
     n_rows = max((np.size(v) for v in data.values()), default=0)
     if heldout > n_rows:
         raise UsageError(
@@ -267,7 +272,7 @@ def run_model(
         output_dir(out_dir),  # made before the fitting, removed if the run does not finish
         quiet_library_logs(not settings.progressbar),
         StepProgress(settings.progressbar) as step,
-        _naming(f"data file {source!r}" if data_file is not None else source),
+        _naming(where),
     ):
         cmp = compare_settings(built, settings, model_name=module.__name__, on_step=step)
         step("computing the prior, likelihood and posterior curves")

@@ -14,7 +14,12 @@ from typing import Any, Self, TypedDict
 
 from inference_compare.errors import UsageError
 from inference_compare.registry import METHODS
-from inference_compare.validate import check_ci_prob, check_methods, check_positive_int
+from inference_compare.validate import (
+    check_ci_prob,
+    check_methods,
+    check_positive_int,
+    check_seed,
+)
 
 __all__ = ["CI_KINDS", "COMPARE_NUTS", "EXACT_NUTS", "STUDY_NUTS", "NUTSDefaults", "Settings"]
 
@@ -107,7 +112,7 @@ class Settings:
         for name in ("draws", "tune", "chains", "nagq"):
             check_positive_int(name, getattr(self, name))
         if self.random_seed is not None:
-            fixed["random_seed"] = int(self.random_seed)
+            fixed["random_seed"] = check_seed(self.random_seed)
         if self.sufficient_statistics not in (True, False, "auto"):
             raise UsageError(
                 "sufficient_statistics must be True, False or 'auto', got "

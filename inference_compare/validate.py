@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
+from typing import Any
 
 from inference_compare.errors import UsageError
 from inference_compare.registry import METHODS
 
-__all__ = ["METHODS", "check_ci_prob", "check_methods", "check_positive_int"]
+__all__ = ["METHODS", "check_ci_prob", "check_methods", "check_positive_int", "check_seed"]
 
 
 def check_ci_prob(ci_prob: float) -> float:
@@ -28,14 +30,25 @@ def check_positive_int(name: str, value: int) -> int:
     return value
 
 
+def check_seed(seed: Any) -> int:
+    """Return ``seed`` as an int if it is an integer >= 0, else raise `UsageError`."""
+    try:
+        value = operator.index(seed)  # int or numpy integer; not a float, str or bool's meaning
+    except TypeError:
+        value = -1
+    if isinstance(seed, bool) or value < 0:
+        raise UsageError(f"random_seed must be an integer >= 0, got {seed!r}")
+    return value
+
+
 def check_methods(methods: Iterable[str] | str) -> tuple[str, ...]:
     """Return the requested methods in canonical order, or raise `UsageError`."""
     if isinstance(methods, str):
         methods = [m.strip() for m in methods.split(",") if m.strip()]
     methods = [str(m).lower() for m in methods]
+    if not methods:
+        raise UsageError(f"at least one method is needed: choose from {', '.join(METHODS)}")
     unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise UsageError(
-            f"unknown method(s) {unknown or methods!r}: choose from {', '.join(METHODS)}"
-        )
+    if unknown:
+        raise UsageError(f"unknown method(s) {unknown!r}: choose from {', '.join(METHODS)}")
     return tuple(m for m in METHODS if m in methods)

@@ -377,6 +377,12 @@ def test_malformed_csv(csv, tmp_path, text, needles):
         (["study", "coin_flip", "--sizes", "10,30", "--replicates", "0"], "--replicates"),
         (["study", "coin_flip", "--sizes", "10", "--replicates", "2", "--methods", "em"], "em"),
         (["study", "coin_flip", "--sizes", "10,x", "--replicates", "5"], "--sizes"),
+        (["run", "coin_flip", "--methods", ""], "at least one method is needed: choose from"),
+        (["run", "coin_flip", "--methods", " , "], "at least one method is needed"),
+        (["run", "coin_flip", "--heldout", "1"], "--heldout: expected 0 (off) or an integer >= 2"),
+        (["run", "coin_flip", "--heldout", "-2"], "--heldout: expected 0 (off) or an integer >= 2"),
+        (["run", "coin_flip", "--seed", "-3"], "--seed"),
+        (["run", "coin_flip", "--methods", "map", "--profile"], "add mle to --methods"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(argv, needle):
@@ -413,6 +419,47 @@ def test_list():
     assert code == 0
     for name, title in ic.list_models().items():
         assert any(line.split()[0] == name and title in line for line in out.splitlines())
+
+
+@pytest.mark.parametrize("seed", [-3, 2.5, True, "1"])
+def test_a_seed_that_is_no_integer_at_least_0_is_a_usage_error(seed):
+    coin = ic.load_model("coin_flip")
+    with pytest.raises(ic.UsageError, match=r"random_seed must be an integer >= 0"):
+        ic.compare(coin.build(coin.DATA), random_seed=seed, methods="mle", progressbar=False)
+
+
+def test_a_key_missing_from_the_models_own_data_names_that_data(tmp_path):
+    model = tmp_path / "raises.py"
+    model.write_text(
+        "import pymc as pm\nDATA = {'y': [1, 2]}\n\n"
+        "def build(data):\n    data['x']\n    return pm.Model()\n"
+    )
+    code, _, err = run_main(["run", str(model), "--out", str(tmp_path / "out")])
+    assert_one_line_error(code, err, "reads column 'x', which the model's DATA lacks")
+    assert "data file" not in err
+
+
+def _with_stdout_closed(*argv: str) -> subprocess.CompletedProcess:
+    """Run the command with its standard output a pipe whose reader is gone (``| head``)."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(
+            [*command(), *argv], stdout=writer, stderr=subprocess.PIPE, text=True, timeout=300
+        )
+    finally:
+        os.close(writer)
+
+
+def test_a_closed_standard_output_is_not_an_error(run_dir, tmp_path):
+    listed = _with_stdout_closed("list")
+    assert (listed.returncode, listed.stderr) == (0, "")
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir[0], copy)
+    (copy / "report.html").unlink()
+    redrawn = _with_stdout_closed("report", str(copy))  # the work is done, then printed
+    assert (redrawn.returncode, redrawn.stderr) == (0, "")
+    assert (copy / "report.html").is_file()
 
 
 # ----------------------------------------------------------------------------- data files

@@ -754,3 +754,38 @@ def test_rmse_agreement_is_judged_paired_over_the_same_data_sets():
     assert not any("agree" in x for x in lines)
     close = ic.StudyResult(_paired_table(0.95), config=_config(["mle", "map"], [30], 20))
     assert any("RMSEs agree within 10%" in x for x in conclusions(close)["beta"])
+
+
+# ------------------------------------------------------------------ the Dask cluster
+
+
+@pytest.mark.parametrize("address", ["foo", "tcp://127.0.0.1:1"])
+def test_an_unreachable_scheduler_is_one_exit_2_line(tmp_path, monkeypatch, address):
+    import contextlib
+    import io
+
+    from inference_compare import cli
+    from inference_compare.study import executors
+
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 1)  # nothing answers at port 1
+    argv = ["study", "coin_flip", "--sizes", "10", "--replicates", "2", "--methods", "mle"]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main([*argv, "--scheduler", address, "--out", str(tmp_path), "--no-progress"])
+    assert code == 2, err.getvalue()
+    lines = err.getvalue().strip().splitlines()
+    assert len(lines) == 1, err.getvalue()
+    assert f"cannot connect to the Dask scheduler at {address!r}: " in lines[0]
+    assert "internal error" not in lines[0]
+
+
+def test_local_workers_leave_ctrl_c_to_this_process():
+    import signal
+
+    from inference_compare.study.executors import _cluster
+
+    before = signal.getsignal(signal.SIGINT)
+    with _cluster(None, 1) as client:
+        in_worker = client.submit(signal.getsignal, signal.SIGINT, pure=False).result()
+    assert in_worker == signal.SIG_IGN  # a terminal's Ctrl-C reaches them: no tracebacks
+    assert signal.getsignal(signal.SIGINT) is before

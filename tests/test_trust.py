@@ -327,6 +327,87 @@ def test_interrupted_study_says_what_was_saved_and_resumes(tmp_path):
     assert len(list(out.glob("replicates/n*/r*.parquet"))) == saved + 2
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_study_on_workers_interrupted_as_a_terminal_does_prints_one_line(tmp_path, sig):
+    out = tmp_path / "study"
+    args = ["study", "coin_flip", "--sizes", "10", "--replicates", "5000", "--out", str(out)]
+    proc = subprocess.Popen(
+        [*command(), *args, "--methods", "mle,map", "--no-progress", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
+        start_new_session=True,  # its own process group, which the signal goes to as a whole
+    )
+    time.sleep(20)  # the workers are fitting (their chunks of 2500 take minutes)
+    os.killpg(proc.pid, sig)  # Ctrl-C at a terminal: the workers get it too
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "of 5000 replicates saved" in lines[0], err
+
+
+def _run_then_signal(monkeypatch, tmp_path, after_publishing) -> tuple[int, str, str]:
+    """Run coin_flip (mle only) with ``after_publishing(write)`` wrapping the output writer."""
+    from inference_compare import runner
+
+    monkeypatch.setattr(runner, "write_outputs", after_publishing(runner.write_outputs))
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal
+    term = signal.getsignal(signal.SIGTERM)
+    try:
+        args = ["run", "coin_flip", "--methods", "mle", "--no-progress", "--seed", "1"]
+        result = run_main([*args, "--out", str(tmp_path / "out")])
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+        assert signal.getsignal(signal.SIGTERM) is term
+        return result
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_once_the_outputs_are_published_leaves_a_finished_run(tmp_path, monkeypatch, sig):
+    def then_signal(write):
+        def wrapped(*args, **kwargs):
+            outputs = write(*args, **kwargs)
+            signal.raise_signal(sig)  # Ctrl-C (or kill) while the summary is printed
+            return outputs
+
+        return wrapped
+
+    code, out, err = _run_then_signal(monkeypatch, tmp_path, then_signal)
+    assert code == 0 and err == "", err
+    assert "Report: " in out and (tmp_path / "out" / "report.html").is_file()
+
+
+def test_a_signal_while_publishing_waits_until_the_report_is_there(tmp_path, monkeypatch):
+    from inference_compare.report import outputs
+
+    write = outputs.atomic_write
+
+    def interrupting_write(path, content):
+        if Path(path).name == outputs.FIGURE_MANIFEST:  # half the files are in place
+            signal.raise_signal(signal.SIGINT)
+        return write(path, content)
+
+    monkeypatch.setattr(outputs, "atomic_write", interrupting_write)
+    code, out, err = _run_then_signal(monkeypatch, tmp_path, lambda write: write)
+    assert code == 0 and err == "", err
+    assert (tmp_path / "out" / "report.html").is_file()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_program_exits_does_not_change_its_exit_status(sig):
+    probe = (
+        "import atexit, os, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from inference_compare import cli; sys.argv = ['inference-compare', 'list']; "
+        f"atexit.register(lambda: os.kill(os.getpid(), {int(sig)})); cli.console()"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert "coin_flip" in proc.stdout
+
+
 def test_sigterm_handler_is_restored():
     before = signal.getsignal(signal.SIGTERM)
     run_main(["list"])

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from inference_compare._io import atomic_write
+from inference_compare._io import atomic_write, publish_report
 from inference_compare.errors import UsageError
 from inference_compare.registry import METHOD_COLORS
 from inference_compare.report._format import fmt, panel_grid
@@ -209,7 +209,7 @@ def write_coverage_html(
 ) -> Path:
     """Write the self-contained exact-coverage report to ``path`` atomically."""
     html = ENV.get_template("coverage.html.j2").render(**_context(table, intervals))
-    return atomic_write(path, html)
+    return publish_report(path, html)
 
 
 def write_coverage_outputs(

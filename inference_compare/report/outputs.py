@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from inference_compare._interrupt import publishing
 from inference_compare._io import atomic_write
 from inference_compare.errors import UsageError
 from inference_compare.report._format import safe_name
@@ -105,7 +106,8 @@ def write_run_outputs(
             prior_sweep_png=sweep_png,
             **context,
         )
-        _publish(staging, out)
+        with publishing():  # not cut in the middle; under the command line, the run is done
+            _publish(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return RunOutputs(

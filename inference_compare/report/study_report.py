@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
 
-from inference_compare._io import atomic_write
+from inference_compare._io import publish_report
 from inference_compare.registry import METHOD_COLORS, METHOD_NAMES, METHODS
 from inference_compare.report._study_table import study_table
 from inference_compare.report._templates import ENV
@@ -475,4 +475,4 @@ def study_context(result: StudyResult) -> dict[str, Any]:
 def write_study_html(result: StudyResult, path: str | os.PathLike) -> Path:
     """Write the self-contained study report to ``path`` atomically."""
     html = ENV.get_template("study.html.j2").render(**study_context(result))
-    return atomic_write(path, html)
+    return publish_report(path, html)
