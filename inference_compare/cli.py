@@ -423,7 +423,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_study(args: argparse.Namespace) -> int:
-    from inference_compare._io import ensure_writable_dir
+    from inference_compare._io import output_dir
     from inference_compare.report.rewrite import write_study_outputs
     from inference_compare.study import study
     from inference_compare.study.store import ReplicateStore
@@ -433,21 +433,22 @@ def _cmd_study(args: argparse.Namespace) -> int:
     if args.resume and args.out:
         found = ReplicateStore.count(args.out)
         echo(f"resuming the study in {args.out}: {found} finished replicate(s) found")
-    out = ensure_writable_dir(Path(args.out) if args.out else Path("reports") / f"{name}-study")
-    result = study(
-        args.model,
-        sizes=args.sizes,
-        replicates=args.replicates,
-        random_seed=args.seed,
-        out=out,
-        resume=args.resume,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        ci_kind=args.ci_kind,
-        **_fit_options(args),
-        truth=args.truth,
-        progressbar=not args.no_progress,
-    )
+    out = Path(args.out) if args.out else Path("reports") / f"{name}-study"
+    with output_dir(out):  # a folder made here and left empty (refused at once) goes again
+        result = study(
+            args.model,
+            sizes=args.sizes,
+            replicates=args.replicates,
+            random_seed=args.seed,
+            out=out,
+            resume=args.resume,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            ci_kind=args.ci_kind,
+            **_fit_options(args),
+            truth=args.truth,
+            progressbar=not args.no_progress,
+        )
     try:
         try:
             report = write_study_outputs(result, out)

@@ -789,3 +789,23 @@ def test_local_workers_leave_ctrl_c_to_this_process():
         in_worker = client.submit(signal.getsignal, signal.SIGINT, pure=False).result()
     assert in_worker == signal.SIG_IGN  # a terminal's Ctrl-C reaches them: no tracebacks
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_truth_outside_the_support_is_refused_before_any_data_are_drawn(tmp_path):
+    # data drawn at p = 1.7 came out all ones, and bias and coverage were reported against it
+    path = tmp_path / "impossible.py"
+    path.write_text(
+        '"""A proportion with an impossible truth."""\n'
+        "import numpy as np\nimport pymc as pm\n"
+        "DATA = {'y': np.array([0, 1, 1])}\nTRUTH = {'p': 1.7}\n"
+        "def build(data):\n"
+        "    with pm.Model() as model:\n"
+        "        y = pm.Data('y_data', np.asarray(data['y']))\n"
+        "        p = pm.Beta('p', 1, 1)\n"
+        "        pm.Bernoulli('y', p, observed=y)\n"
+        "    return model\n"
+        "def design(n, rng):\n"
+        "    return {'y': np.zeros(n, dtype=int)}\n"
+    )
+    with pytest.raises(ic.UsageError, match=r"the truth p = 1.7 is outside .*'p' \(Beta prior\)"):
+        ic.study(str(path), sizes=[5], replicates=2, methods=("mle",), progressbar=False)

@@ -114,6 +114,8 @@ def study(
     check_positive_int("workers", workers)
     if truth not in ("fixed", "prior"):
         raise UsageError(f"truth must be 'fixed' or 'prior', got {truth!r}")
+    if truth == "fixed":
+        _check_truth(module, sizes[0], int(random_seed))
     settings: dict[str, Any] = {"ci_prob": given.ci_prob, **given.nuts()}  # float, int or str
     if given.ci_kind != "eti":  # absent means "eti": studies written before ci_kind resume
         settings["ci_kind"] = given.ci_kind
@@ -153,6 +155,21 @@ def study(
         raise StudyInterrupted(saved, len(sizes) * replicates, out_dir) from None
     table = store.table(sizes=set(sizes), replicates=replicates)
     return StudyResult(replicates=table, config=config, out=store.out)
+
+
+def _check_truth(module: ModuleType, n: int, seed: int) -> None:
+    """Refuse a ``TRUTH`` outside a parameter's support before any data are drawn at it.
+
+    Data drawn at a probability of 1.7 come out all ones (PyMC clips), and every metric
+    would be computed against an impossible truth. Checked where ``TRUTH`` gives every free
+    variable (a hierarchical model's group effects are drawn, not given).
+    """
+    from inference_compare.study.simulate import replicate_seeds
+    from inference_compare.study.truths import truth_dicts
+
+    template = module.build(module.design(n, replicate_seeds(seed, n, 0)["data"]))
+    if {rv.name for rv in template.free_RVs} <= set(module.TRUTH):
+        truth_dicts(None, template, module.TRUTH)
 
 
 def _run(todo, work, store, progressbar, on_replicate, workers, scheduler, total) -> None:
