@@ -587,9 +587,7 @@ def mean_mode_sentences(table: pd.DataFrame) -> dict[str, str]:
         side = "above" if row["gap"] > 0 else "below"
         joint = (
             f" Part of the gap can also be that the {name} is the peak of the joint density of "
-            "all the parameters, while the Bayes estimate averages over the others: for a "
-            "residual standard deviation this is the n against n - p of maximum likelihood "
-            "against REML."
+            "all the parameters, while the Bayes estimate averages over the others."
             if several
             else ""
         )
