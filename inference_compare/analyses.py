@@ -435,17 +435,25 @@ def _curve_medians(cmp: Comparison, names: list[str]) -> dict[str, float] | None
 
 
 def _shown_median(curves: Any, label: str) -> float:
-    """Return a prior's median to 8 digits; one within 1e-9 of its spread from 0 is 0.
+    """Return a prior's median to the digits its curve resolves; one near 0 is 0.
 
-    The quantile is found numerically, so the median of a prior centred on 0 comes out as
-    -8.5e-13: a report would print that noise.
+    An exact prior curve (from the model's log density) gives 8 digits, and a median within
+    1e-9 of its spread from 0 is 0 (the quantile is found numerically, so the median of a
+    prior centred on 0 comes out as -8.5e-13). A curve estimated from `PRIOR_DRAWS` draws (a
+    Dirichlet's elements, say) is rounded as `_resolved_median` rounds draws: two identical
+    Beta(2, 4) marginals printed as 0.312771 and 0.311713 otherwise.
     """
-    from inference_compare.curves import prior_quantile
+    from inference_compare.curves import PRIOR_DRAWS, prior_quantile
 
     median = prior_quantile(curves, label, 0.5)
     spread = prior_quantile(curves, label, 0.75) - prior_quantile(curves, label, 0.25)
     if math.isfinite(spread) and abs(median) <= ZERO_MEDIAN * spread:
         return 0.0
+    kinds = curves.dataset["prior_kind"].to_series()
+    kinds.index = kinds.index.astype(str)
+    if kinds.get(label) == "kde" and math.isfinite(spread) and spread > 0:
+        mcse = 1.25 * spread / 1.349 / math.sqrt(PRIOR_DRAWS)
+        return round(median, -math.floor(math.log10(20 * mcse))) + 0.0
     return float(f"{median:.8g}")
 
 

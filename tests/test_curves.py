@@ -264,3 +264,20 @@ def test_prior_median_of_a_prior_centred_on_zero_is_zero():
     cmp.curves = compute_curves(cmp)
     assert prior_medians(cmp) == {"beta": 0.0}
     assert abs(prior_quantile(cmp.curves, "beta", 0.5)) < 1e-6  # the raw quantile: near 0
+
+
+def test_prior_medians_from_drawn_curves_are_rounded_to_what_the_draws_resolve():
+    # a Dirichlet(2, 2, 2): each element's marginal is Beta(2, 4), median 0.3138 (scipy);
+    # its curve comes from draws, and a new user saw 0.312771, 0.312932 and 0.311713 for
+    # three identical marginals
+    from inference_compare.analyses import prior_medians
+
+    with pm.Model() as model:
+        theta = pm.Dirichlet("theta", a=np.array([2.0, 2.0, 2.0]))
+        pm.Categorical("y", p=theta, observed=np.array([0, 0, 1, 0, 2, 0, 1, 0]))
+    cmp = ic.compare(model, methods=("mle", "map"), draws=200, random_seed=5, progressbar=False)
+    cmp.curves = compute_curves(cmp)
+    medians = prior_medians(cmp)
+    exact = stats.beta(2, 4).median()
+    for value in medians.values():  # two digits: the draws' MCSE is about 0.003
+        assert value == round(value, 2) and abs(value - exact) <= 0.01
