@@ -239,6 +239,7 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                     )
                 ]
             if bounded:
+                simplex = any(not functions.elementwise(m.split("[", 1)[0]) for m in moved)
                 return out + [
                     Diagnostic(
                         method,
@@ -247,7 +248,14 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                         f"the {kind} is highest at the boundary of the support of "
                         f"{', '.join(moved) or 'some parameters'} (e.g. a proportion of 0 or 1): "
                         "the estimate is that edge, where a standard error and a Wald interval "
-                        "do not exist, so the interval is the profile-likelihood interval",
+                        "do not exist, so "
+                        + (
+                            "the elements of a simplex (or other vector parameter) at its edge "
+                            "get no interval here (a zero count: the MLE is the observed "
+                            "proportions; the MAP with a Dirichlet prior is their smoothing)"
+                            if simplex
+                            else "the interval is the profile-likelihood interval"
+                        ),
                         moved,
                     )
                 ]

@@ -545,3 +545,20 @@ def test_a_linear_combination_gets_the_exact_wald_interval_whatever_the_seed():
         )
         assert row["interval"] == "wald"
         assert mle["interval"]["dist_at_20"].sel(ci_bound="lower") == row["lower"]
+
+
+def test_a_zero_count_puts_the_categorical_mle_exactly_on_the_simplex_edge():
+    # counts 4, 2, 0: the MLE is the observed proportions 4/6, 2/6 and exactly 0 (it printed
+    # 4.031e-14), with no interval at the edge, and the finding says so (it promised a
+    # profile interval that a simplex does not get)
+    from inference_compare.diagnostics import diagnostics_from_json
+
+    with pm.Model() as model:
+        theta = pm.Dirichlet("theta", a=np.array([2.0, 2.0, 2.0]))
+        pm.Categorical("y", p=theta, observed=np.array([0, 0, 1, 0, 1, 0]))
+    fit = ic.fit_mle(model, random_seed=0)
+    np.testing.assert_allclose(fit["point_estimate"]["theta"], [4 / 6, 2 / 6, 0.0], rtol=1e-12)
+    assert float(fit["point_estimate"]["theta"][2]) == 0.0
+    assert np.all(np.isnan(fit["standard_error"]["theta"]))
+    (edge,) = diagnostics_from_json(fit.attrs["diagnostics"])
+    assert edge.code == "on_boundary" and "get no interval here" in edge.message

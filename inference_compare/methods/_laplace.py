@@ -55,6 +55,9 @@ __all__ = [
 #: that moves a quantile in the fourth digit is far above it).
 AFFINE_RTOL = 1e-9
 
+#: A simplex element within this of 0 at a boundary optimum is at the edge: exactly 0.
+SIMPLEX_EDGE = 1e-9
+
 #: How far a boundary coordinate is pushed on the unconstrained scale to reach the edge itself
 #: (logistic(1000) == 1.0 and exp(-1000) == 0.0 in double precision).
 EDGE_PUSH = 1000.0
@@ -383,6 +386,7 @@ def boundary_summary(
             se[var.start : var.stop] = lower[var.start : var.stop] = np.nan
             upper[var.start : var.stop] = np.nan
             kinds[var.name] = "none"
+            values[var.start : var.stop] = _simplex_edge(values[var.start : var.stop])
         elif np.all(np.isfinite(lower[var.start : var.stop])):
             kinds[var.name] = "profile"
     samples = values[None, :]
@@ -396,6 +400,19 @@ def boundary_summary(
             lower[sl], upper[sl] = q[0, sl], q[1, sl]
             kinds[var.name] = "laplace_eti"
     return OptimumSummary(values, se, lower, upper, kinds, cov_x, samples)
+
+
+def _simplex_edge(v: np.ndarray) -> np.ndarray:
+    """Set to 0 the simplex elements that the optimiser left within `SIMPLEX_EDGE` of 0.
+
+    Its coordinates move all elements at once, so it stops near the edge (4e-14 for a zero
+    count) rather than on it; the limit is exactly 0, the others renormalised (by about as
+    little). Anything that is not a simplex (elements summing to 1) is returned as it is.
+    """
+    if not (np.all(v >= 0) and abs(float(np.sum(v)) - 1.0) < SIMPLEX_EDGE):
+        return v
+    v = np.where(v < SIMPLEX_EDGE, 0.0, v)
+    return v / v.sum()
 
 
 def _sqrt_psd(cov: np.ndarray) -> np.ndarray:

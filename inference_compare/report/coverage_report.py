@@ -164,10 +164,16 @@ def coverage_findings(table: pd.DataFrame) -> list[str]:
             f"shown, lowest {cov[worst]:.3f} at {rows['truth'].iloc[worst]:.3g}"
         )
         if below:
-            line += f"; more than {SHORTFALL:.0%} below nominal at {below:.0%} of the truths"
+            line += (
+                f"; more than {SHORTFALL * 100:.0f} percentage points below nominal at "
+                f"{below:.0%} of the truths"
+            )
         fail = rows["failure_probability"].to_numpy()
         if np.any(fail > 0):
-            line += f"; fit fails with probability up to {fail.max():.3g} (counted as a miss)"
+            line += (
+                f"; no interval (a failed fit, or an estimate on the edge of a simplex) with "
+                f"probability up to {fail.max():.3g}, counted as a miss"
+            )
         out.append(line)
     return out
 
