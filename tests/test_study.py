@@ -203,10 +203,18 @@ def test_interrupted_study_resumes_to_the_same_table(tmp_path):
     pd.testing.assert_frame_equal(
         _without_time(resumed.replicates), _without_time(whole.replicates)
     )
-    with pytest.raises(ic.UsageError, match="settings differ"):
+    with pytest.raises(ic.UsageError, match=r"it was run with --seed 4 \(now 5\); give the same"):
         ic.study(
             "linear_regression", out=tmp_path / "cut", resume=True, **{**kwargs, "random_seed": 5}
         )
+    # fewer sizes or replicates would leave finished ones out of the results: refused
+    for fewer in ({"sizes": [10]}, {"replicates": 4}):
+        with pytest.raises(ic.UsageError, match="--sizes 10,30 --replicates 6, and --resume may"):
+            ic.study("linear_regression", out=tmp_path / "cut", resume=True, **{**kwargs, **fewer})
+    grown = ic.study(
+        "linear_regression", out=tmp_path / "cut", resume=True, **{**kwargs, "replicates": 7}
+    )
+    assert len(grown.replicates.drop_duplicates(["size", "replicate"])) == 14  # may grow
 
 
 #: A replicate rerun alone, in a fresh interpreter: no compiled model, sampler or generator

@@ -22,6 +22,25 @@ from inference_compare._io import atomic_write
 from inference_compare.errors import UsageError
 from inference_compare.registry import method_rank
 
+#: The command-line option of each recorded setting, for messages.
+_OPTIONS = {
+    "random_seed": "--seed",
+    "draws": "--draws",
+    "tune": "--tune",
+    "chains": "--chains",
+    "methods": "--methods",
+    "ci_prob": "--ci-prob",
+    "ci_kind": "--ci-kind",
+    "truth": "--truth",
+    "model": "the model",
+    "model_file": "the model file",
+}
+
+
+def _shown(value: object) -> str:
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 __all__ = ["ReplicateStore"]
 
 
@@ -50,16 +69,11 @@ class ReplicateStore:
             saved = json.loads(config_path.read_text())
             if not resume and any(self.out.glob("replicates/*/*.parquet")):
                 raise UsageError(
-                    f"{self.out} already holds a study: pass --resume (resume=True) to continue "
-                    "it, or choose another output folder"
+                    f"{self.out} already holds a study: pass --resume to continue it, or "
+                    "choose another output folder"
                 )
-            fixed = {k: v for k, v in config.items() if k not in ("sizes", "replicates")}
-            saved_fixed = {k: v for k, v in saved.items() if k not in ("sizes", "replicates")}
-            if resume and fixed != saved_fixed:
-                changed = sorted(k for k in fixed if fixed.get(k) != saved_fixed.get(k))
-                raise UsageError(
-                    f"cannot resume the study in {self.out}: its settings differ in {changed}"
-                )
+            if resume:
+                self._check_resumable(saved, config)
         try:
             atomic_write(config_path, json.dumps(config, indent=2).encode())
         except OSError as exc:
@@ -69,6 +83,28 @@ class ReplicateStore:
         for path in sorted(self.out.glob("replicates/n*/r*.parquet")):
             size, rep = int(path.parent.name[1:]), int(path.stem[1:])
             self.frames[(size, rep)] = pd.read_parquet(path)
+
+    def _check_resumable(self, saved: dict, config: dict) -> None:
+        """Refuse a resume whose settings differ, or that would leave finished replicates out."""
+        grows = ("sizes", "replicates")
+        changed = [k for k in config if k not in grows and config.get(k) != saved.get(k)]
+        if changed:
+            was = ", ".join(
+                f"{_OPTIONS.get(k, k)} {_shown(saved.get(k))} (now {_shown(config.get(k))})"
+                for k in changed
+            )
+            raise UsageError(
+                f"cannot resume the study in {self.out}: it was run with {was}; give the "
+                "same values again (its study.json records them)"
+            )
+        dropped = sorted(set(saved.get("sizes", [])) - set(config["sizes"]))
+        if dropped or config["replicates"] < saved.get("replicates", 0):
+            sizes = ",".join(str(n) for n in saved.get("sizes", []))
+            raise UsageError(
+                f"cannot resume the study in {self.out} with fewer sizes or replicates: it has "
+                f"--sizes {sizes} --replicates {saved.get('replicates')}, and --resume may add "
+                "to them, not drop finished replicates from its results"
+            )
 
     @staticmethod
     def count(out: str | os.PathLike) -> int:

@@ -158,7 +158,7 @@ def _forward_function(model: pm.Model):
         return mapped, lambda truth: []
     fn = pytensor.function(
         holders,
-        graph_replace(outs, dict(zip(free, holders, strict=True))),
+        graph_replace(outs, dict(zip(free, holders, strict=True)), strict=False),
         on_unused_input="ignore",
     )
     names = [v.name for v in free]
