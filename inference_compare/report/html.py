@@ -191,7 +191,12 @@ def _question(cmp: Comparison, labels: list[str]) -> str:
     if "observed_data" in fit.children:
         n = max(fit["observed_data"].to_dataset().sizes.values(), default=0)
     shown = ", ".join(labels[:4]) + (", ..." if len(labels) > 4 else "")
-    about = f"What do {n} observations say about {shown}" if n else f"What is {shown}"
+    about = (
+        f"What do {n} observations say about {shown}"
+        if n != 1
+        else f"What does 1 observation say about {shown}"
+    )
+    about = about if n else f"What is {shown}"
     return f"{about}, and do maximum likelihood, the MAP and full Bayes agree?"
 
 

@@ -246,9 +246,11 @@ def _coverage_line(row: pd.Series, nominal: float) -> str | None:
 def _bias_line(row: pd.Series) -> str | None:
     bias, bias_se = row["bias"], row["bias_mcse"]
     if np.isfinite(bias) and np.isfinite(bias_se) and abs(bias) > BIAS_SIGMAS * bias_se:
+        # a Monte Carlo error at rounding level (every estimate the same) is 0, not 7.9e-17
+        shown_se = 0.0 if bias_se <= 1e-12 * max(abs(bias), 1.0) else bias_se
         return (
             f"at n = {row['size']} the {row['method']} estimate is biased: "
-            f"{bias:+.3g} \u00b1 {bias_se:.2g} (Monte Carlo standard error), over "
+            f"{bias:+.3g} \u00b1 {shown_se:.2g} (Monte Carlo standard error), over "
             f"{row['n']} of {row['n_total']} replicates"
         )
     return None
@@ -311,7 +313,8 @@ def _agreement_line(rows: pd.DataFrame, replicates: pd.DataFrame) -> str | None:
     spread = rmse[high] / rmse[low] - 1
     head = f"at the largest n ({int(size)}) the methods' RMSEs"
     if spread < AGREE_WITHIN:
-        return f"{head} agree within {AGREE_WITHIN:.0%} (they differ by {spread:.0%})"
+        by = f"by {spread:.0%}" if round(spread, 2) else "by less than 1%"
+        return f"{head} agree within {AGREE_WITHIN:.0%} (they differ {by})"
     parameter = str(rows["parameter"].iloc[0])
     log_ratio, mcse, k = _paired_log_mse_ratio(replicates, parameter, size, high, low)
     than = f"the {high} RMSE is {spread:.0%} above the {low}'s"
