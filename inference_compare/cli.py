@@ -103,7 +103,9 @@ def _truth_grid(text: str) -> list[float]:
         if ":" in text:
             start, stop, step = (float(part) for part in text.split(":"))
             if not step > 0 or stop < start:
-                raise ValueError
+                raise argparse.ArgumentTypeError(
+                    f"in START:STOP:STEP the STEP must be > 0 and STOP >= START; got {text!r}"
+                )
             count = int(round((stop - start) / step)) + 1
             return [round(start + i * step, 12) for i in range(count)]
         values = [float(part) for part in text.split(",") if part.strip()]
@@ -140,11 +142,8 @@ def _truth_spec(text: str) -> list[float] | dict[str, list[float]]:
             raise argparse.ArgumentTypeError(f"{name!r} is given twice in {text!r}")
         try:
             spec[name] = _truth_grid(values.strip().rstrip(",;"))
-        except argparse.ArgumentTypeError:
-            raise argparse.ArgumentTypeError(
-                f"the value of {name!r} must be a number, a,b,c or START:STOP:STEP; got "
-                f"{values.strip()!r}"
-            ) from None
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(f"the value of {name!r}: {exc}") from None
     return spec
 
 

@@ -425,7 +425,8 @@ def test_coverage_command_takes_named_truths_of_a_multi_parameter_model(tmp_path
         (["--truth", "c=1"], "'c', which is not a parameter of the model (its parameters: a, b)"),
         (["--truth", "0.5"], "a=VALUE,b=VALUE"),
         (["--truth", "a=1,2 b=1,2"], "sweep one parameter at most"),
-        (["--truth", "a=0.3,b=x"], "the value of 'b' must be a number"),
+        (["--truth", "a=0.3,b=x"], "the value of 'b': expected START:STOP:STEP"),
+        (["--truth", "a=0.9:0.1:0.1"], "STEP must be > 0 and STOP >= START"),
     ):
         code = main([*base, *extra, "--out", str(tmp_path / "bad")])
         err = capsys.readouterr().err
