@@ -325,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
         "included (e.g. 0.01:0.99:0.01), or a,b,c (negative ones too: --truth -1,0.5). "
         "Several: NAME=VALUES for each, e.g. mu=0.3,sigma=1.2 or 'mu=0.3 sigma=1.2'; one of "
         "them may take several values (the truths swept), and a parameter not named takes the "
-        "model's TRUTH",
+        "model's TRUTH. A vector parameter takes all its values: theta=0.6,0.3,0.1",
     )
     coverage.add_argument(
         "--out", metavar="DIR", help="report folder (default: reports/MODEL-coverage)"
