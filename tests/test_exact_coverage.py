@@ -10,6 +10,7 @@ Laplace intervals on the logit / log scale, likelihood-ratio intervals by scipy 
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -475,26 +476,36 @@ def test_coverage_report_shows_a_failed_fits_interval_as_a_dash_not_nan(tmp_path
     assert "NUTS" not in html  # no Bayes fit here: nothing said of its Monte Carlo error
 
 
-HALF_COIN_MODEL = '''"""A coin whose heads probability is at most one half: a Uniform(0, 0.5)."""
-from pathlib import Path
+def _coin_file(title: str, likelihood: str) -> str:
+    """A model file of a coin tossed three times (0, 1, 0), its prior and likelihood given."""
+    body = textwrap.indent(textwrap.dedent(likelihood).strip(), " " * 8)
+    return (
+        f'"""{title}"""\nimport numpy as np\nimport pymc as pm\n\n'
+        'DATA = {"y": np.array([0, 1, 0])}\n\n\n'
+        "def build(data):\n"
+        "    with pm.Model() as model:\n"
+        '        y = pm.Data("y_data", np.asarray(data["y"]))\n'
+        f"{body}\n"
+        "    return model\n\n\n"
+        "def design(n, rng):\n"
+        '    return {"y": np.zeros(n, dtype=int)}\n'
+    )
 
-import numpy as np
-import pymc as pm
 
-DATA = {"y": np.array([0, 1, 0])}
-
-
-def build(data):
-    with pm.Model() as model:
-        y = pm.Data("y_data", np.asarray(data["y"]))
-        p = pm.Uniform("p", 0.0, 0.5)
-        pm.Bernoulli("y", p=p, observed=y)
-    return model
-
-
-def design(n, rng):
-    return {"y": np.zeros(n, dtype=int)}
-'''
+HALF_COIN_MODEL = _coin_file(
+    "A coin whose heads probability is at most one half: a Uniform(0, 0.5).",
+    """
+    p = pm.Uniform("p", 0.0, 0.5)
+    pm.Bernoulli("y", p=p, observed=y)
+    """,
+)
+ONE_LOGIT_MODEL = _coin_file(
+    "A coin on the log-odds scale: one real parameter.",
+    """
+    a = pm.Normal("a", 0.0, 1.5)
+    pm.Bernoulli("y", logit_p=a, observed=y)
+    """,
+)
 
 
 def test_a_truth_outside_a_parameters_support_is_refused_whatever_the_data_law(tmp_path, capsys):
@@ -578,28 +589,6 @@ def test_coverage_says_why_a_model_cannot_be_enumerated_before_reading_truths(ca
         code = main(["coverage", model, "--n", "5", "--truth", "1"])
         err = capsys.readouterr().err
         assert code == 2 and err.count("\n") == 1 and needle in err, err
-
-
-ONE_LOGIT_MODEL = '''"""A coin on the log-odds scale: one real parameter."""
-from pathlib import Path
-
-import numpy as np
-import pymc as pm
-
-DATA = {"y": np.array([0, 1, 0])}
-
-
-def build(data):
-    with pm.Model() as model:
-        y = pm.Data("y_data", np.asarray(data["y"]))
-        a = pm.Normal("a", 0.0, 1.5)
-        pm.Bernoulli("y", logit_p=a, observed=y)
-    return model
-
-
-def design(n, rng):
-    return {"y": np.zeros(n, dtype=int)}
-'''
 
 
 def test_coverage_truths_may_be_negative_after_a_space(tmp_path, capsys):
