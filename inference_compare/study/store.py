@@ -37,6 +37,11 @@ _OPTIONS = {
 }
 
 
+def _key(path: Path) -> tuple[int, int]:
+    """(size, replicate) of a replicate's file ``replicates/n{size}/r{rep}.parquet``."""
+    return int(path.parent.name[1:]), int(path.stem[1:])
+
+
 def _shown(value: object) -> str:
     return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
@@ -81,8 +86,7 @@ class ReplicateStore:
         for stale in self.out.glob("replicates/*/.*.tmp"):
             stale.unlink()
         for path in sorted(self.out.glob("replicates/n*/r*.parquet")):
-            size, rep = int(path.parent.name[1:]), int(path.stem[1:])
-            self.frames[(size, rep)] = pd.read_parquet(path)
+            self.frames[_key(path)] = pd.read_parquet(path)
 
     def _check_resumable(self, saved: dict, config: dict) -> None:
         """Refuse a resume whose settings differ, or that would leave finished replicates out."""
@@ -97,13 +101,19 @@ class ReplicateStore:
                 f"cannot resume the study in {self.out}: it was run with {was}; give the "
                 "same values again (its study.json records them)"
             )
-        dropped = sorted(set(saved.get("sizes", [])) - set(config["sizes"]))
-        if dropped or config["replicates"] < saved.get("replicates", 0):
+        if self.out is None:
+            return
+        finished = [_key(path) for path in self.out.glob("replicates/n*/r*.parquet")]
+        left_out = [
+            (n, r) for n, r in finished if n not in config["sizes"] or r >= config["replicates"]
+        ]
+        if left_out:
             sizes = ",".join(str(n) for n in saved.get("sizes", []))
             raise UsageError(
-                f"cannot resume the study in {self.out} with fewer sizes or replicates: it has "
-                f"--sizes {sizes} --replicates {saved.get('replicates')}, and --resume may add "
-                "to them, not drop finished replicates from its results"
+                f"cannot resume the study in {self.out} with these sizes and replicates: "
+                f"{len(left_out)} of its finished replicates (it has --sizes {sizes} "
+                f"--replicates {saved.get('replicates')}) would be left out of its results; "
+                "--resume may add sizes and replicates, not drop finished ones"
             )
 
     @staticmethod
