@@ -115,7 +115,7 @@ def study(
     if truth not in ("fixed", "prior"):
         raise UsageError(f"truth must be 'fixed' or 'prior', got {truth!r}")
     if truth == "fixed":
-        _check_truth(module, sizes[0], int(random_seed))
+        _check_truth(module)
     settings: dict[str, Any] = {"ci_prob": given.ci_prob, **given.nuts()}  # float, int or str
     if given.ci_kind != "eti":  # absent means "eti": studies written before ci_kind resume
         settings["ci_kind"] = given.ci_kind
@@ -157,17 +157,17 @@ def study(
     return StudyResult(replicates=table, config=config, out=store.out)
 
 
-def _check_truth(module: ModuleType, n: int, seed: int) -> None:
+def _check_truth(module: ModuleType) -> None:
     """Refuse a ``TRUTH`` outside a parameter's support before any data are drawn at it.
 
     Data drawn at a probability of 1.7 come out all ones (PyMC clips), and every metric
     would be computed against an impossible truth. Checked where ``TRUTH`` gives every free
-    variable (a hierarchical model's group effects are drawn, not given).
+    variable (a hierarchical model's group effects are drawn, not given), on the model built
+    from its own ``DATA``: ``design`` runs where the replicates are fitted (a worker), not here.
     """
-    from inference_compare.study.simulate import replicate_seeds
     from inference_compare.study.truths import truth_dicts
 
-    template = module.build(module.design(n, replicate_seeds(seed, n, 0)["data"]))
+    template = module.build(module.DATA)
     if {rv.name for rv in template.free_RVs} <= set(module.TRUTH):
         truth_dicts(None, template, module.TRUTH)
 
