@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 __all__ = [
+    "caused_by_interrupt",
     "check_interrupt",
     "final_once_published",
     "interrupt_noticed",
@@ -99,21 +100,31 @@ def check_interrupt() -> None:
         raise KeyboardInterrupt
 
 
-def raise_if_interrupted(exc: BaseException) -> None:
-    """Raise ``KeyboardInterrupt`` when ``exc`` was caused by one.
+def caused_by_interrupt(exc: BaseException) -> bool:
+    """Return True when ``exc`` or an exception in its chain is a ``KeyboardInterrupt``.
 
     A signal that lands inside compiled code (a numba-compiled PyTensor function) comes back
     as ``SystemError: ... returned a result with an exception set``, its cause the
-    ``KeyboardInterrupt``. A handler that catches every exception calls this first, so that
-    Ctrl-C stops the run instead of being recorded as a failed fit or an internal error.
+    ``KeyboardInterrupt``.
     """
     seen: set[int] = set()
     link: BaseException | None = exc
     while link is not None and id(link) not in seen:
         if isinstance(link, KeyboardInterrupt):
-            raise KeyboardInterrupt from None
+            return True
         seen.add(id(link))
         link = link.__cause__ or link.__context__
+    return False
+
+
+def raise_if_interrupted(exc: BaseException) -> None:
+    """Raise ``KeyboardInterrupt`` when ``exc`` was caused by one (`caused_by_interrupt`).
+
+    A handler that catches every exception calls this first, so that Ctrl-C stops the run
+    instead of being recorded as a failed fit or an internal error.
+    """
+    if caused_by_interrupt(exc):
+        raise KeyboardInterrupt from None
 
 
 #: Set inside `final_once_published`: the end of `publishing` ends the run.

@@ -26,8 +26,8 @@ from typing import Any, NoReturn
 
 from inference_compare._interrupt import (
     STOP_SIGNALS,
+    caused_by_interrupt,
     final_once_published,
-    raise_if_interrupted,
     swallowed_interrupts,
 )
 from inference_compare._stdout import echo, flush
@@ -449,12 +449,11 @@ def _cmd_study(args: argparse.Namespace) -> int:
             progressbar=not args.no_progress,
         )
     try:
-        try:
-            report = write_study_outputs(result, out)
-        except Exception as exc:
-            raise_if_interrupted(exc)
+        report = write_study_outputs(result, out)
+    except BaseException as exc:  # Ctrl-C (inside compiled code: a SystemError it caused)
+        if not caused_by_interrupt(exc):
             raise
-    except KeyboardInterrupt:  # every replicate is on disk; only the report is missing
+        # every replicate is on disk; only the report is missing
         total = len(set(args.sizes)) * args.replicates
         raise StudyInterrupted(total, total, str(out)) from None
     echo(result)
@@ -588,7 +587,7 @@ def _main(argv: list[str]) -> int:
         print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, exit 1
-        if _caused_by_interrupt(exc):  # Ctrl-C inside compiled code: a SystemError
+        if caused_by_interrupt(exc):  # Ctrl-C inside compiled code: a SystemError
             print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
             return EXIT_INTERRUPTED
         if os.environ.get("INFERENCE_COMPARE_DEBUG"):
@@ -622,14 +621,6 @@ def _stop_signals(*, exiting: bool) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, signal.SIG_IGN if exiting else old)
-
-
-def _caused_by_interrupt(exc: BaseException) -> bool:
-    try:
-        raise_if_interrupted(exc)
-    except KeyboardInterrupt:
-        return True
-    return False
 
 
 def _one_line(exc: BaseException) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from inference_compare._interrupt import raise_if_interrupted
+from inference_compare._interrupt import caused_by_interrupt
 from inference_compare.catalog import load_model
 from inference_compare.errors import ModelError, StudyInterrupted, UsageError
 from inference_compare.progress import CountProgress
@@ -144,12 +144,11 @@ def study(
     }
     total = sum(len(r) for r in todo.values())
     try:
-        try:
-            _run(todo, work, store, progressbar, on_replicate, workers, scheduler, total)
-        except Exception as exc:  # a signal inside compiled code arrives as a SystemError
-            raise_if_interrupted(exc)
+        _run(todo, work, store, progressbar, on_replicate, workers, scheduler, total)
+    except BaseException as exc:  # Ctrl-C (inside compiled code: a SystemError it caused)
+        if not caused_by_interrupt(exc):
             raise
-    except KeyboardInterrupt:  # every finished replicate is on disk already
+        # every finished replicate is on disk already
         out_dir = None if store.out is None else str(store.out)
         saved = len([k for k in store.done() if k[0] in sizes and k[1] < replicates])
         raise StudyInterrupted(saved, len(sizes) * replicates, out_dir) from None
