@@ -562,3 +562,23 @@ def test_a_zero_count_puts_the_categorical_mle_exactly_on_the_simplex_edge():
     assert np.all(np.isnan(fit["standard_error"]["theta"]))
     (edge,) = diagnostics_from_json(fit.attrs["diagnostics"])
     assert edge.code == "on_boundary" and "get no interval here" in edge.message
+
+
+def test_flat_priors_with_a_deterministic_infinite_at_the_start_keep_exact_wald_intervals():
+    # cv = sigma / mu is infinite at the start mu = 0: the joint Jacobian there is NaN, which
+    # made mu and sigma look non-elementwise and gave them Laplace-draw intervals; the MLE of
+    # a normal mean has the exact Wald interval mean -+ z s / sqrt(n) (s the divide-by-n sd)
+    y = np.array([2.1, 1.7, 3.3, 2.8, 2.2, 1.9, 2.5])
+    with pm.Model() as model:
+        mu = pm.Flat("mu")
+        sigma = pm.HalfFlat("sigma")
+        pm.Deterministic("cv", sigma / mu)
+        pm.Normal("y", mu, sigma, observed=y)
+    table = ic.compare(model, methods=("mle",), random_seed=1, progressbar=False).table()
+    row = table.set_index("parameter").loc["mu"]
+    half = scipy.stats.norm.ppf(0.975) * y.std() / np.sqrt(y.size)
+    assert row["interval"] == "wald"
+    np.testing.assert_allclose(
+        [row["lower"], row["upper"]], y.mean() + np.array([-half, half]), rtol=1e-8
+    )
+    assert table.set_index("parameter").loc["sigma", "interval"] == "wald"

@@ -43,6 +43,10 @@ __all__ = [
 ]
 
 
+#: PyMC's transforms that map each element on its own (for `XIndex.elementwise`).
+ELEMENTWISE_TRANSFORMS = frozenset({"LogTransform", "LogOddsTransform", "Interval", "LogExpM1"})
+
+
 @dataclass(frozen=True, slots=True)
 class VariableInfo:
     """Where one named variable sits in the raveled vector of `ModelFunctions.values`.
@@ -152,10 +156,22 @@ class XIndex:
             flags = {}
             for v in (v for v in self.variables if v.free):
                 block = jac[v.start : v.stop, self.x_slice(v.name)]
+                if not np.all(np.isfinite(block)):  # a deterministic infinite at the start
+                    flags[v.name] = self._elementwise_transform(v.name)  # (e.g. sigma / mu)
+                    continue
                 square = block.shape[0] == block.shape[1]
                 flags[v.name] = bool(square and np.all(block - np.diag(np.diag(block)) == 0))
             self._elementwise = flags
         return self._elementwise[name]
+
+    def _elementwise_transform(self, name: str) -> bool:
+        """Judge by the transform's kind where the start point's Jacobian is not finite.
+
+        The Jacobian of every value is one graph, so a deterministic that is infinite at the
+        start (``sigma / mu`` at ``mu = 0``) makes every row NaN.
+        """
+        transform = self.model.rvs_to_transforms.get(self.model[name])
+        return transform is None or type(transform).__name__ in ELEMENTWISE_TRANSFORMS
 
     def x_labels(self) -> list[str]:
         """Label of the free variable element each column of ``x`` belongs to.
