@@ -351,10 +351,16 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _use_agg() -> None:
-    """Draw off-screen: the command line never opens a window."""
-    import matplotlib
+    """Draw off-screen: the command line never opens a window.
 
-    matplotlib.use("Agg")
+    Before matplotlib is imported the backend is chosen through its ``MPLBACKEND`` variable,
+    so a command that ends up drawing nothing (``report`` with figures to reuse) does not pay
+    for importing it.
+    """
+    if "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].use("Agg")
+    else:
+        os.environ["MPLBACKEND"] = "Agg"
 
 
 def _cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -523,7 +529,21 @@ def console() -> NoReturn:
     The outcome is decided when `main` returns: SIGINT and SIGTERM are ignored while the
     interpreter shuts down (about a second), so they cannot turn it into an interruption.
     """
+    if sys.argv[1:2] == ["report"]:
+        _without_dask()
     sys.exit(_run(None, exiting=True))
+
+
+def _without_dask() -> None:
+    """Make Dask unimportable in this process (``report``: it reads and draws, never in Dask).
+
+    xarray imports ``dask.array`` (with SciPy's FFT, half a second) to ask whether each
+    variable it decodes is a Dask array, whenever Dask is installed; a process that uses no
+    Dask array need not pay that. Only for the program's own process: `main` leaves
+    ``sys.modules`` as it is, for callers that go on to use Dask.
+    """
+    if "dask" not in sys.modules:
+        sys.modules["dask"] = None  # type: ignore[assignment]  # import dask: ImportError
 
 
 def _run(argv: Sequence[str] | None, *, exiting: bool) -> int:

@@ -158,10 +158,13 @@ def test_report_command_imports_no_pymc_and_keeps_the_saved_comparison(run_dir, 
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
     saved = (copy / "comparison.nc").read_bytes()
+    # the program's own entry point; the run's figures are read back, not drawn: no
+    # matplotlib, and no Dask (which xarray would import to test each variable it reads)
     script = (
-        "import sys; from inference_compare.cli import main; code = main(['report', sys.argv[1]]); "
-        "heavy = [m for m in ('pymc', 'pytensor', 'nutpie', 'arviz_stats') if m in sys.modules]; "
-        "print('HEAVY', heavy); sys.exit(code)"
+        "import atexit, sys; sys.argv = ['inference-compare', 'report', sys.argv[1]]; "
+        "heavy = ('pymc', 'pytensor', 'nutpie', 'arviz_stats', 'matplotlib', 'dask.array'); "
+        "atexit.register(lambda: print('HEAVY', [m for m in heavy if sys.modules.get(m)])); "
+        "from inference_compare.cli import console; console()"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, str(copy)],
@@ -173,6 +176,40 @@ def test_report_command_imports_no_pymc_and_keeps_the_saved_comparison(run_dir, 
     assert done.returncode == 0, done.stderr
     assert "HEAVY []" in done.stdout
     assert (copy / "comparison.nc").read_bytes() == saved  # not written again
+
+
+def test_report_command_draws_the_figures_again_only_when_their_source_changed(
+    run_dir, tmp_path, monkeypatch
+):
+    from inference_compare.report import figures, outputs
+    from inference_compare.report.rewrite import rewrite_report
+
+    drawn: list[str] = []
+
+    def counted(cmp):
+        drawn.append("drawn")
+        return figures.draw_figures(cmp)
+
+    monkeypatch.setattr(outputs, "draw_figures", counted)
+    out, _ = run_dir
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    forest = (copy / "figures" / "forest.png").read_bytes()
+    rewrite_report(copy)  # the same comparison, code and matplotlib: read back
+    assert drawn == []
+    assert (copy / "figures" / "forest.png").read_bytes() == forest
+    assert "data:image/png;base64," in (copy / "report.html").read_text()
+    record = copy / "figures" / figures.DRAWN_FROM
+    entry = json.loads(record.read_text())
+    record.write_text(json.dumps({**entry, "source": "0" * 64}))  # drawn from something else
+    rewrite_report(copy)
+    assert drawn == ["drawn"]
+    rewrite_report(copy)  # recorded again when drawn
+    assert drawn == ["drawn"]
+    (copy / "figures" / "forest.png").unlink()  # a figure gone: all drawn again
+    rewrite_report(copy)
+    assert drawn == ["drawn", "drawn"]
+    assert (copy / "figures" / "forest.png").read_bytes() == forest
 
 
 def test_report_in_headless_browser(run_dir, tmp_path):

@@ -20,6 +20,7 @@ from inference_compare import plots
 from inference_compare.errors import ModelError
 from inference_compare.report import outputs as outputs_module
 from inference_compare.report import render_markdown, write_html, write_run_outputs
+from inference_compare.report.figures import Figures
 from inference_compare.report.html import render_figures
 
 #: Tolerance of the normalised likelihood against its closed form: the curve is exact
@@ -155,12 +156,10 @@ def test_curves_without_model_after_load(coin_cmp, tmp_path):
 
 
 def test_html_is_self_contained_and_complete(coin_cmp, coin_pngs, tmp_path):
-    forest, densities = coin_pngs
     path = write_html(
         coin_cmp,
         tmp_path / "report.html",
-        forest_png=forest,
-        density_pngs=densities,
+        figures=Figures(*coin_pngs),
         command="inference-compare run coin_flip",
     )
     html = path.read_text(encoding="utf-8")
@@ -205,10 +204,7 @@ def test_html_escapes_untrusted_text(coin_cmp, coin_pngs, tmp_path):
         "data_summary": [{"column": evil, "n": 3}],
     }
     cmp = dataclasses.replace(coin_cmp, attrs=attrs)
-    forest, densities = coin_pngs
-    html = write_html(
-        cmp, tmp_path / "r.html", forest_png=forest, density_pngs=densities
-    ).read_text()
+    html = write_html(cmp, tmp_path / "r.html", figures=Figures(*coin_pngs)).read_text()
     assert "<script" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
 
@@ -248,7 +244,7 @@ def test_boundary_mle_is_reported_in_plain_words(tmp_path):
 
 
 def test_run_outputs_files_agree(coin_cmp, coin_pngs, tmp_path, monkeypatch):
-    monkeypatch.setattr(outputs_module, "render_figures", lambda cmp: coin_pngs)
+    monkeypatch.setattr(outputs_module, "draw_figures", lambda cmp: Figures(*coin_pngs))
     out = write_run_outputs(coin_cmp, tmp_path / "run")
     for path in (out.report, out.summary_csv, out.summary_md, out.comparison, *out.figures):
         assert path.is_file(), path
@@ -263,7 +259,7 @@ def test_run_outputs_files_agree(coin_cmp, coin_pngs, tmp_path, monkeypatch):
 def test_interrupted_run_never_leaves_a_report_that_looks_complete(
     coin_cmp, coin_pngs, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(outputs_module, "render_figures", lambda cmp: coin_pngs)
+    monkeypatch.setattr(outputs_module, "draw_figures", lambda cmp: Figures(*coin_pngs))
     out = write_run_outputs(coin_cmp, tmp_path)
     before = out.report.read_bytes()
 
@@ -277,7 +273,7 @@ def test_interrupted_run_never_leaves_a_report_that_looks_complete(
     assert out.report.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     monkeypatch.undo()
-    monkeypatch.setattr(outputs_module, "render_figures", lambda cmp: coin_pngs)
+    monkeypatch.setattr(outputs_module, "draw_figures", lambda cmp: Figures(*coin_pngs))
 
     # interrupted while moving the files into place: no report.html at all
     real_replace = outputs_module.os.replace
@@ -332,8 +328,7 @@ def test_a_failed_analysis_is_reported_not_raised(coin_cmp, coin_pngs, tmp_path,
     assert cmp.attrs["analysis_errors"] == {"laplace_khat": "no mode here"}
     assert "laplace_khat" not in cmp.attrs
     assert cmp.attrs["prior_medians"] == {"p": 0.5}  # Beta(4, 4)
-    forest, densities = coin_pngs
-    page = write_html(cmp, tmp_path / "r.html", forest_png=forest, density_pngs=densities)
+    page = write_html(cmp, tmp_path / "r.html", figures=Figures(*coin_pngs))
     assert "k-hat could not be computed: no mode here" in page.read_text()
     assert "- laplace_khat could not be computed: no mode here" in render_markdown(cmp)
 
@@ -408,8 +403,7 @@ def test_report_shows_the_teaching_point_near_the_top(coin_cmp, coin_pngs, tmp_p
     module = ic.load_model("coin_flip")
     attrs = {**coin_cmp.attrs, "equivalence": module.EQUIVALENCE}
     cmp = dataclasses.replace(coin_cmp, attrs=attrs)
-    forest, densities = coin_pngs
-    page = write_html(cmp, tmp_path / "r.html", forest_png=forest, density_pngs=densities)
+    page = write_html(cmp, tmp_path / "r.html", figures=Figures(*coin_pngs))
     text = page.read_text()
     teaching = text.index(module.EQUIVALENCE.split(";")[0])
     assert teaching < text.index('<section id="estimates">')

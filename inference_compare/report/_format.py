@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["fmt", "fmt_fixed", "interval_names", "safe_name"]
 
@@ -58,6 +60,8 @@ def panel_grid(n: int) -> tuple[Figure, np.ndarray]:
     """Return a figure of ``n`` panels, three to a row, and its axes (spare ones hidden)."""
     cols = min(n, 3)
     rows = -(-n // cols)
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(4.2 * cols, 3.2 * rows), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     for ax in axes[n:]:

@@ -9,10 +9,9 @@ import base64
 import io
 import os
 import platform
+import struct
 from pathlib import Path
-from typing import Any
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from inference_compare._interrupt import raise_if_interrupted
 from inference_compare._io import atomic_write
@@ -24,7 +23,11 @@ from inference_compare.report._format import (
     interval_names,
 )
 from inference_compare.report._templates import ENV
+from inference_compare.report.figures import Figures, draw_figures
 from inference_compare.result import Comparison
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "DIAGNOSTIC_MEANINGS",
@@ -93,10 +96,8 @@ def figure_png(fig: Figure, dpi: int = 110, *, close: bool = False) -> bytes:
 
 
 def _image(png: bytes) -> dict[str, Any]:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(png)) as img:
-        width, height = img.size
+    """Return a PNG as a data URI with its size (read from the PNG's header chunk)."""
+    width, height = struct.unpack(">II", png[16:24])
     uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     return {"uri": uri, "width": width, "height": height}
 
@@ -244,9 +245,7 @@ def _diagnostics(cmp: Comparison) -> list[dict[str, Any]]:
 def report_context(
     cmp: Comparison,
     *,
-    forest_png: bytes | None = None,
-    density_pngs: dict[str, bytes] | None = None,
-    prior_sweep_png: bytes | None = None,
+    figures: Figures | None = None,
     **overrides: Any,
 ) -> dict[str, Any]:
     """Return everything the template shows, as plain values (escaping is the template's job).
@@ -258,10 +257,8 @@ def report_context(
     Parameters
     ----------
     cmp : Comparison
-    forest_png, density_pngs : optional
-        Rendered figures; drawn from ``cmp`` when both are None.
-    prior_sweep_png : bytes, optional
-        The rendered prior-strength figure; drawn from ``cmp.attrs["prior_sweep"]`` when None.
+    figures : Figures, optional
+        The rendered figures; drawn from ``cmp`` when None.
     **overrides
         Replace any context value, e.g. ``command``, ``data_source``, ``model_source``.
 
@@ -269,8 +266,9 @@ def report_context(
     -------
     dict
     """
-    if forest_png is None and density_pngs is None:
-        forest_png, density_pngs = render_figures(cmp)
+    if figures is None:
+        figures = draw_figures(cmp)
+    density_pngs = figures.densities
     attrs = cmp.attrs
     table, notes = _table(cmp)
     labels = [row["label"] for row in table]
@@ -279,10 +277,7 @@ def report_context(
     versions = versions if isinstance(versions, dict) else {}
     bayes_attrs = cmp.fits["bayes"].attrs if "bayes" in cmp.fits else {}
     title = str(attrs.get("title") or attrs.get("model") or "model")
-    density_pngs = density_pngs or {}
     analyses = analysis_context(cmp)
-    if analyses["prior_sweep"] and prior_sweep_png is None:
-        prior_sweep_png = render_prior_sweep(cmp)
     context = {
         "title": title,
         "question": _question(cmp, labels),
@@ -299,7 +294,7 @@ def report_context(
         "interval_notes": notes,
         "densities": [{"label": k, **_image(v)} for k, v in density_pngs.items()],
         "truncated": len(density_pngs) < len(table),
-        "forest": _image(forest_png) if forest_png else None,
+        "forest": _image(figures.forest),
         "diagnostics": _diagnostics(cmp),
         "checks": "; ".join(_CHECKS[m] for m in cmp.methods),
         "model_repr": model_view.get("model_repr", attrs.get("model_repr", "")),
@@ -324,8 +319,8 @@ def report_context(
         "python": str(attrs.get("python", "")),
         "versions": {str(k): str(v) for k, v in versions.items()},
         **analyses,
-        "prior_sweep_figure": _image(prior_sweep_png) if prior_sweep_png else None,
-        "shrinkage": _shrinkage_image(cmp),
+        "prior_sweep_figure": _image(figures.prior_sweep) if figures.prior_sweep else None,
+        "shrinkage": _image(figures.shrinkage) if figures.shrinkage else None,
     }
     context.update(overrides)
     return context
@@ -337,12 +332,12 @@ def _has_prior(cmp: Comparison) -> bool:
     return curves is not None and bool(curves.dataset["prior_kind"].to_numpy().astype(bool).any())
 
 
-def _shrinkage_image(cmp: Comparison) -> dict[str, Any] | None:
-    """Return the group effects figure of a hierarchical model (`plots.shrinkage`), or None."""
+def render_shrinkage(cmp: Comparison) -> bytes | None:
+    """Draw the group effects figure of a hierarchical model (`plots.shrinkage`), or None."""
     from inference_compare import plots
 
     fig = plots.shrinkage(cmp)
-    return _image(figure_png(fig, close=True)) if fig is not None else None
+    return figure_png(fig, close=True) if fig is not None else None
 
 
 def render_figures(cmp: Comparison) -> tuple[bytes, dict[str, bytes]]:

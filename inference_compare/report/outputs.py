@@ -18,8 +18,8 @@ from typing import Any
 from inference_compare._interrupt import publishing
 from inference_compare._io import atomic_write
 from inference_compare.errors import UsageError
-from inference_compare.report._format import safe_name
-from inference_compare.report.html import render_figures, render_prior_sweep, write_html
+from inference_compare.report.figures import draw_figures, drawn_from, read_figures, record
+from inference_compare.report.html import write_html
 from inference_compare.report.markdown import write_markdown
 from inference_compare.result import Comparison
 
@@ -36,7 +36,8 @@ class RunOutputs:
         ``report.html``, ``summary.csv`` (the tidy table), ``summary.md``, ``comparison.nc``.
     figures : list of pathlib.Path
         ``figures/forest.png``, ``figures/density_<parameter>.png`` and, when the comparison
-        holds a prior-strength sweep, ``figures/prior_sweep.png``.
+        holds a prior-strength sweep, ``figures/prior_sweep.png``; for a model with latent
+        variables, ``figures/shrinkage.png``.
     """
 
     report: Path
@@ -44,20 +45,6 @@ class RunOutputs:
     summary_md: Path
     comparison: Path
     figures: list[Path] = field(default_factory=list)
-
-
-def _figure_names(labels: list[str]) -> dict[str, str]:
-    names: dict[str, str] = {}
-    used: set[str] = set()
-    for label in labels:
-        base = f"density_{safe_name(label)}"
-        name, k = base, 1
-        while name in used:
-            k += 1
-            name = f"{base}_{k}"
-        used.add(name)
-        names[label] = f"{name}.png"
-    return names
 
 
 def write_run_outputs(
@@ -82,28 +69,23 @@ def write_run_outputs(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    forest_png, density_pngs = render_figures(cmp)
-    sweep_png = render_prior_sweep(cmp)
+    saved = out / "comparison.nc"
+    # redrawing a saved run: its figures are read back when nothing they show has changed
+    source = None if save or not saved.is_file() else drawn_from(saved)
+    figures = (source and read_figures(out / "figures", source)) or draw_figures(cmp)
     staging = Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
     try:
-        figures = staging / "figures"
-        figures.mkdir()
-        atomic_write(figures / "forest.png", forest_png)
-        names = _figure_names(list(density_pngs))
-        for label, png in density_pngs.items():
-            atomic_write(figures / names[label], png)
-        if sweep_png is not None:
-            atomic_write(figures / "prior_sweep.png", sweep_png)
+        (staging / "figures").mkdir()
         atomic_write(staging / "summary.csv", cmp.table().to_csv(index=False))
         write_markdown(cmp, staging / "summary.md", command=context.get("command"))
         if save:
             cmp.save(staging / "comparison.nc")
+            source = drawn_from(staging / "comparison.nc")
+        written = record(figures, staging / "figures", source or "")
         write_html(
             cmp,
             staging / "report.html",
-            forest_png=forest_png,
-            density_pngs=density_pngs,
-            prior_sweep_png=sweep_png,
+            figures=figures,
             **context,
         )
         with publishing():  # not cut in the middle; under the command line, the run is done
@@ -115,9 +97,7 @@ def write_run_outputs(
         summary_csv=out / "summary.csv",
         summary_md=out / "summary.md",
         comparison=out / "comparison.nc",
-        figures=[out / "figures" / "forest.png"]
-        + [out / "figures" / names[k] for k in density_pngs]
-        + ([out / "figures" / "prior_sweep.png"] if sweep_png is not None else []),
+        figures=[out / "figures" / path.name for path in written],
     )
 
 

@@ -1,0 +1,143 @@
+"""A run's figures, drawn again only when what they are drawn from has changed.
+
+A run's figures are a function of its saved comparison (``comparison.nc``), of this package's
+code and of matplotlib. `inference-compare report DIR` writes a folder's outputs again; when
+none of those three changed since its ``figures/`` were drawn, the figures are read back
+instead of drawn (drawing them, and importing matplotlib to do so, was most of the command's
+time). What they were drawn from is recorded beside them in `DRAWN_FROM`: a digest of the
+three, and which file holds which figure. Any change (another comparison, another version of
+this package or of matplotlib, an edited source file, a missing figure) draws them all again.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from inference_compare.report._format import safe_name
+from inference_compare.result import Comparison
+
+__all__ = ["DRAWN_FROM", "Figures", "draw_figures", "drawn_from", "read_figures"]
+
+#: In ``figures/``: the digest the figures were drawn from, and their file names.
+DRAWN_FROM = ".inference-compare-drawn-from"
+
+#: The figures a run may or may not have, besides the forest plot and the densities.
+OTHERS = ("prior_sweep", "shrinkage")
+
+#: Bytes read at a time when a saved comparison is digested.
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A run's figures as PNG bytes.
+
+    Attributes
+    ----------
+    forest : bytes
+        The forest plot.
+    densities : dict of str to bytes
+        The per-parameter figures, keyed by parameter label.
+    prior_sweep : bytes or None
+        The prior-strength figure, when the run made a prior sweep.
+    shrinkage : bytes or None
+        The group effects figure, when the model has latent variables.
+    """
+
+    forest: bytes
+    densities: dict[str, bytes]
+    prior_sweep: bytes | None = None
+    shrinkage: bytes | None = None
+
+    def file_names(self) -> dict[str, str]:
+        """Return each figure's file name in ``figures/``, keyed by label or kind of figure."""
+        names = {"forest": "forest.png"}
+        used: set[str] = set()
+        for label in self.densities:
+            base = f"density_{safe_name(label)}"
+            name, k = base, 1
+            while name in used:
+                k += 1
+                name = f"{base}_{k}"
+            used.add(name)
+            names[label] = f"{name}.png"
+        for key in OTHERS:
+            if getattr(self, key) is not None:
+                names[key] = f"{key}.png"
+        return names
+
+
+def draw_figures(cmp: Comparison) -> Figures:
+    """Draw every figure of ``cmp`` (matplotlib is imported here, not before)."""
+    from inference_compare.report.html import render_figures, render_prior_sweep, render_shrinkage
+
+    forest, densities = render_figures(cmp)
+    return Figures(
+        forest=forest,
+        densities=densities,
+        prior_sweep=render_prior_sweep(cmp),
+        shrinkage=render_shrinkage(cmp),
+    )
+
+
+@functools.cache
+def _code_digest() -> bytes:
+    """Digest of this package's source files and matplotlib's version (once per process)."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    digest.update(metadata.version("matplotlib").encode())
+    return digest.digest()
+
+
+def drawn_from(comparison: Path) -> str:
+    """Return the digest of a saved comparison file, this package's code and matplotlib."""
+    digest = hashlib.sha256(_code_digest())
+    with comparison.open("rb") as file:
+        while chunk := file.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def record(figures: Figures, folder: Path, source: str) -> list[Path]:
+    """Write ``figures`` into ``folder`` with `DRAWN_FROM`; return the files written."""
+    names = figures.file_names()
+    pngs = {"forest": figures.forest, **figures.densities}
+    for key in OTHERS:
+        if (png := getattr(figures, key)) is not None:
+            pngs[key] = png
+    written = []
+    for key, png in pngs.items():
+        (folder / names[key]).write_bytes(png)
+        written.append(folder / names[key])
+    labels = {label: names[label] for label in figures.densities}
+    entry = {"source": source, "densities": labels, "others": [k for k in pngs if k in OTHERS]}
+    (folder / DRAWN_FROM).write_text(json.dumps(entry), encoding="utf-8")
+    return written
+
+
+def read_figures(folder: Path, source: str) -> Figures | None:
+    """Return the figures in ``folder`` when they were drawn from ``source``, else None."""
+    try:
+        entry = json.loads((folder / DRAWN_FROM).read_text(encoding="utf-8"))
+        if entry["source"] != source:
+            return None
+        densities = {
+            str(label): (folder / Path(name).name).read_bytes()
+            for label, name in entry["densities"].items()
+        }
+        others = {key: (folder / f"{key}.png").read_bytes() for key in entry["others"]}
+        return Figures(
+            forest=(folder / "forest.png").read_bytes(),
+            densities=densities,
+            **{key: others.get(key) for key in OTHERS},
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # no record, another format, a figure gone: drawn again
