@@ -12,6 +12,8 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
+from inference_compare.draws import ChainStats, chain_stats
+
 __all__ = [
     "CODES",
     "FAILURES",
@@ -387,7 +389,9 @@ def _collapsed(functions, result, labels: list[str]) -> tuple[str, ...]:
     )
 
 
-def nuts_diagnostics(dt: xr.DataTree, *, hierarchical: bool = False) -> list[Diagnostic]:
+def nuts_diagnostics(
+    dt: xr.DataTree, *, hierarchical: bool = False, stats: ChainStats | None = None
+) -> list[Diagnostic]:
     """Check a NUTS fit: divergences, R-hat, bulk and tail ESS.
 
     Parameters
@@ -397,19 +401,20 @@ def nuts_diagnostics(dt: xr.DataTree, *, hierarchical: bool = False) -> list[Dia
     hierarchical : bool, default False
         True when some free variable's prior depends on another (a centred hierarchy): then
         a non-centred parameterisation is the advice for divergences.
+    stats : ChainStats, optional
+        R-hat and effective sample sizes of ``dt``'s posterior when already computed (for
+        the table's rows: `inference_compare.draws.posterior_stats`); computed here when None.
 
     Returns
     -------
     list of Diagnostic
     """
-    import arviz_stats as azs
-
     out: list[Diagnostic] = []
     post = dt["posterior"].to_dataset()
     n_chains, n_draws = post.sizes["chain"], post.sizes["draw"]
-    stats = dt["sample_stats"].to_dataset() if "sample_stats" in dt.children else None
-    if stats is not None and "diverging" in stats:
-        n_div = int(stats["diverging"].sum())
+    sampler_stats = dt["sample_stats"].to_dataset() if "sample_stats" in dt.children else None
+    if sampler_stats is not None and "diverging" in sampler_stats:
+        n_div = int(sampler_stats["diverging"].sum())
         if n_div:
             out.append(
                 Diagnostic(
@@ -430,7 +435,6 @@ def nuts_diagnostics(dt: xr.DataTree, *, hierarchical: bool = False) -> list[Dia
                     ),
                 )
             )
-    labels_of = _flat_labels
     finite = {k: bool(np.all(np.isfinite(v))) for k, v in post.data_vars.items()}
     if not all(finite.values()):
         bad_vars = tuple(str(k) for k, ok in finite.items() if not ok)
@@ -444,7 +448,8 @@ def nuts_diagnostics(dt: xr.DataTree, *, hierarchical: bool = False) -> list[Dia
                 bad_vars,
             )
         ]
-    rhat = labels_of(azs.rhat(post))
+    stats = stats if stats is not None else chain_stats(post)
+    rhat = stats.by_label("r_hat")
     lost = tuple(k for k, v in rhat.items() if not v <= RHAT_FAIL)
     if lost and n_chains > 1:
         return out + [
@@ -474,7 +479,7 @@ def nuts_diagnostics(dt: xr.DataTree, *, hierarchical: bool = False) -> list[Dia
         )
     min_ess = ESS_PER_CHAIN_MIN * n_chains
     for method in ("bulk", "tail"):
-        ess = labels_of(azs.ess(post, method=method))
+        ess = stats.by_label(f"ess_{method}")
         low = tuple(k for k, v in ess.items() if not v >= min_ess)
         if low:
             out.append(
@@ -488,22 +493,6 @@ def nuts_diagnostics(dt: xr.DataTree, *, hierarchical: bool = False) -> list[Dia
                     low,
                 )
             )
-    return out
-
-
-def _flat_labels(ds: xr.Dataset) -> dict[str, float]:
-    """Each element of each variable of ``ds``, labelled as ArviZ labels it (``w[10, 0]``).
-
-    Written out rather than through ``arviz_base.dataset_to_dataframe`` (30 ms a call, three
-    calls per NUTS fit: a large part of a study replicate's cost).
-    """
-    out = {}
-    for name, da in ds.data_vars.items():
-        values = np.asarray(da.values)
-        axes = [da.coords[d].values if d in da.coords else range(n) for d, n in da.sizes.items()]
-        for idx in np.ndindex(values.shape):
-            label = ", ".join(str(axes[k][i]) for k, i in enumerate(idx))
-            out[f"{name}[{label}]" if idx else str(name)] = float(values[idx])
     return out
 
 

@@ -22,6 +22,7 @@ import xarray as xr
 
 from inference_compare._io import atomic_path
 from inference_compare.diagnostics import Diagnostic, diagnostics_from_json
+from inference_compare.draws import PosteriorStats, posterior_stats
 from inference_compare.registry import METHODS
 from inference_compare.settings import Settings
 from inference_compare.validate import check_methods
@@ -87,26 +88,30 @@ def optimum_rows(fit: xr.DataTree) -> pd.DataFrame:
     return rows
 
 
-def bayes_rows(fit: xr.DataTree, ci_prob: float, ci_kind: str) -> pd.DataFrame:
-    """Rows of `Comparison.table` for a Bayes fit: posterior mean, sd, interval, ESS, R-hat."""
-    import arviz_stats as azs
+def bayes_rows(
+    fit: xr.DataTree, ci_prob: float, ci_kind: str, stats: PosteriorStats | None = None
+) -> pd.DataFrame:
+    """Rows of `Comparison.table` for a Bayes fit: posterior mean, sd, interval, ESS, R-hat.
 
-    summary = azs.summary(fit, ci_prob=ci_prob, ci_kind=ci_kind, round_to="none")
+    ``stats``: the posterior's `inference_compare.draws.posterior_stats` when already
+    computed (with ``ci_prob`` and ``ci_kind``).
+    """
+    stats = stats or posterior_stats(fit["posterior"].to_dataset(), ci_prob, ci_kind)
     failed = fit.attrs.get("status", "ok") != "ok"
-    if failed:  # no usable posterior: no number, and no interval kind (as a failed optimum)
-        summary.loc[:, :] = np.nan
-    lb, ub = [c for c in summary.columns if c.endswith("_lb") or c.endswith("_ub")]
+    columns = ("mean", "sd", "lower", "upper", "ess_bulk", "ess_tail", "r_hat")
+    values = {c: getattr(stats, c) * (np.nan if failed else 1.0) for c in columns}
+    # no usable posterior: no number, and no interval kind (as a failed optimum)
     return pd.DataFrame(
         {
-            "parameter": summary.index,
-            "estimate": summary["mean"].to_numpy(float),
-            "sd": summary["sd"].to_numpy(float),
-            "lower": summary[lb].to_numpy(float),
-            "upper": summary[ub].to_numpy(float),
+            "parameter": stats.labels,
+            "estimate": values["mean"],
+            "sd": values["sd"],
+            "lower": values["lower"],
+            "upper": values["upper"],
             "interval": "none" if failed else ci_kind,
-            "ess_bulk": summary["ess_bulk"].to_numpy(float),
-            "ess_tail": summary["ess_tail"].to_numpy(float),
-            "r_hat": summary["r_hat"].to_numpy(float),
+            "ess_bulk": values["ess_bulk"],
+            "ess_tail": values["ess_tail"],
+            "r_hat": values["r_hat"],
         }
     )
 

@@ -29,11 +29,13 @@ import xarray as xr
 
 from inference_compare._interrupt import interrupt_noticed
 from inference_compare.diagnostics import nuts_diagnostics
+from inference_compare.draws import posterior_stats
 from inference_compare.methods._common import solve
 from inference_compare.methods._laplace import OptimumSummary, free_labels, needs_draws
 from inference_compare.methods._marginal import MarginalFunctions, fitting_functions
 from inference_compare.methods._optimize import OptimizationResult
 from inference_compare.methods.bayes import remember_installed_versions
+from inference_compare.study.nutpie_trace import posterior_tree
 from inference_compare.study.simulate import (
     Simulator,
     changed_dims,
@@ -216,7 +218,9 @@ class SizeFitter:
                     seed=int(rng.integers(2**31 - 1)),
                     progress_bar=False,
                     save_warmup=False,  # the rows need the draws alone
+                    return_raw_trace=True,  # read by posterior_tree: nutpie's DataTree is slow
                 )
+                trace = posterior_tree(trace, self.sampler)
             except (RuntimeError, ValueError) as exc:  # nutpie's (e.g. no finite start point)
                 trace, self.last_error = None, _first_line(exc)
         # interrupted: nutpie kept a part, or nothing; neither may be saved as a replicate
@@ -234,9 +238,10 @@ class SizeFitter:
             nan = np.full(len(self.labels), np.nan)
             reason = self.last_error or "NUTS could not sample"
             return MethodRows(nan, nan, nan, nan, ["none"] * nan.size, "sampling_failed", reason)
-        table = bayes_rows(trace, self.settings["ci_prob"], kind).set_index("parameter")
+        stats = posterior_stats(trace["posterior"].to_dataset(), self.settings["ci_prob"], kind)
+        table = bayes_rows(trace, self.settings["ci_prob"], kind, stats).set_index("parameter")
         table = table.reindex(self.labels)
-        status, notes = _status(nuts_diagnostics(trace))
+        status, notes = _status(nuts_diagnostics(trace, stats=stats))
         estimate, sd, lower, upper = (
             table[c].to_numpy(float) for c in ("estimate", "sd", "lower", "upper")
         )

@@ -1,0 +1,94 @@
+"""Posterior summaries on arrays (`inference_compare.draws`) against ArviZ's own summary, and a
+study replicate's draws read from nutpie's raw trace against nutpie's full conversion."""
+
+from __future__ import annotations
+
+import arviz_stats as azs
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+import xarray as xr
+
+from inference_compare.diagnostics import nuts_diagnostics
+from inference_compare.draws import chain_stats, posterior_stats
+from inference_compare.result import bayes_rows
+from inference_compare.study.nutpie_trace import posterior_tree
+
+#: Same statistics in another order of summation: agreement to rounding.
+RTOL = 1e-12
+
+
+def _posterior(seed: int) -> xr.Dataset:
+    """A posterior with a scalar, a coordinate-labelled vector and a matrix without coords;
+    autocorrelated draws, chains that disagree a little (R-hat above 1)."""
+    rng = np.random.default_rng(seed)
+    walk = rng.standard_normal((2, 400, 3)).cumsum(axis=1) * 0.05
+    return xr.Dataset(
+        {
+            "b": (["chain", "draw", "k"], walk + rng.standard_normal((2, 400, 3))),
+            "p": (["chain", "draw"], rng.beta(2, 5, (2, 400))),
+            "w": (["chain", "draw", "w_dim_0", "w_dim_1"], rng.standard_normal((2, 400, 2, 2))),
+        },
+        coords={"k": ["x1", "x2", "x3"]},
+    )
+
+
+@pytest.mark.parametrize("ci_kind", ["eti", "hdi"])
+def test_posterior_stats_equal_arviz_summary(ci_kind):
+    post = _posterior(0)
+    expected = azs.summary(post, ci_prob=0.9, ci_kind=ci_kind, round_to="none")
+    stats = posterior_stats(post, 0.9, ci_kind)
+    assert stats.labels == list(expected.index)  # "b[x1]", "p", "w[0, 1]", as ArviZ labels
+    columns = {
+        "mean": stats.mean,
+        "sd": stats.sd,
+        f"{ci_kind}90_lb": stats.lower,
+        f"{ci_kind}90_ub": stats.upper,
+        "ess_bulk": stats.ess_bulk,
+        "ess_tail": stats.ess_tail,
+        "r_hat": stats.r_hat,
+    }
+    for column, values in columns.items():
+        np.testing.assert_allclose(
+            values, expected[column].to_numpy(float), rtol=RTOL, err_msg=column
+        )
+    chains = chain_stats(post)  # what the NUTS checks read: the same numbers
+    assert chains.labels == stats.labels
+    for name in ("ess_bulk", "ess_tail", "r_hat"):
+        np.testing.assert_array_equal(getattr(chains, name), getattr(stats, name))
+
+
+def test_bayes_rows_of_a_failed_fit_show_no_number():
+    tree = xr.DataTree.from_dict({"posterior": _posterior(1)})
+    tree.attrs["status"] = "error"
+    rows = bayes_rows(tree, 0.95, "eti")
+    assert rows[["estimate", "sd", "lower", "upper", "r_hat"]].isna().all().all()
+    assert set(rows["interval"]) == {"none"}
+
+
+def test_study_draws_from_the_raw_trace_equal_nutpies_conversion():
+    import nutpie
+
+    with pm.Model(coords={"k": ["a", "b", "c"]}) as model:
+        p = pm.Beta("p", 4, 4)
+        b = pm.Normal("b", 0, 1, dims="k")
+        pm.Normal("w", 0, 1, shape=(2, 2))
+        pm.Deterministic("d", 2 * b, dims="k")
+        pm.Binomial("y", n=20, p=p, observed=7)
+    compiled = nutpie.compile_pymc_model(model)
+    settings = {"draws": 200, "tune": 200, "chains": 2, "seed": 3, "progress_bar": False}
+    full = nutpie.sample(compiled, save_warmup=False, **settings)
+    fast = posterior_tree(nutpie.sample(compiled, return_raw_trace=True, **settings), compiled)
+    expected = full["posterior"].to_dataset()
+    got = fast["posterior"].to_dataset()
+    assert list(got.data_vars) == list(expected.data_vars)  # no unconstrained values
+    for name in expected.data_vars:
+        assert got[name].dims == expected[name].dims
+        np.testing.assert_array_equal(got[name].values, expected[name].values)
+    np.testing.assert_array_equal(got["k"].values, expected["k"].values)
+    np.testing.assert_array_equal(
+        fast["sample_stats"]["diverging"].values, full["sample_stats"]["diverging"].values
+    )
+    pd.testing.assert_frame_equal(bayes_rows(fast, 0.95, "eti"), bayes_rows(full, 0.95, "eti"))
+    assert nuts_diagnostics(fast) == nuts_diagnostics(full)
