@@ -11,7 +11,7 @@ import pytest
 import xarray as xr
 
 from inference_compare.diagnostics import nuts_diagnostics
-from inference_compare.draws import chain_stats, posterior_stats
+from inference_compare.draws import chain_stats, flat_draws, posterior_stats
 from inference_compare.result import bayes_rows
 from inference_compare.study.nutpie_trace import posterior_tree
 
@@ -92,3 +92,21 @@ def test_study_draws_from_the_raw_trace_equal_nutpies_conversion():
     )
     pd.testing.assert_frame_equal(bayes_rows(fast, 0.95, "eti"), bayes_rows(full, 0.95, "eti"))
     assert nuts_diagnostics(fast) == nuts_diagnostics(full)
+
+
+def test_flat_draws_labels_are_arviz_labels():
+    # the per-element labels of the table and the NUTS checks, written out for speed
+    from arviz_base import dataset_to_dataframe
+
+    ds = xr.Dataset(
+        {
+            "a": (("chain", "draw"), [[1.5]]),
+            "beta": (("chain", "draw", "predictor"), np.arange(3.0).reshape(1, 1, 3)),
+            "w": (("chain", "draw", "g", "k"), np.arange(6.0).reshape(1, 1, 2, 3)),  # no "k"
+        },
+        coords={"predictor": ["x1", "x2", "x3"], "g": [10, 20]},
+    )
+    labels, draws = flat_draws(ds)
+    frame = dataset_to_dataframe(ds, sample_dims=["chain", "draw"])
+    assert labels == [str(k) for k in frame.columns]
+    np.testing.assert_array_equal(draws[:, 0, 0], frame.iloc[0].to_numpy(float))

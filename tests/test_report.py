@@ -20,8 +20,7 @@ from inference_compare import plots
 from inference_compare.errors import ModelError
 from inference_compare.report import outputs as outputs_module
 from inference_compare.report import render_markdown, write_html, write_run_outputs
-from inference_compare.report.figures import Figures
-from inference_compare.report.html import render_figures
+from inference_compare.report.figures import Figures, render_figures
 
 #: Tolerance of the normalised likelihood against its closed form: the curve is exact
 #: pointwise, normalised by the trapezoid rule over the grid and its tails.

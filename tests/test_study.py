@@ -577,25 +577,6 @@ def test_a_model_without_dims_is_fitted_at_each_size_with_its_own_rows(tmp_path)
     np.testing.assert_allclose(big["sd"], np.sqrt(big["estimate"] / 100), rtol=1e-6)
 
 
-def test_flat_labels_are_arviz_labels():
-    # the per-element labels of the NUTS diagnostics, written out for speed, are ArviZ's own
-    import xarray as xr
-    from arviz_base import dataset_to_dataframe
-
-    from inference_compare.diagnostics import _flat_labels
-
-    ds = xr.Dataset(
-        {
-            "a": ((), 1.5),
-            "beta": (("predictor",), np.arange(3.0)),
-            "w": (("g", "k"), np.arange(6.0).reshape(2, 3)),  # "k" has no coordinate
-        },
-        coords={"predictor": ["x1", "x2", "x3"], "g": [10, 20]},
-    )
-    frame = dataset_to_dataframe(ds.expand_dims(_s=[0]), sample_dims=["_s"])
-    assert _flat_labels(ds) == {str(k): float(v) for k, v in frame.iloc[0].items()}
-
-
 def _config(methods: list[str], sizes: list[int], replicates: int) -> dict:
     """A study's settings, as `ic.study` records them."""
     return {

@@ -20,7 +20,8 @@ from inference_compare.errors import UsageError
 from inference_compare.registry import METHOD_COLORS
 from inference_compare.report._format import fmt, panel_grid
 from inference_compare.report._templates import ENV
-from inference_compare.report.html import _image, figure_png
+from inference_compare.report.figures import figure_png
+from inference_compare.report.html import _image
 
 __all__ = [
     "OSCILLATION",

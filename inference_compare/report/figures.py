@@ -13,15 +13,28 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inference_compare.report._format import safe_name
 from inference_compare.result import Comparison
 
-__all__ = ["DRAWN_FROM", "Figures", "draw_figures", "drawn_from", "read_figures"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "DRAWN_FROM",
+    "Figures",
+    "draw_figures",
+    "drawn_from",
+    "figure_png",
+    "read_figures",
+    "render_figures",
+]
 
 #: In ``figures/``: the digest the figures were drawn from, and their file names.
 DRAWN_FROM = ".inference-compare-drawn-from"
@@ -74,8 +87,6 @@ class Figures:
 
 def draw_figures(cmp: Comparison) -> Figures:
     """Draw every figure of ``cmp`` (matplotlib is imported here, not before)."""
-    from inference_compare.report.html import render_figures, render_prior_sweep, render_shrinkage
-
     forest, densities = render_figures(cmp)
     return Figures(
         forest=forest,
@@ -83,6 +94,53 @@ def draw_figures(cmp: Comparison) -> Figures:
         prior_sweep=render_prior_sweep(cmp),
         shrinkage=render_shrinkage(cmp),
     )
+
+
+def figure_png(fig: Figure, dpi: int = 110, *, close: bool = False) -> bytes:
+    """Render a matplotlib figure to PNG bytes; ``close`` releases it from pyplot afterwards."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    if close:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def render_figures(cmp: Comparison) -> tuple[bytes, dict[str, bytes]]:
+    """Draw the forest plot and the per-parameter plots of ``cmp`` as PNG bytes.
+
+    Returns
+    -------
+    forest : bytes
+    densities : dict of str to bytes
+        Keyed by parameter label.
+    """
+    from inference_compare import plots
+
+    forest = figure_png(plots.forest(cmp), close=True)
+    densities = plots.density_figures(cmp)
+    return forest, {k: figure_png(f, close=True) for k, f in densities.items()}
+
+
+def render_prior_sweep(cmp: Comparison) -> bytes | None:
+    """Draw the prior-strength figure from ``cmp.attrs["prior_sweep"]`` (None when absent)."""
+    import pandas as pd
+
+    from inference_compare import plots
+
+    records = cmp.attrs.get("prior_sweep")
+    if not records:
+        return None
+    return figure_png(plots.prior_sweep_figure(pd.DataFrame(records)), close=True)
+
+
+def render_shrinkage(cmp: Comparison) -> bytes | None:
+    """Draw the group effects figure of a hierarchical model (`plots.shrinkage`), or None."""
+    from inference_compare import plots
+
+    fig = plots.shrinkage(cmp)
+    return figure_png(fig, close=True) if fig is not None else None
 
 
 @functools.cache

@@ -6,12 +6,11 @@ Everything shown is escaped (Jinja2 autoescape): model files, data and file name
 from __future__ import annotations
 
 import base64
-import io
 import os
 import platform
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from inference_compare._interrupt import raise_if_interrupted
 from inference_compare._io import atomic_write
@@ -26,16 +25,11 @@ from inference_compare.report._templates import ENV
 from inference_compare.report.figures import Figures, draw_figures
 from inference_compare.result import Comparison
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
 __all__ = [
     "DIAGNOSTIC_MEANINGS",
     "describe_model",
     "latent_note",
-    "figure_png",
     "render_html",
-    "render_prior_sweep",
     "report_context",
     "write_html",
 ]
@@ -82,17 +76,6 @@ _CHECKS: dict[str, str] = {
     "map": "the MAP exists and the optimiser converged",
     "bayes": "NUTS had no divergences, R-hat \u2264 1.01 and enough effective draws",
 }
-
-
-def figure_png(fig: Figure, dpi: int = 110, *, close: bool = False) -> bytes:
-    """Render a matplotlib figure to PNG bytes; ``close`` releases it from pyplot afterwards."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    if close:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-    return buffer.getvalue()
 
 
 def _image(png: bytes) -> dict[str, Any]:
@@ -330,42 +313,6 @@ def _has_prior(cmp: Comparison) -> bool:
     """Return True when the stored curves hold a prior (they were computed with the model)."""
     curves = getattr(cmp, "curves", None)
     return curves is not None and bool(curves.dataset["prior_kind"].to_numpy().astype(bool).any())
-
-
-def render_shrinkage(cmp: Comparison) -> bytes | None:
-    """Draw the group effects figure of a hierarchical model (`plots.shrinkage`), or None."""
-    from inference_compare import plots
-
-    fig = plots.shrinkage(cmp)
-    return figure_png(fig, close=True) if fig is not None else None
-
-
-def render_figures(cmp: Comparison) -> tuple[bytes, dict[str, bytes]]:
-    """Draw the forest plot and the per-parameter plots of ``cmp`` as PNG bytes.
-
-    Returns
-    -------
-    forest : bytes
-    densities : dict of str to bytes
-        Keyed by parameter label.
-    """
-    from inference_compare import plots
-
-    forest = figure_png(plots.forest(cmp), close=True)
-    densities = plots.density_figures(cmp)
-    return forest, {k: figure_png(f, close=True) for k, f in densities.items()}
-
-
-def render_prior_sweep(cmp: Comparison) -> bytes | None:
-    """Draw the prior-strength figure from ``cmp.attrs["prior_sweep"]`` (None when absent)."""
-    import pandas as pd
-
-    from inference_compare import plots
-
-    records = cmp.attrs.get("prior_sweep")
-    if not records:
-        return None
-    return figure_png(plots.prior_sweep_figure(pd.DataFrame(records)), close=True)
 
 
 def render_html(context: dict[str, Any]) -> str:

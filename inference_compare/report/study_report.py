@@ -24,7 +24,8 @@ from inference_compare._io import publish_report
 from inference_compare.registry import METHOD_COLORS, METHOD_NAMES, METHODS
 from inference_compare.report._study_table import study_table
 from inference_compare.report._templates import ENV
-from inference_compare.report.html import _image, figure_png
+from inference_compare.report.figures import figure_png
+from inference_compare.report.html import _image
 from inference_compare.study.result import StudyResult
 
 __all__ = [
