@@ -540,6 +540,51 @@ def test_a_model_whose_parameters_grow_with_n_is_compiled_per_size():
     assert not _reusable(fitter, schools, 12, 0)
 
 
+#: Found by a new user: classes of four pupils, the number of classes J taken from the data in
+#: Python, a per-pupil "obs" dim. ``{index}``: the class index as a container or as an array.
+CLASSES_MODEL = """\"\"\"Test scores in classes (centred random intercepts).\"\"\"
+import numpy as np
+import pymc as pm
+
+DATA = {{"cls": np.repeat(np.arange(5), 4), "y": 60 + np.arange(20.0) % 7}}
+TRUTH = {{"mu": 65.0, "tau": 5.0, "sigma": 5.0}}
+
+
+def build(data):
+    g = np.asarray(data["cls"]).astype(int)
+    y = np.asarray(data["y"], dtype=float)
+    with pm.Model(coords={{"cls": np.arange(g.max() + 1), "obs": np.arange(len(y))}}) as model:
+        gd = {index}
+        yd = pm.Data("y_data", y, dims="obs")
+        mu = pm.Normal("mu", 60, 20)
+        tau = pm.HalfNormal("tau", 10)
+        sigma = pm.HalfNormal("sigma", 10)
+        theta = pm.Normal("theta", mu, tau, dims="cls")
+        pm.Normal("y", theta[gd], sigma, observed=yd, dims="obs")
+    return model
+
+
+def design(n, rng):
+    return {{"cls": np.repeat(np.arange(n), 4), "y": np.zeros(4 * n)}}
+"""
+
+
+@pytest.mark.parametrize("index", ['pm.Data("g", g, dims="obs")', "g"])
+def test_groups_counted_in_python_are_compiled_per_size(tmp_path, index):
+    # the compiled functions of 5 classes were reused for 10 (their group effects sized from
+    # the data in Python, or the class index a NumPy array): every fit at n = 10 failed
+    path = tmp_path / "classes.py"
+    path.write_text(CLASSES_MODEL.format(index=index))
+    kwargs = {"replicates": 2, "methods": ("mle",), "random_seed": 4, "progressbar": False}
+    both = ic.study(str(path), sizes=[5, 10], **kwargs).replicates
+    alone = ic.study(str(path), sizes=[10], **kwargs).replicates
+    assert (both["status"] == "ok").all()
+    pd.testing.assert_frame_equal(
+        _without_time(both[both["size"] == 10]).reset_index(drop=True),
+        _without_time(alone).reset_index(drop=True),
+    )
+
+
 #: The README's "Adding a model" example: a pm.Data without dims (its length is its shape).
 README_RATE_MODEL = """\"\"\"Poisson rate: counts per hour (Poisson likelihood, Gamma prior).\"\"\"
 import itertools

@@ -41,6 +41,7 @@ from inference_compare.study.simulate import (
     changed_dims,
     data_containers,
     replicate_seeds,
+    same_apart_from_data,
     set_model_data,
     size_free,
     study_latent,
@@ -359,10 +360,13 @@ def _reusable(fitter: SizeFitter, module: ModuleType, size: int, seed: int) -> b
     """Whether ``fitter``'s compiled functions fit data sets of ``size`` rows too.
 
     Only when every change of shape between the sizes is the length of a named dim (which
-    `set_model_data` resizes): a container without dims keeps the shape it was compiled with.
+    `set_model_data` resizes): a container without dims keeps the shape it was compiled with;
+    and when nothing else differs (`same_apart_from_data`: the number of groups, a covariate
+    held as a NumPy array).
     """
     data = module.design(size, replicate_seeds(seed, size, 0)["data"])
-    new = data_containers(module.build(data))
+    model = module.build(data)
+    new = data_containers(model)
     old = data_containers(fitter.model)
     for name, value in new.items():
         named = fitter.model.named_vars_to_dims.get(name) or ()
@@ -374,7 +378,11 @@ def _reusable(fitter: SizeFitter, module: ModuleType, size: int, seed: int) -> b
         ):
             return False
     dims = changed_dims(fitter.model, new)
-    return dims is not None and size_free(fitter.model, set(dims))
+    return (
+        dims is not None
+        and size_free(fitter.model, set(dims))
+        and same_apart_from_data(fitter.model, model, set(dims))
+    )
 
 
 def run_replicates(

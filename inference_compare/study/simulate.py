@@ -14,6 +14,7 @@ model says data arise. Their drawn values are that replicate's truth for them.
 
 from __future__ import annotations
 
+import hashlib
 from types import ModuleType
 
 import numpy as np
@@ -22,6 +23,7 @@ from pymc.pytensorf import compile as compile_pymc
 from pymc.pytensorf import find_rng_nodes, reseed_rngs
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.traversal import ancestors, graph_inputs
+from pytensor.tensor.variable import TensorConstant
 
 from inference_compare.errors import ModelError
 from inference_compare.priors import latent_variables
@@ -60,6 +62,43 @@ def size_free(model: pm.Model, dims: set[str]) -> bool:
     sized = {id(model.dim_lengths[d]) for d in dims} | {id(v) for v in model.data_vars}
     shapes = [v.shape for v in (*model.free_RVs, *model.deterministics)]
     return not any(id(v) in sized for v in ancestors(shapes))
+
+
+def same_apart_from_data(old: pm.Model, new: pm.Model, dims: set[str]) -> bool:
+    """Whether ``new`` is ``old`` with other data: the same graph constants and other dims.
+
+    A model file may size a part of its model from the data in Python (``J = g.max() + 1``
+    group effects, or a covariate held as a NumPy array instead of a ``pm.Data`` container):
+    the graph then holds that size or those values as constants, which a compiled function
+    keeps. ``old``'s compiled functions can fit ``new``'s data only when every constant of the
+    two log densities and deterministics is the same (shape and value), and every dim other
+    than ``dims`` (those the data containers resize) has the same coordinates.
+    """
+    for dim, values in new.coords.items():
+        if dim in dims:
+            continue
+        if dim not in old.coords or _coords(old, dim) != _coords(new, dim, values):
+            return False
+    return _constants(old) == _constants(new)
+
+
+def _coords(model: pm.Model, dim: str, values=None) -> tuple:
+    values = model.coords[dim] if values is None else values
+    if values is None:  # a dim without coordinate values: its length
+        return (int(np.asarray(model.dim_lengths[dim].eval())),)
+    return tuple(values)
+
+
+def _constants(model: pm.Model) -> list[str]:
+    """Digests of every constant of the model's log density and deterministics, sorted."""
+    graphs = [model.logp(), *model.deterministics]
+    found = []
+    for var in ancestors(graphs):
+        if isinstance(var, TensorConstant):
+            data = np.ascontiguousarray(var.data)
+            head = f"{data.dtype.str}{data.shape}".encode()
+            found.append(hashlib.sha256(head + data.tobytes()).hexdigest())
+    return sorted(found)
 
 
 def changed_dims(model: pm.Model, shapes: dict[str, np.ndarray]) -> dict[str, int] | None:
