@@ -585,6 +585,27 @@ def test_groups_counted_in_python_are_compiled_per_size(tmp_path, index):
     )
 
 
+def test_a_covariate_drawn_per_replicate_must_be_a_container(tmp_path):
+    # held as a NumPy array it would stay the first replicate's: another design than written
+    path = tmp_path / "random_x.py"
+    path.write_text(
+        "import numpy as np\nimport pymc as pm\n"
+        "DATA = {'x': np.linspace(0, 1, 10), 'y': np.linspace(0, 2, 10)}\n"
+        "TRUTH = {'b': 2.0, 'sigma': 1.0}\n"
+        "def build(data):\n"
+        "    with pm.Model() as model:\n"
+        "        yd = pm.Data('y_data', np.asarray(data['y']))\n"
+        "        b = pm.Normal('b', 0, 5)\n"
+        "        sigma = pm.HalfNormal('sigma', 2)\n"
+        "        pm.Normal('y', b * np.asarray(data['x']), sigma, observed=yd)\n"
+        "    return model\n"
+        "def design(n, rng):\n"
+        "    return {'x': rng.uniform(0, 1, n), 'y': np.zeros(n)}\n"
+    )
+    with pytest.raises(ic.ModelError, match="wrap every array build\\(\\) takes from the data"):
+        ic.study(str(path), sizes=[10], replicates=2, methods=("mle",), progressbar=False)
+
+
 #: The README's "Adding a model" example: a pm.Data without dims (its length is its shape).
 README_RATE_MODEL = """\"\"\"Poisson rate: counts per hour (Poisson likelihood, Gamma prior).\"\"\"
 import itertools

@@ -187,6 +187,25 @@ def truth_values(
     return out
 
 
+def _check_design_in_containers(
+    module: ModuleType, template: pm.Model, size: int, seed: int
+) -> None:
+    """Refuse a model whose replicates' designs differ outside its ``pm.Data`` containers.
+
+    Each replicate swaps the containers' values in models compiled once; a value that
+    ``design()`` draws anew for each replicate but the model holds as a NumPy array would stay
+    the first replicate's: the study would silently fit another design than the one written.
+    """
+    other = module.build(module.design(size, replicate_seeds(seed, size, 1)["data"]))
+    if not same_apart_from_data(template, other, set()):
+        raise ModelError(
+            f"model {module.__name__}: design() gives each replicate other values that the "
+            "model holds as NumPy arrays, not pm.Data containers (a covariate, a group index): "
+            "wrap every array build() takes from the data in pm.Data, so that each replicate "
+            "gets its own"
+        )
+
+
 class Simulator:
     """Draws the data sets of one sample size.
 
@@ -209,6 +228,7 @@ class Simulator:
         self.latent = study_latent(module, template)
         self.fixed_truth = truth_values(module, template, drawn=tuple(self.latent))
         self.observed = observed_containers(template)
+        _check_design_in_containers(module, template, size, seed)
         # starting values do not matter for simulation, and pm.do refuses models that set them
         template.rvs_to_initial_values = dict.fromkeys(template.rvs_to_initial_values)
         self.truth_model = pm.do(template, self.fixed_truth)
