@@ -455,19 +455,23 @@ def prior_sweep_figure(
 
 
 def _population_mean(cmp: Comparison, name: str) -> tuple[str, float] | None:
-    """Return the MLE of the top-level location of latent ``name``'s Normal prior, if it has one."""
-    from pytensor.tensor.elemwise import DimShuffle
-    from pytensor.tensor.random.basic import NormalRV
+    """Return the MLE of the top-level location of latent ``name``'s Normal prior, if it has one.
 
-    if cmp.model is None or "mle" not in cmp.fits or name not in cmp.model.named_vars:
+    Read from ``cmp.attrs["population_means"]`` (stored by a run, so a redrawn report has it
+    without the model), else from the model.
+    """
+    from inference_compare.priors import population_location
+
+    stored = cmp.attrs.get("population_means")
+    if isinstance(stored, dict) and name in stored:
+        loc = stored[name]
+    elif cmp.model is not None and name in cmp.model.named_vars:
+        loc = population_location(cmp.model, name)
+    else:
         return None
-    rv = cmp.model[name]
-    loc = rv.owner.inputs[-2] if isinstance(rv.owner.op, NormalRV) else None
-    while loc is not None and loc.owner is not None and isinstance(loc.owner.op, DimShuffle):
-        loc = loc.owner.inputs[0]  # broadcast to the groups' shape
-    if loc is None or loc not in cmp.model.free_RVs:
+    if loc is None or "mle" not in cmp.fits:
         return None
-    return loc.name, float(cmp.fits["mle"]["point_estimate"][loc.name])
+    return loc, float(cmp.fits["mle"]["point_estimate"][loc])
 
 
 def shrinkage(cmp: Comparison) -> Figure | None:

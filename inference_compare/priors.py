@@ -31,6 +31,7 @@ __all__ = [
     "hierarchical_variables",
     "latent_variables",
     "likelihood_terms",
+    "population_location",
     "prior_terms",
 ]
 
@@ -232,3 +233,21 @@ def latent_variables(
             "top-level parameter, or pass latent=None"
         )
     return [n for n in free if n in names]
+
+
+def population_location(model: pm.Model, name: str) -> str | None:
+    """Return the free variable that is the location of latent ``name``'s Normal prior.
+
+    ``theta ~ Normal(mu, tau)`` gives ``"mu"`` (the population mean the group effects shrink
+    toward); None when the prior is not Normal or its location is not a free variable.
+    """
+    from pytensor.tensor.elemwise import DimShuffle
+    from pytensor.tensor.random.basic import NormalRV
+
+    rv = model[name]
+    loc = rv.owner.inputs[-2] if isinstance(rv.owner.op, NormalRV) else None
+    while loc is not None and loc.owner is not None and isinstance(loc.owner.op, DimShuffle):
+        loc = loc.owner.inputs[0]  # broadcast to the groups' shape
+    if loc is None or loc not in model.free_RVs:
+        return None
+    return str(loc.name)

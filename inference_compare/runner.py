@@ -31,6 +31,7 @@ from inference_compare.compare import compare_settings
 from inference_compare.curves import compute_curves
 from inference_compare.data import build_model, read_data, summarize_data
 from inference_compare.errors import DataError, UsageError
+from inference_compare.priors import population_location
 from inference_compare.progress import StepProgress, progress_enabled, quiet_library_logs
 from inference_compare.report import RunOutputs
 from inference_compare.report.rewrite import write_outputs
@@ -283,6 +284,8 @@ def run_model(
         if cmp.attrs.get("latent"):
             step("fitting the groups without pooling (for the shrinkage figure)")
             cmp.attrs["no_pooling"] = no_pooling(built, cmp.attrs["latent"])
+            locations = {n: population_location(built, n) for n in cmp.attrs["latent"]}
+            cmp.attrs["population_means"] = {n: loc for n, loc in locations.items() if loc}
         add_analyses(
             cmp,
             module,

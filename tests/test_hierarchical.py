@@ -502,6 +502,14 @@ def test_cli_latent_from_model_file_and_option(tmp_path):
     # each school's own estimate (no pooling) for the shrinkage figure: its observed effect
     np.testing.assert_allclose(loaded.attrs["no_pooling"]["theta"], EIGHT_Y, rtol=1e-6)
     assert "Group effects: shrinkage" in page
+    # redrawn without the model (a figure deleted): the same figure, its population-mean line
+    # included (found by a new user: the line and its legend entry were lost)
+    figures = tmp_path / "file" / "figures"
+    shrinkage = (figures / "shrinkage.png").read_bytes()
+    (figures / "forest.png").unlink()
+    assert run_cli(["report", str(tmp_path / "file")])[0] == 0
+    assert (figures / "shrinkage.png").read_bytes() == shrinkage
+    assert loaded.attrs["population_means"] == {"theta": "mu"}
     code, _, err = run_cli([*args, "--out", str(tmp_path / "none"), "--latent", "none"])
     assert code == 0, err
     flat = ic.load(tmp_path / "none" / "comparison.nc")
