@@ -62,6 +62,10 @@ def build(data) -> pm.Model:
 
 
 def design(n: int, rng: np.random.Generator) -> dict:
-    """``n`` weighings: pigs weighed in weeks 1 to 12 (the last pig's series may be shorter)."""
-    rows = np.arange(n)
-    return {"pig": rows // 12, "time": (rows % 12 + 1).astype(float), "weight": np.zeros(n)}
+    """``n`` pigs (the groups: a study's size is their number), each weighed in weeks 1 to 12."""
+    weeks = np.arange(1.0, 13.0)
+    return {
+        "pig": np.repeat(np.arange(n), weeks.size),
+        "time": np.tile(weeks, n),
+        "weight": np.zeros(n * weeks.size),
+    }
