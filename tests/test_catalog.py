@@ -220,6 +220,24 @@ def test_ridge_regression_bayes_converges():
     np.testing.assert_array_less(np.abs(rows["estimate"] - ridge.coef_), 4 * mcse)
 
 
+def test_linear_regression_se_is_ols_bse_with_the_ml_variance():
+    # not OLS's bse: the ML variance RSS / n instead of RSS / (n - p), so sqrt((n - p) / n)
+    # times it (statsmodels' OLS; the README says so, as a student comparing with lm() needs)
+    import statsmodels.api as sm
+
+    module = ic.load_model("linear_regression")
+    X = np.column_stack([module.DATA[name] for name in module.PREDICTORS])
+    y = np.asarray(module.DATA["y"], dtype=float)
+    ols = sm.OLS(y, sm.add_constant(X)).fit()
+    mle = fit_optimum("linear_regression")["mle"]
+    got = np.concatenate([[estimate(mle, "intercept")], estimate(mle, "beta")])
+    got_se = np.concatenate([[std_error(mle, "intercept")], std_error(mle, "beta")])
+    n, p = X.shape[0], X.shape[1] + 1
+    np.testing.assert_allclose(got, ols.params, rtol=1e-8)
+    np.testing.assert_allclose(got_se, ols.bse * np.sqrt((n - p) / n), rtol=1e-6)
+    np.testing.assert_allclose(estimate(mle, "sigma"), np.sqrt(ols.ssr / n), rtol=1e-8)
+
+
 # --------------------------------------------------------------------------------------------
 # logistic_regression: MLE = statsmodels Logit = minimum log-loss.
 
