@@ -2,7 +2,8 @@
 
 A function of `inference_compare.StudyResult.metrics` (it never fits). Counts read "fits used
 of replicates" and failures stand beside them; the width is shown as a mean and a median; the
-relative precision is a percentage against its named reference method; an undefined value
+relative precision is a percentage against its named reference method; bias, RMSE, coverage
+and widths carry their Monte Carlo standard errors (``0.9 \u00b1 0.067``); an undefined value
 (too few fits) is a dash, explained under the table, never "nan".
 """
 
@@ -26,6 +27,14 @@ UNDEFINED = "\u2013"
 def _number3(value: Any) -> str:
     """Return three significant digits, or `UNDEFINED` for NaN."""
     return fmt(value, 3)
+
+
+def _with_mcse(row: pd.Series, column: str) -> str:
+    """Return a measure with its Monte Carlo standard error (``0.9 \u00b1 0.067``)."""
+    value, mcse = _number3(row[column]), row.get(f"{column}_mcse", np.nan)
+    if value == UNDEFINED or not np.isfinite(float(mcse)):
+        return value
+    return f"{value} \u00b1 {fmt(mcse, 2)}"
 
 
 def _percent(value: Any) -> str:
@@ -58,11 +67,11 @@ def study_table(metrics: pd.DataFrame) -> dict[str, Any]:
         "size": lambda r: str(r["size"]),
         "method": lambda r: str(r["method"]),
         "parameter": lambda r: str(r["parameter"]),
-        "bias": lambda r: _number3(r["bias"]),
-        "rmse": lambda r: _number3(r["rmse"]),
-        "coverage": lambda r: _number3(r["coverage"]),
-        "mean width": lambda r: _number3(r["width"]),
-        "median width": lambda r: _number3(r["width_median"]),
+        "bias": lambda r: _with_mcse(r, "bias"),
+        "rmse": lambda r: _with_mcse(r, "rmse"),
+        "coverage": lambda r: _with_mcse(r, "coverage"),
+        "mean width": lambda r: _with_mcse(r, "width"),
+        "median width": lambda r: _with_mcse(r, "width_median"),
         precision: lambda r: (
             "reference" if r["method"] == reference else _percent(r["relative_precision"])
         ),
@@ -91,5 +100,6 @@ def study_table(metrics: pd.DataFrame) -> dict[str, Any]:
         ),
         "failed": "fits that failed: no estimate, each a miss in coverage",
         UNDEFINED: "not defined: too few fits (or no interval) to compute it",
+        "\u00b1": "the Monte Carlo standard error of the measure (from the replicates' spread)",
     }
     return {"columns": list(cells), "rows": rows, "column_notes": notes}

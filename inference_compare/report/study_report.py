@@ -119,11 +119,15 @@ def _metric_figure(metrics: pd.DataFrame, column: str, title: str, nominal=None,
         for method in methods:
             part = rows_p[rows_p["method"] == method].sort_values("size")
             err = part.get(f"{column}_mcse")
+            yerr = None if err is None else np.vstack([2 * err, 2 * err])
+            if yerr is not None and column == "coverage":  # a proportion: bars end at 0 and 1
+                values = part[column].to_numpy(float)
+                yerr = np.vstack([np.minimum(yerr[0], values), np.minimum(yerr[1], 1 - values)])
             marker, style = METHOD_STYLES[method]
             ax.errorbar(
                 part["size"] * dodge[method],
                 part[column],
-                yerr=None if err is None else 2 * err,
+                yerr=yerr,
                 marker=marker,
                 ls=style,
                 mfc="white",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from inference_compare.registry import method_rank
@@ -77,14 +78,27 @@ class StudyResult:
         shown = table[[*cols, "width_median", "n_failed"]].rename(
             columns={"width": "mean_width", "width_median": "median_width", "n_failed": "failed"}
         )
+        for column in ("bias", "rmse", "coverage"):  # with their Monte Carlo standard errors
+            shown[column] = [
+                _with_mcse(v, e)
+                for v, e in zip(table[column], table[f"{column}_mcse"], strict=True)
+            ]
         shown.insert(len(shown.columns) - 1, "fits", _fits_used(table))
         text = shown.to_string(index=False, float_format=lambda v: f"{v:.3g}")
         return f"{text}\n{TABLE_LEGEND}"
 
 
+def _with_mcse(value: float, mcse: float) -> str:
+    """``"0.9±0.067"``: a measure and its Monte Carlo standard error (the value alone if NaN)."""
+    if not np.isfinite(value):
+        return "NaN"
+    return f"{value:.3g}" if not np.isfinite(mcse) else f"{value:.3g}\u00b1{mcse:.2g}"
+
+
 #: The legend printed under a study's table (`StudyResult.__str__`).
 TABLE_LEGEND = (
-    "fits: fits used of replicates run (bias, RMSE and width use the fits used); failed: "
+    "bias, rmse, coverage: value\u00b1Monte Carlo standard error (from the replicates' "
+    "spread).\nfits: fits used of replicates run (bias, RMSE and width use the fits used); failed: "
     f"{COLUMN_NOTES['n_failed']}.\nmean_width, median_width: the intervals' mean and median "
     "width (a few absurd intervals can dominate the mean)."
 )
