@@ -427,11 +427,11 @@ def nuts_diagnostics(
                     + (
                         "Here a group scale sets the spread of group effects (a centred "
                         "hierarchy, whose funnel NUTS cannot enter): write them non-centred "
-                        "(z ~ Normal(0, 1), theta = mu + tau * z), or raise target_accept"
+                        "(z ~ Normal(0, 1), theta = mu + tau * z, with LATENT = ['z'] in the "
+                        "model file so the MLE and MAP still integrate them out)"
                         if hierarchical
                         else "Look for a parameter pressed against a boundary or strongly "
-                        "correlated parameters; rescale predictors, use more informative priors, "
-                        "or raise target_accept"
+                        "correlated parameters; rescale predictors or use more informative priors"
                     ),
                 )
             )
