@@ -871,3 +871,15 @@ def test_a_truth_outside_the_support_is_refused_before_any_data_are_drawn(tmp_pa
     )
     with pytest.raises(ic.UsageError, match=r"the truth p = 1.7 is outside .*'p' \(Beta prior\)"):
         ic.study(str(path), sizes=[5], replicates=2, methods=("mle",), progressbar=False)
+
+
+def test_too_few_replicates_draw_no_conclusions():
+    # found by a new user: 2 replicates gave "biased: -0.271 ± 0.0084"
+    from inference_compare.report.study_report import MIN_REPLICATES, conclusions
+
+    few = _widths_table(1.05).head(MIN_REPLICATES - 1)
+    result = ic.StudyResult(few, config=_config(["mle"], [5], MIN_REPLICATES - 1))
+    (lines,) = conclusions(result).values()
+    assert lines == [lines[0]] and lines[0].startswith(f"no conclusions from {MIN_REPLICATES - 1}")
+    enough = ic.StudyResult(_widths_table(1.05), config=_config(["mle"], [5], 20))
+    assert not any("no conclusions" in line for line in conclusions(enough)["tau"])

@@ -358,6 +358,11 @@ def _paired_log_mse_ratio(
     return float(np.log(a / b)), float(np.sqrt(max(var, 0.0))), k
 
 
+#: Fewer replicates per size than this draw no conclusions: a standard error estimated from
+#: a handful of replicates is itself too uncertain for "biased" or "undercovers".
+MIN_REPLICATES = 10
+
+
 def conclusions(result: StudyResult, metrics: pd.DataFrame | None = None) -> dict[str, list[str]]:
     """Plain-words findings per parameter, e.g. "at n = 10 the mle interval undercovers".
 
@@ -366,6 +371,14 @@ def conclusions(result: StudyResult, metrics: pd.DataFrame | None = None) -> dic
     metrics = result.metrics() if metrics is None else metrics
     nominal = result.config.get("ci_prob", 0.95)
     out: dict[str, list[str]] = {}
+    fewest = int(metrics["n_total"].min()) if len(metrics) else 0
+    if fewest < MIN_REPLICATES:  # the Monte Carlo standard errors are themselves guesses
+        few = (
+            f"no conclusions from {fewest} replicate{'s' if fewest != 1 else ''} per size: "
+            f"their Monte Carlo standard errors are too uncertain to judge by (run at least "
+            f"{MIN_REPLICATES}; --target-mcse says how many a given precision needs)"
+        )
+        return {str(param): [few] for param in dict.fromkeys(metrics["parameter"])}
     for param, rows in metrics.groupby("parameter", sort=False):
         found = [
             line
