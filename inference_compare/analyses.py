@@ -614,5 +614,5 @@ def _pull(label: str, shift: float, estimates: pd.DataFrame, medians: dict[str, 
     median = medians.get(label, math.nan)
     mle = as_float(estimates.loc[label, "mle"]) if label in estimates.index else math.nan
     if math.isfinite(median) and math.isfinite(mle) and (median - mle) * shift > 0:
-        return f"pulls {label} {size} toward {median:g} (its prior median)"
+        return f"pulls {label} {size} toward {median:.4g} (its prior median)"
     return f"moves {label} {size} {'up' if shift > 0 else 'down'}"
