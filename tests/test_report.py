@@ -419,3 +419,16 @@ def test_an_unnamed_model_is_named_by_its_parameters():
         pm.Normal("y", mu, sigma, observed=[1.0, 2.0, 0.5])
     cmp = ic.compare(model, methods=("mle",), random_seed=0, progressbar=False)
     assert repr(cmp).startswith("Comparison of mle (model of mu, sigma)")
+
+
+def test_model_table_gives_the_shape_of_a_variable_without_dims():
+    # found by a new user: an observed vector without dims was listed as "scalar"
+    from inference_compare.report.html import describe_model
+
+    with pm.Model() as model:
+        y = pm.Data("y_data", np.arange(5.0))
+        mu = pm.Normal("mu")
+        pm.Normal("y", mu, 1, observed=y)
+        pm.Normal("z", mu, 1, observed=np.ones((2, 3)))
+    dims = {v["name"]: v["dims"] for v in describe_model(model)["variables"]}
+    assert dims == {"mu": "scalar", "y": "vector", "z": "shape (2, 3)", "y_data": "vector"}

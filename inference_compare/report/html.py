@@ -115,11 +115,24 @@ def describe_model(model: Any) -> dict[str, Any]:
         {
             "name": v.name,
             "role": role,
-            "dims": ", ".join(model.named_vars_to_dims.get(v.name) or ()) or "scalar",
+            "dims": _dims_text(model, v),
         }
         for v, role in roles
     ]
     return {"model_repr": model.str_repr(), "model_graph": graph, "variables": variables}
+
+
+def _dims_text(model: Any, var: Any) -> str:
+    """Return a variable's dims, else its shape where known (``shape (20,)``), else its rank."""
+    dims = model.named_vars_to_dims.get(var.name)
+    if dims:
+        return ", ".join(dims)
+    if var.ndim == 0:
+        return "scalar"
+    shape = var.type.shape
+    if all(n is not None for n in shape):
+        return f"shape {tuple(int(n) for n in shape)}"
+    return "vector" if var.ndim == 1 else f"{var.ndim}-d array"
 
 
 def _stored_variables(attrs: dict[str, Any]) -> list[dict[str, str]]:
