@@ -423,6 +423,8 @@ def test_an_unnamed_model_is_named_by_its_parameters():
 
 def test_model_table_gives_the_shape_of_a_variable_without_dims():
     # found by a new user: an observed vector without dims was listed as "scalar"
+    import pymc as pm
+
     from inference_compare.report.html import describe_model
 
     with pm.Model() as model:
