@@ -333,10 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser(
         "report",
-        help="rewrite the report of a run from DIR/comparison.nc",
+        help="rewrite the report of a run (from DIR/comparison.nc) or of a study",
         formatter_class=_HelpFormatter,
     )
-    report.add_argument("dir", metavar="DIR", help="a folder written by 'run'")
+    report.add_argument("dir", metavar="DIR", help="a folder written by 'run' or 'study'")
     return parser
 
 
