@@ -11,6 +11,7 @@ A model file is a plain Python module (it runs as code: load only files you trus
 from __future__ import annotations
 
 import ast
+import difflib
 import importlib.util
 import os
 import sys
@@ -67,8 +68,12 @@ def resolve_model(name: str) -> Path:
         return path.resolve()
     candidate = catalog_dir() / f"{name}.py"
     if not candidate.is_file():
-        known = ", ".join(sorted(p.stem for p in catalog_dir().glob("[!_]*.py")))
-        raise ModelError(f"unknown model {name!r}: choose one of {known}, or pass a .py path")
+        names = sorted(p.stem for p in catalog_dir().glob("[!_]*.py"))
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ModelError(
+            f"unknown model {name!r}: {hint}choose one of {', '.join(names)}, or pass a .py path"
+        )
     return candidate
 
 

@@ -371,6 +371,9 @@ def csv(tmp_path):
 def test_bad_model_name(tmp_path):
     code, _, err = run_main(["run", "no_such_model", "--out", str(tmp_path)])
     assert_one_line_error(code, err, "unknown model 'no_such_model'", "coin_flip")
+    assert "did you mean" not in err  # nothing is close
+    code, _, err = run_main(["run", "coin_flp", "--out", str(tmp_path)])
+    assert_one_line_error(code, err, "unknown model 'coin_flp': did you mean 'coin_flip'?")
 
 
 def test_missing_data_file(tmp_path):
