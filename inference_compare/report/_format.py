@@ -16,7 +16,8 @@ __all__ = ["fmt", "fmt_fixed", "interval_names", "safe_name"]
 
 #: Plain-words names of the kinds of interval in `Comparison.table`'s ``interval`` column.
 interval_names: dict[str, str] = {
-    "wald": "Wald (normal approximation, mapped back to the parameter's scale)",
+    "wald": "Wald: the normal approximation at the estimate (for the MAP, the Laplace "
+    "approximation), mapped back to the parameter's scale",
     "laplace_eti": "Laplace approximation, equal-tailed",
     "eti": "equal-tailed credible interval",
     "hdi": "highest-density credible interval",
