@@ -216,6 +216,12 @@ def test_bayes_with_jeffreys_prior_reproduces_the_jeffreys_intervals_coverage(tm
     got = table[table.interval == "eti"]["coverage"].to_numpy()
     expected = np.array([_binomial_coverage(lower, upper, n, p) for p in truths])
     np.testing.assert_allclose(got[~between], expected[~between], atol=1e-12)
+    # the range the ends' Monte Carlo error allows holds the coverage, and is wider only where
+    # a truth lies within END_SIGMAS MCSEs of an end
+    low, high = (
+        table[table.interval == "eti"][c].to_numpy() for c in ("coverage_low", "coverage_high")
+    )
+    assert np.all((low <= got) & (got <= high)) and np.any(high > low)
     if not between[0]:  # Brown, Cai & DasGupta's value at p = 0.1
         assert got[0] == pytest.approx(0.9872, abs=PUBLISHED_ATOL)
 
@@ -665,3 +671,43 @@ def test_coverage_report_text_fits_the_family_of_the_data(tmp_path, capsys):
         html = " ".join((out / "coverage.html").read_text().split())
         assert all(s in html for s in says), [s for s in says if s not in html]
         assert not any(s in html for s in never), [s for s in never if s in html]
+
+
+def test_coverage_band_counts_an_end_near_the_truth_both_ways():
+    from inference_compare.study.exact import END_SIGMAS, coverage_band, coverage_sums
+
+    # two outcomes of probability 0.3 and 0.7 at each truth; outcome 1's upper end (0.49,
+    # MCSE 0.01) lies within END_SIGMAS MCSEs of the truth 0.5, which it does not cover
+    lower, upper = np.array([0.1, 0.2]), np.array([0.9, 0.49])
+    ends = (np.array([0.01, 0.01]), np.array([0.01, 0.01]))
+    prob, truth = np.array([[0.3, 0.7], [0.3, 0.7]]), np.array([0.5, 0.3])
+    assert END_SIGMAS * 0.01 >= 0.01
+    cov = coverage_sums(lower, upper, prob, truth)[0]
+    low, high = coverage_band(lower, upper, ends, prob, truth)
+    np.testing.assert_allclose(cov, [0.3, 1.0])
+    np.testing.assert_allclose(low, [0.3, 1.0])  # nothing covered is near an end
+    np.testing.assert_allclose(high, [1.0, 1.0])  # outcome 1 might cover 0.5
+
+
+def test_coverage_finding_gives_the_range_the_sampled_ends_allow():
+    from inference_compare.report.coverage_report import coverage_findings
+
+    # found by a new user: "bayes eti lowest 0.932 at 0.5" from one NUTS interval end 0.4992
+    # against its exact 0.5047
+    table = pd.DataFrame(
+        {
+            "method": "bayes",
+            "parameter": "p",
+            "interval": "eti",
+            "truth": [0.4, 0.5],
+            "n": 20,
+            "coverage": [0.96, 0.932],
+            "expected_width": 0.4,
+            "failure_probability": 0.0,
+            "coverage_low": [0.96, 0.932],
+            "coverage_high": [0.96, 0.968],
+        }
+    )
+    table.attrs = {"ci_prob": 0.95}
+    (line,) = coverage_findings(table)
+    assert "lowest 0.932 at 0.5 (anywhere from 0.932 to 0.968 within the Monte Carlo" in line

@@ -39,6 +39,7 @@ import pandas as pd
 import pymc as pm
 
 from inference_compare.catalog import load_model
+from inference_compare.draws import flat_draws
 from inference_compare.errors import ModelError
 from inference_compare.settings import EXACT_NUTS
 from inference_compare.study.fitting import MethodRows, SizeFitter
@@ -74,7 +75,13 @@ COVERAGE_COLUMNS = [
     "coverage",
     "expected_width",
     "failure_probability",
+    "coverage_low",
+    "coverage_high",
 ]
+
+#: A NUTS interval end within this many Monte Carlo standard errors of a truth may fall on
+#: either side of it: the outcome's share of the coverage at that truth is not known.
+END_SIGMAS = 2.0
 
 
 def coverage_sums(
@@ -106,18 +113,86 @@ def coverage_sums(
     return coverage, width, prob[:, ~has].sum(axis=1)
 
 
-def _other_intervals(fitter, method, containers, rngs, ci_prob) -> dict[str, MethodRows]:
-    """Every interval kind of one method for the current data, keyed by kind."""
+def coverage_band(
+    lower: np.ndarray,
+    upper: np.ndarray,
+    ends_mcse: tuple[np.ndarray, np.ndarray],
+    prob: np.ndarray,
+    truth: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the range of exact coverage that the Monte Carlo error of interval ends allows.
+
+    An outcome whose interval end lies within `END_SIGMAS` Monte Carlo standard errors of a
+    truth might cover it or not: the lowest coverage counts every such outcome as a miss, the
+    highest as a hit (the others as `coverage_sums` counts them).
+
+    Returns
+    -------
+    (low, high) : tuple of ndarray, shape (n_truths,)
+    """
+    lo_se, up_se = ends_mcse
+    with np.errstate(invalid="ignore"):
+        inside = (lower[None, :] <= truth[:, None]) & (truth[:, None] <= upper[None, :])
+        unsure = (np.abs(lower[None, :] - truth[:, None]) <= END_SIGMAS * lo_se[None, :]) | (
+            np.abs(upper[None, :] - truth[:, None]) <= END_SIGMAS * up_se[None, :]
+        )
+    coverage = np.sum(prob * inside, axis=1)
+    return (
+        coverage - np.sum(prob * (inside & unsure), axis=1),
+        coverage + np.sum(prob * (~inside & unsure), axis=1),
+    )
+
+
+def _ends_mcse(trace, labels: list[str], rows: MethodRows) -> tuple[np.ndarray, np.ndarray]:
+    """Monte Carlo standard errors of each parameter's interval ends (quantile MCSEs).
+
+    An end is the draws' quantile at the level of draws below it (an HDI's ends too), so its
+    MCSE is ArviZ's MCSE of that quantile. NaN where there is no interval.
+    """
+    from arviz_stats.base import array_stats
+
+    found, draws = flat_draws(trace["posterior"].to_dataset())
+    index = {label: i for i, label in enumerate(found)}
+    out = []
+    for ends in (rows.lower, rows.upper):
+        se = np.full(len(labels), np.nan)
+        for i, (label, end) in enumerate(zip(labels, ends, strict=True)):
+            if np.isfinite(end) and label in index:
+                chain_draws = draws[index[label]]
+                level = float(np.clip(np.mean(chain_draws <= end), 1e-6, 1 - 1e-6))
+                se[i] = float(array_stats.mcse(chain_draws, method="quantile", prob=level))
+        out.append(se)
+    return out[0], out[1]
+
+
+#: The Monte Carlo standard errors of each parameter's interval ends, (lower, upper); None for
+#: an interval computed exactly (MLE, MAP).
+EndsMcse = tuple[np.ndarray, np.ndarray] | None
+
+
+def _other_intervals(
+    fitter, method, containers, rngs, ci_prob
+) -> dict[str, tuple[MethodRows, EndsMcse]]:
+    """Return every interval kind of one method for the current data, with its ends' MCSEs.
+
+    Keyed by kind; the Monte Carlo standard errors only for sampled (Bayes) intervals.
+    """
+    out: dict[str, tuple[MethodRows, EndsMcse]] = {}
     if method == "bayes":
         trace = fitter.posterior(containers, rngs["bayes"])
-        return {kind: fitter.bayes_rows(trace, kind) for kind in ("eti", "hdi")}
+        for kind in ("eti", "hdi"):
+            rows = fitter.bayes_rows(trace, kind)
+            nan = np.full(len(fitter.labels), np.nan)
+            ends = (nan, nan) if trace is None else _ends_mcse(trace, fitter.labels, rows)
+            out[kind] = (rows, ends)
+        return out
     rows, result, _ = fitter.optimum(method, rngs[method])
-    out = {"reported": rows}
+    out["reported"] = (rows, None)
     if method == "mle":
         profile = rows
         if rows.status == "ok":
             profile = _profile_rows(fitter, rows, result, ci_prob)
-        out["profile"] = profile
+        out["profile"] = (profile, None)
     return out
 
 
@@ -203,7 +278,10 @@ def exact_coverage(
         ``interval`` is ``wald`` (or the engine's kind, e.g. ``laplace_eti``; at outcomes where
         the engine reports another interval, e.g. a profile interval at a boundary estimate,
         that one: the line is what `compare` reports), ``profile`` (MLE), ``eti`` or ``hdi``
-        (Bayes). ``attrs`` holds ``model``, ``n``, ``ci_prob``, ``outcomes``, ``family`` and
+        (Bayes). ``coverage_low`` and ``coverage_high``: the coverage that the Monte Carlo
+        error of sampled (Bayes) interval ends allows (`coverage_band`; equal to ``coverage``
+        for the exact MLE and MAP intervals). ``attrs`` holds ``model``, ``n``, ``ci_prob``,
+        ``outcomes``, ``family`` and
         ``scales`` (each parameter's value transform: the scale of its Wald interval).
         The intervals table has a row per (method, line, outcome, parameter): ``line`` (the
         coverage table's ``interval`` the row counts in), ``interval`` (the kind this outcome's
@@ -234,15 +312,18 @@ def exact_coverage(
     fitter = SizeFitter(module, n, random_seed, methods, settings)  # the same data set
     base = data_containers(fitter.model)
     fits: dict[tuple[str, str], list[MethodRows]] = {}
+    noise: dict[tuple[str, str], list[EndsMcse]] = {}
     for k, data in enumerate(space.data):
         containers = {**base, container: data.astype(base[container].dtype)}
         pm.set_data(containers, model=fitter.model)
         fitter.functions.data_changed()
         rngs = replicate_seeds(random_seed, n, k)
         for method in methods:
-            for kind, rows in _other_intervals(fitter, method, containers, rngs, ci_prob).items():
+            found = _other_intervals(fitter, method, containers, rngs, ci_prob)
+            for kind, (rows, ends) in found.items():
                 fits.setdefault((method, kind), []).append(rows)
-    table = _table(fits, fitter, truth_list, space, n)
+                noise.setdefault((method, kind), []).append(ends)
+    table = _table(fits, noise, fitter, truth_list, space, n)
     intervals = _interval_table(fits, fitter, space)
     table.attrs = {
         "model": getattr(module, "__name__", str(model)).rsplit(".", 1)[-1],
@@ -285,7 +366,7 @@ def _interval_table(fits, fitter, space) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def _table(fits, fitter, truth_list, space, n) -> pd.DataFrame:
+def _table(fits, noise, fitter, truth_list, space, n) -> pd.DataFrame:
     truth_matrix = np.stack([fitter.truth_vector(t) for t in truth_list])
     parts = []
     for (method, kind), rows in fits.items():
@@ -297,6 +378,12 @@ def _table(fits, fitter, truth_list, space, n) -> pd.DataFrame:
                 continue  # no profile interval for this parameter (a simplex or ordered one)
             truth = truth_matrix[:, i]
             cov, width, fail = coverage_sums(lower[i], upper[i], space.prob, truth)
+            low, high = cov, cov  # exact intervals: exact coverage
+            ends = noise[(method, kind)]
+            if all(e is not None for e in ends):  # sampled ends: the range they allow
+                lo_se = np.array([e[0][i] for e in ends])
+                up_se = np.array([e[1][i] for e in ends])
+                low, high = coverage_band(lower[i], upper[i], (lo_se, up_se), space.prob, truth)
             parts.append(
                 pd.DataFrame(
                     {
@@ -308,6 +395,8 @@ def _table(fits, fitter, truth_list, space, n) -> pd.DataFrame:
                         "coverage": cov,
                         "expected_width": width,
                         "failure_probability": fail,
+                        "coverage_low": low,
+                        "coverage_high": high,
                     }
                 )
             )
