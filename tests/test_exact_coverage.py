@@ -449,21 +449,25 @@ def test_coverage_command_takes_named_truths_of_a_multi_parameter_model(tmp_path
     assert code == 2 and "defines no TRUTH" in err and "--truth NAME=VALUE" in err
 
 
+def _coverage_table(**columns) -> pd.DataFrame:
+    """An exact-coverage table of one line at two truths, by hand; ``columns`` replace its."""
+    line = {
+        "method": "mle",
+        "parameter": "p",
+        "interval": "wald",
+        "truth": [0.2, 0.5],
+        "n": 2,
+        "coverage": [0.9, 0.95],
+        "expected_width": [0.5, 0.6],
+        "failure_probability": 0.0,
+    }
+    return pd.DataFrame(line | columns)
+
+
 def test_coverage_report_shows_a_failed_fits_interval_as_a_dash_not_nan(tmp_path):
     from inference_compare.report.coverage_report import write_coverage_html
 
-    table = pd.DataFrame(
-        {
-            "method": "mle",
-            "parameter": "p",
-            "interval": "wald",
-            "truth": [0.2, 0.5],
-            "n": 2,
-            "coverage": [0.9, 0.95],
-            "expected_width": [0.5, 0.6],
-            "failure_probability": [0.04, 0.25],
-        }
-    )
+    table = _coverage_table(failure_probability=[0.04, 0.25])
     intervals = pd.DataFrame(
         {
             "method": "mle",
@@ -694,19 +698,14 @@ def test_coverage_finding_gives_the_range_the_sampled_ends_allow():
 
     # found by a new user: "bayes eti lowest 0.932 at 0.5" from one NUTS interval end 0.4992
     # against its exact 0.5047
-    table = pd.DataFrame(
-        {
-            "method": "bayes",
-            "parameter": "p",
-            "interval": "eti",
-            "truth": [0.4, 0.5],
-            "n": 20,
-            "coverage": [0.96, 0.932],
-            "expected_width": 0.4,
-            "failure_probability": 0.0,
-            "coverage_low": [0.96, 0.932],
-            "coverage_high": [0.96, 0.968],
-        }
+    table = _coverage_table(
+        method="bayes",
+        interval="eti",
+        truth=[0.4, 0.5],
+        n=20,
+        coverage=[0.96, 0.932],
+        coverage_low=[0.96, 0.932],
+        coverage_high=[0.96, 0.968],
     )
     table.attrs = {"ci_prob": 0.95}
     (line,) = coverage_findings(table)
