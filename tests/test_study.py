@@ -750,7 +750,13 @@ def test_header_lists_nuts_settings_only_where_nuts_ran(tmp_path):
 
 
 def test_the_hierarchical_note_is_said_once(tmp_path):
-    from inference_compare.report.study_report import GROUP_SCALE_NOTE, conclusions, study_notes
+    from inference_compare.report.study_report import (
+        GROUP_SCALE_NOTE,
+        GROUPS_NOTE,
+        RULES_NOTE,
+        conclusions,
+        study_notes,
+    )
 
     # two sizes x two methods where the group scale tau sits at 0 in some replicates
     parts = []
@@ -762,13 +768,18 @@ def test_the_hierarchical_note_is_said_once(tmp_path):
     result = ic.StudyResult(
         pd.concat(parts, ignore_index=True), config=_config(["mle", "map"], [5, 8], 20)
     )
-    assert study_notes(result) == [GROUP_SCALE_NOTE]
+    assert study_notes(result) == [RULES_NOTE, GROUPS_NOTE, GROUP_SCALE_NOTE]
     zero_lines = [x for x in conclusions(result)["tau"] if "is 0 in 25%" in x]
     assert len(zero_lines) == 4 and not any("number of groups" in x for x in zero_lines)
     html = ic.to_html(result, tmp_path / "study.html").read_text()
     assert html.count("n is the number of groups") == 1
     plain = ic.StudyResult(_widths_table(1.05), config=_config(["mle"], [5], 20))
-    assert study_notes(plain) == []
+    assert study_notes(plain) == [RULES_NOTE]
+    # a hierarchical study whose group scale was never 0: the sizes are still numbers of groups
+    groups = ic.StudyResult(
+        _widths_table(1.05), config={**_config(["mle"], [5], 20), "latent": ["theta"]}
+    )
+    assert study_notes(groups) == [RULES_NOTE, GROUPS_NOTE]
 
 
 def _paired_table(shrink: float, replicates: int = 20) -> pd.DataFrame:
@@ -883,3 +894,24 @@ def test_too_few_replicates_draw_no_conclusions():
     assert lines == [lines[0]] and lines[0].startswith(f"no conclusions from {MIN_REPLICATES - 1}")
     enough = ic.StudyResult(_widths_table(1.05), config=_config(["mle"], [5], 20))
     assert not any("no conclusions" in line for line in conclusions(enough)["tau"])
+
+
+def test_nuts_warnings_of_counted_fits_are_said():
+    # found by a new user: 11 of 12 Bayes fits had divergences and the report said nothing
+    from inference_compare.report.study_report import study_notes
+
+    rows = _widths_table(1.05).assign(method="bayes", interval="eti")
+    rows.loc[:10, "notes"] = "divergences,r_hat"
+    rows.loc[11:, "notes"] = ""
+    result = ic.StudyResult(rows, config=_config(["bayes"], [5], 20))
+    (line,) = [n for n in study_notes(result) if n.startswith("At n = 5")]
+    assert "of the 20 bayes fits, 11 had divergent transitions; 11 an R-hat above 1.01" in line
+
+
+def test_the_study_title_names_the_methods_it_ran():
+    # found by a new user: an MLE-only study asked how MLE, MAP and Bayes differ
+    from inference_compare.report.study_report import study_question
+
+    assert study_question(["mle"]) == ("MLE", "how does the MLE behave at small n, and as n grows?")
+    named, question = study_question(["mle", "map", "bayes"])
+    assert named == "MLE, MAP and Bayes" and question.startswith("how do MLE, MAP and Bayes differ")

@@ -172,7 +172,8 @@ def coverage_findings(table: pd.DataFrame) -> list[str]:
         # sampled (NUTS) interval ends: the coverage their Monte Carlo error allows
         low = rows["coverage_low"].to_numpy() if "coverage_low" in rows else cov
         high = rows["coverage_high"].to_numpy() if "coverage_high" in rows else cov
-        worst = int(np.argmin(cov))
+        # the lowest coverage; among equal ones (to rounding), the one whose range goes lowest
+        worst = int(np.lexsort((low, np.round(cov, 9)))[0])
         below = float(np.mean(high < nominal - SHORTFALL))  # below even at its highest
         line = (
             f"{param}, {method} {kind}: coverage {cov.mean():.3f} on average over the truths "

@@ -100,7 +100,8 @@ def rewrite_report(directory: str | os.PathLike) -> RunOutputs | Path:
     path = Path(directory) / "comparison.nc"
     if not path.is_file():
         raise DataError(
-            f"{str(path)!r} does not exist: give a folder written by 'inference-compare run'"
+            f"{str(path)!r} does not exist: give a folder written by 'inference-compare run' "
+            "or 'inference-compare study'"
         )
     try:
         cmp = load(path)

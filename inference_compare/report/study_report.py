@@ -66,11 +66,18 @@ BIAS_SIGMAS = 3.0
 #: A mean width is called dominated when the widest 5% of the intervals make more than this
 #: share of the summed width (`inference_compare.study.metrics.TOP_SHARE_FRACTION`).
 DOMINATED_SHARE = 0.5
+#: Said once, above the conclusions: the rules they follow.
+RULES_NOTE = (
+    f"The conclusions call an estimate biased when its bias is more than {BIAS_SIGMAS:g} Monte "
+    f"Carlo standard errors from 0, and an interval's coverage off when it is more than "
+    f"{COVERAGE_SIGMAS:g} from nominal."
+)
+#: Said once, above the conclusions, of a study of a hierarchical model.
+GROUPS_NOTE = "For a hierarchical model n is the number of groups."
 #: Said once, above the conclusions, of a study where a group scale was estimated at 0.
 GROUP_SCALE_NOTE = (
-    "For a hierarchical model n is the number of groups. Where a group scale's estimate is 0 "
-    "(on its boundary: those data could not tell the groups apart), it counts in bias, RMSE "
-    "and coverage with its interval from 0."
+    "Where a group scale's estimate is 0 (on its boundary: those data could not tell the "
+    "groups apart), it counts in bias, RMSE and coverage with its interval from 0."
 )
 #: Sample sizes drawn in the zip plots (the smallest ones, where the methods differ most).
 ZIP_SIZES = 3
@@ -226,13 +233,47 @@ def study_figures(result: StudyResult, *, narrow: bool = False) -> dict[str, byt
 def study_notes(result: StudyResult, metrics: pd.DataFrame | None = None) -> list[str]:
     """Return what holds for the whole study, said once above the per-parameter conclusions.
 
-    For a hierarchical model whose group scale was estimated at 0 in some replicate: that the
-    sizes are numbers of groups, and how such an estimate counts.
+    The rules of the conclusions; for a hierarchical model, that the sizes are numbers of
+    groups (and, where a group scale was estimated at 0, how such an estimate counts); and,
+    per size and method, how many counted fits carried NUTS warnings.
     """
     metrics = result.metrics() if metrics is None else metrics
-    if "zero_rate" in metrics and (metrics["zero_rate"].fillna(0) > 0).any():
-        return [GROUP_SCALE_NOTE]
-    return []
+    notes = [RULES_NOTE]
+    zero = "zero_rate" in metrics and (metrics["zero_rate"].fillna(0) > 0).any()
+    if result.config.get("latent") or zero:  # a hierarchical model
+        notes.append(GROUPS_NOTE)
+    if zero:
+        notes.append(GROUP_SCALE_NOTE)
+    return notes + _sampler_warnings(result.replicates)
+
+
+#: What a NUTS warning code in a replicate's ``notes`` means, in words.
+SAMPLER_WARNINGS = {
+    "divergences": "had divergent transitions",
+    "r_hat": "an R-hat above 1.01",
+    "low_ess_bulk": "a low bulk effective sample size",
+    "low_ess_tail": "a low tail effective sample size",
+}
+
+
+def _sampler_warnings(replicates: pd.DataFrame) -> list[str]:
+    """Say, per size and method, how many fits that count carried NUTS warnings."""
+    if "notes" not in replicates or replicates.empty:
+        return []
+    fits = replicates.drop_duplicates(["size", "replicate", "method"])
+    fits = fits[fits["status"] == "ok"]
+    out = []
+    for (size, method), part in fits.groupby(["size", "method"], sort=True):
+        codes = [set(str(n).split(",")) for n in part["notes"].fillna("")]
+        counts = {code: sum(code in c for c in codes) for code in SAMPLER_WARNINGS}
+        found = [f"{k} {SAMPLER_WARNINGS[code]}" for code, k in counts.items() if k]
+        if found:
+            out.append(
+                f"At n = {size}, of the {len(part)} {method} fits, {'; '.join(found)}: they count "
+                "as fits above, but their posterior summaries may be off (more --tune and "
+                "--draws help; divergences in a hierarchy call for its non-centred form)."
+            )
+    return out
 
 
 def _coverage_line(row: pd.Series, nominal: float) -> str | None:
@@ -470,9 +511,23 @@ def _both_layouts(wide: bytes, narrow: bytes) -> dict[str, Any]:
     return {**_image(wide), "narrow": _image(narrow)}
 
 
+#: Short names of the methods in the study report's title.
+SHORT_NAMES = {"mle": "MLE", "map": "MAP", "bayes": "Bayes"}
+
+
+def study_question(methods: list[str]) -> tuple[str, str]:
+    """Return the methods named (``"MLE and MAP"``) and the question the study answers."""
+    names = [SHORT_NAMES.get(m, m) for m in methods] or ["the methods"]
+    named = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    if len(names) == 1:
+        return named, f"how does the {named} behave at small n, and as n grows?"
+    return named, f"how do {named} differ at small n, and when do they agree?"
+
+
 def study_context(result: StudyResult) -> dict[str, Any]:
     """Everything the study template shows."""
     metrics = result.metrics()
+    named, question = study_question(list(result.config.get("methods", ())))
     wide, narrow = study_figures(result), study_figures(result, narrow=True)
     return {
         "config": result.config,
@@ -486,6 +541,8 @@ def study_context(result: StudyResult) -> dict[str, Any]:
             )
             for p in dict.fromkeys(result.replicates["parameter"])
         },
+        "methods_named": named,
+        "question": question,
         "notes": study_notes(result, metrics),
         "conclusions": conclusions(result, metrics),
         "nuts": "bayes" in result.config.get("methods", ()),

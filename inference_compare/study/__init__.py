@@ -26,6 +26,7 @@ from inference_compare.study.calibration import SBCResult, sbc
 from inference_compare.study.exact import exact_coverage
 from inference_compare.study.executors import chunks, run_dask, run_in_process
 from inference_compare.study.result import StudyResult
+from inference_compare.study.simulate import study_latent
 from inference_compare.study.store import ReplicateStore
 from inference_compare.validate import check_positive_int
 
@@ -114,8 +115,9 @@ def study(
     check_positive_int("workers", workers)
     if truth not in ("fixed", "prior"):
         raise UsageError(f"truth must be 'fixed' or 'prior', got {truth!r}")
+    template = module.build(module.DATA)
     if truth == "fixed":
-        _check_truth(module)
+        _check_truth(module, template)
     settings: dict[str, Any] = {"ci_prob": given.ci_prob, **given.nuts()}  # float, int or str
     if given.ci_kind != "eti":  # absent means "eti": studies written before ci_kind resume
         settings["ci_kind"] = given.ci_kind
@@ -129,6 +131,9 @@ def study(
         "truth": truth,
         **settings,
     }
+    latent = study_latent(module, template)
+    if latent:  # what the MLE and MAP integrate out: the sizes are numbers of groups
+        config["latent"] = latent
     store = ReplicateStore(out, config, resume=resume)
     done = store.done()
     todo = {n: [r for r in range(replicates) if (n, r) not in done] for n in sizes}
@@ -156,17 +161,17 @@ def study(
     return StudyResult(replicates=table, config=config, out=store.out)
 
 
-def _check_truth(module: ModuleType) -> None:
+def _check_truth(module: ModuleType, template: Any) -> None:
     """Refuse a ``TRUTH`` outside a parameter's support before any data are drawn at it.
 
     Data drawn at a probability of 1.7 come out all ones (PyMC clips), and every metric
     would be computed against an impossible truth. Checked where ``TRUTH`` gives every free
-    variable (a hierarchical model's group effects are drawn, not given), on the model built
-    from its own ``DATA``: ``design`` runs where the replicates are fitted (a worker), not here.
+    variable (a hierarchical model's group effects are drawn, not given), on ``template``, the
+    model built from its own ``DATA``: ``design`` runs where the replicates are fitted (a
+    worker), not here.
     """
     from inference_compare.study.truths import truth_dicts
 
-    template = module.build(module.DATA)
     if {rv.name for rv in template.free_RVs} <= set(module.TRUTH):
         truth_dicts(None, template, module.TRUTH)
 

@@ -91,7 +91,8 @@ class ReplicateStore:
     def _check_resumable(self, saved: dict, config: dict) -> None:
         """Refuse a resume whose settings differ, or that would leave finished replicates out."""
         grows = ("sizes", "replicates")
-        changed = [k for k in config if k not in grows and config.get(k) != saved.get(k)]
+        derived = ("latent",)  # from the model, recorded for the report; not an option
+        changed = [k for k in config if k not in grows + derived and config.get(k) != saved.get(k)]
         if changed:
             was = ", ".join(
                 f"{_OPTIONS.get(k, k)} {_shown(saved.get(k))} (now {_shown(config.get(k))})"
