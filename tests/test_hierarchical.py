@@ -842,6 +842,8 @@ def test_study_draws_group_effects_and_finds_each_boundary_mle():
         row_mu, row_tau = rows.loc[(r, "mu")], rows.loc[(r, "tau")]
         assert row_mu["truth"] == 5.0 and row_tau["truth"] == 5.0
         assert (row_tau["interval"] == "profile_boundary") == (tau_hat == 0.0), r
+        # the boundary is in the notes too, as the README says
+        assert ("group_scale_at_zero" in str(row_tau["notes"])) == (tau_hat == 0.0), r
         np.testing.assert_allclose(row_mu["estimate"], mu_hat, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(row_tau["estimate"], tau_hat, rtol=1e-5, atol=1e-6)
         at_zero.append(tau_hat == 0.0)

@@ -114,10 +114,14 @@ class MethodRows:
 
 
 def _status(found: list) -> tuple[str, str]:
-    """(status, notes) from the engine's diagnostics: the first error, and the warnings."""
+    """Return (status, notes) from the engine's diagnostics.
+
+    The status is the first error's code; the notes the warnings' and information's codes
+    (e.g. ``group_scale_at_zero``, an estimate on its boundary).
+    """
     errors = [d.code for d in found if d.severity == "error"]
-    warnings = [d.code for d in found if d.severity == "warning"]
-    return (errors[0] if errors else "ok"), ",".join(dict.fromkeys(warnings))
+    noted = [d.code for d in found if d.severity in ("warning", "info")]
+    return (errors[0] if errors else "ok"), ",".join(dict.fromkeys(noted))
 
 
 def _first_line(exc: BaseException) -> str:
