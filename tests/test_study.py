@@ -603,7 +603,7 @@ def test_a_covariate_drawn_per_replicate_must_be_a_container(tmp_path):
         "def design(n, rng):\n"
         "    return {'x': rng.uniform(0, 1, n), 'y': np.zeros(n)}\n"
     )
-    with pytest.raises(ic.ModelError, match="wrap every array build\\(\\) takes from the data"):
+    with pytest.raises(ic.ModelError, match="design\\(\\) draws 'x' anew for each replicate"):
         ic.study(str(path), sizes=[10], replicates=2, methods=("mle",), progressbar=False)
 
 

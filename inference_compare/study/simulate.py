@@ -196,14 +196,22 @@ def _check_design_in_containers(
     ``design()`` draws anew for each replicate but the model holds as a NumPy array would stay
     the first replicate's: the study would silently fit another design than the one written.
     """
-    other = module.build(module.design(size, replicate_seeds(seed, size, 1)["data"]))
-    if not same_apart_from_data(template, other, set()):
-        raise ModelError(
-            f"model {module.__name__}: design() gives each replicate other values that the "
-            "model holds as NumPy arrays, not pm.Data containers (a covariate, a group index): "
-            "wrap every array build() takes from the data in pm.Data, so that each replicate "
-            "gets its own"
-        )
+    first = module.design(size, replicate_seeds(seed, size, 0)["data"])
+    second = module.design(size, replicate_seeds(seed, size, 1)["data"])
+    if same_apart_from_data(template, module.build(second), set()):
+        return
+    drawn = [k for k in first if not np.array_equal(np.asarray(first[k]), np.asarray(second[k]))]
+    culprits = [  # the columns that alone change the model's constants
+        k
+        for k in drawn
+        if not same_apart_from_data(template, module.build({**first, k: second[k]}), set())
+    ]
+    what = ", ".join(map(repr, culprits)) if culprits else "some values"
+    raise ModelError(
+        f"model {module.__name__}: design() draws {what} anew for each replicate, but build() "
+        "holds it as a NumPy array, not a pm.Data container: a study would fit the first "
+        "replicate's values every time. Wrap it in pm.Data in build()"
+    )
 
 
 class Simulator:
