@@ -99,11 +99,13 @@ def ensure_writable_dir(path: str | os.PathLike) -> Path:
 
 
 @contextlib.contextmanager
-def output_dir(path: str | os.PathLike) -> Iterator[Path]:
+def output_dir(path: str | os.PathLike, *, disposable: tuple[str, ...] = ()) -> Iterator[Path]:
     """`ensure_writable_dir`, undone when the block fails: folders it created and left empty go.
 
     An interrupted or failed run leaves no empty output folder behind (one that looks as if a
-    run had been there); a folder that existed before, or holds anything, is kept.
+    run had been there); a folder that existed before, or holds anything, is kept. Files named
+    in ``disposable`` (a study's ``study.json``, written before the first replicate) do not
+    count as anything in a folder created here.
     """
     out = Path(path)
     created = [p for p in (out, *out.parents) if not p.exists()]  # deepest first
@@ -111,6 +113,9 @@ def output_dir(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield out
     except BaseException:
+        if out in created and {p.name for p in out.iterdir()} <= set(disposable):
+            for name in disposable:
+                (out / name).unlink(missing_ok=True)
         for folder in created:
             try:
                 folder.rmdir()  # only when empty

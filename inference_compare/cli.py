@@ -439,7 +439,8 @@ def _cmd_study(args: argparse.Namespace) -> int:
         found = ReplicateStore.count(args.out)
         echo(f"resuming the study in {args.out}: {found} finished replicate(s) found")
     out = Path(args.out) if args.out else Path("reports") / f"{name}-study"
-    with output_dir(out):  # a folder made here and left empty (refused at once) goes again
+    # a folder made here and left without a replicate (refused at once) goes again
+    with output_dir(out, disposable=("study.json",)):
         result = study(
             args.model,
             sizes=args.sizes,

@@ -605,6 +605,13 @@ def test_a_covariate_drawn_per_replicate_must_be_a_container(tmp_path):
     )
     with pytest.raises(ic.ModelError, match="design\\(\\) draws 'x' anew for each replicate"):
         ic.study(str(path), sizes=[10], replicates=2, methods=("mle",), progressbar=False)
+    # the command line: one line, exit 2, and no output folder left with only study.json in it
+    from inference_compare.cli import main
+
+    out = tmp_path / "study"
+    argv = ["study", str(path), "--sizes", "10", "--replicates", "2", "--methods", "mle"]
+    assert main([*argv, "--no-progress", "--out", str(out)]) == 2
+    assert not out.exists()
 
 
 #: The README's "Adding a model" example: a pm.Data without dims (its length is its shape).
