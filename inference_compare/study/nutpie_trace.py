@@ -5,7 +5,7 @@ DataTree through ``arviz.from_dict``: for a coin flip that costs twice the sampl
 study replicate needs only the posterior draws after tuning and the divergence flags, so
 `posterior_tree` reads those from nutpie's Arrow record batches (one per chain) into a
 ``posterior`` and a ``sample_stats`` group with the same variables, dimensions and coordinates
-(``tests/test_study.py`` checks the rows agree with the full conversion's).
+(``tests/test_draws.py`` checks draws, rows and diagnostics equal the full conversion's).
 """
 
 from __future__ import annotations
