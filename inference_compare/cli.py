@@ -532,7 +532,11 @@ def console() -> NoReturn:
     """
     if sys.argv[1:2] == ["report"]:
         _without_dask()
-    sys.exit(_run(None, exiting=True))
+    code = _run(None, exiting=True)
+    # the outcome is said: a library's destructor failing during shutdown (llvmlite's, when
+    # a signal cut numba's compilation short) is not the user's to read
+    sys.unraisablehook = lambda unraisable: None
+    sys.exit(code)
 
 
 def _without_dask() -> None:
