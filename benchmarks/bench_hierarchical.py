@@ -4,8 +4,9 @@ For the eight schools and the Efron-Morris binomial GLMM (Laplace, and adaptive 
 25 points per player): the compile step (the inner and outer
 functions of the Laplace marginal, once per model object) and then each fit on the compiled
 functions, as `compare` runs it (optimiser, boundary check, Laplace draws, conditional group
-effects). Then ``compare(methods=("mle", "map"))`` of the GLMM, compile included, against the
-same model without group effects (every player at the population log-odds). PyTensor's and
+effects). Then ``compare(methods=("mle", "map"))`` and ``compare()`` with defaults (NUTS too) of
+the GLMM, compile included, against the same model without group effects (every player at the
+population log-odds). PyTensor's and
 numba's on-disk caches are warmed by one untimed round first.
 
 Usage: ``python benchmarks/bench_hierarchical.py [--reps 5]``
@@ -56,13 +57,13 @@ def fits(name: str, reps: int, nagq: int = 1) -> tuple[float, float, float]:
     return statistics.median(compile_s), statistics.median(mle_s), statistics.median(map_s)
 
 
-def compare_seconds(build, reps: int) -> float:
-    """Median seconds of ``compare(methods=("mle", "map"))`` on fresh models, compile included."""
+def compare_seconds(build, reps: int, methods: tuple[str, ...]) -> float:
+    """Median seconds of ``compare(methods=methods)`` on fresh models, compile included."""
     times = []
     for rep in range(reps + 1):
         model = build()
         start = time.perf_counter()
-        ic.compare(model, methods=("mle", "map"), random_seed=rep, progressbar=False)
+        ic.compare(model, methods=methods, random_seed=rep, progressbar=False)
         if rep:
             times.append(time.perf_counter() - start)
     return statistics.median(times)
@@ -79,14 +80,14 @@ def main() -> None:
         label = name if nagq == 1 else f"{name}, nagq={nagq}"
         print(f"| {label} | {c:.2f} | {mle:.3f} | {map_:.3f} |")
     module = ic.load_model("efron_morris")
-    glmm = compare_seconds(lambda: module.build(module.DATA), args.reps)
-    pooled = compare_seconds(lambda: pooled_batters(module.DATA), args.reps)
     print()
-    print("| compare(mle, map), compile included | seconds |")
-    print("|---|---|")
-    print(f"| efron_morris (18 player effects integrated out) | {glmm:.2f} |")
-    print(f"| the same without player effects | {pooled:.2f} |")
-    print(f"| ratio | {glmm / pooled:.1f} |")
+    print("| compile included (s) | efron_morris | the same without player effects | ratio |")
+    print("|---|---|---|---|")
+    for methods in (("mle", "map"), ("mle", "map", "bayes")):
+        glmm = compare_seconds(lambda: module.build(module.DATA), args.reps, methods)
+        pooled = compare_seconds(lambda: pooled_batters(module.DATA), args.reps, methods)
+        label = f"compare(methods={methods})" if len(methods) < 3 else "compare() with defaults"
+        print(f"| {label} | {glmm:.2f} | {pooled:.2f} | {glmm / pooled:.1f} |")
 
 
 if __name__ == "__main__":

@@ -9,14 +9,21 @@ NumPy ``X``). The same run also times ``compare(..., sufficient_statistics=False
 every logistic regression took before `inference_compare.rewrites.logistic_sufficient_statistics`
 (the baseline), prints the ratio against issue 15's target (>= 3x), and with ``--check``
 compares both MLEs with statsmodels' ``Logit`` (to 1e-8) and the posterior means of the two runs
-in Monte Carlo standard errors.
+in Monte Carlo standard errors. ``--against REV`` also times ``compare()`` with defaults on the
+package as it was at git revision REV (a temporary worktree, imported in a separate process), the
+issue's "today" when REV is the commit it was filed against (33b0a32); the ratio printed is then
+against that run. ``--once`` times ``compare()`` with defaults and nothing else.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pymc as pm
@@ -66,18 +73,48 @@ def _print_stages(marks: list) -> None:
         print(f"{name:45s} {t1 - t0:8.2f} s")
 
 
+def _seconds_at_revision(revision: str, args: argparse.Namespace) -> float:
+    """Seconds of ``compare()`` with defaults on the package at git ``revision`` (``--once``)."""
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as folder:
+        tree = Path(folder) / "tree"
+        git = ["git", "-C", str(root), "worktree"]
+        subprocess.run([*git, "add", "--detach", str(tree), revision], check=True, capture_output=True)
+        try:
+            command = [sys.executable, __file__, "--form", "logistic", "--once"]
+            command += ["--n", str(args.n), "--p", str(args.p)]
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            out = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+        finally:
+            subprocess.run([*git, "remove", "--force", str(tree)], check=True, capture_output=True)
+    print(f"\nthe package at {revision}:")
+    print(out.stdout.rstrip())
+    return float(out.stdout.rsplit("total", 1)[1].split()[0])
+
+
 def logistic(args: argparse.Namespace) -> int:
     """Time the logistic regression with and without the rewrite; check the estimates."""
     model, X, y = build_logistic(args.n, args.p)
+    if args.once:
+        print(f"package: {Path(ic.__file__).parent}")
+        _, seconds, marks = _timed_compare(model)
+        _print_stages(marks)
+        print(f"{'total':45s} {seconds:8.2f} s")
+        return 0
+    earlier = _seconds_at_revision(args.against, args) if args.against else None
     fast, seconds, marks = _timed_compare(model)
+    print("\ntoday's package:")
     _print_stages(marks)
     print(f"{'total':45s} {seconds:8.2f} s  (rewrite: {fast.attrs.get('rewrite', 'none')})")
     plain, before, marks = _timed_compare(model, sufficient_statistics=False)
-    print("\nwithout the rewrite (the path before):")
+    print("\ntoday's package without the rewrite:")
     _print_stages(marks)
-    ratio = before / seconds
     print(f"{'total':45s} {before:8.2f} s")
-    print(f"\nspeed-up {ratio:.2f}x (target >= {LOGISTIC_TARGET}x)")
+    print(f"\nspeed-up against the plain path {before / seconds:.2f}x")
+    ratio = before / seconds if earlier is None else earlier / seconds
+    if earlier is not None:
+        print(f"speed-up against the package at {args.against} {ratio:.2f}x")
+    print(f"(target >= {LOGISTIC_TARGET}x)")
     ok = ratio >= LOGISTIC_TARGET
     if args.check:
         import statsmodels.api as sm
@@ -130,6 +167,10 @@ def main() -> int:
     parser.add_argument(
         "--form", choices=[*FORMS, "logistic"], default="data-matmul", help="linear predictor"
     )
+    parser.add_argument(
+        "--against", metavar="REV", help="logistic: also time the package at git revision REV"
+    )
+    parser.add_argument("--once", action="store_true", help="logistic: time compare() only")
     args = parser.parse_args()
     if args.form == "logistic":
         return logistic(args)
