@@ -79,7 +79,9 @@ def _seconds_at_revision(revision: str, args: argparse.Namespace) -> float:
     with tempfile.TemporaryDirectory() as folder:
         tree = Path(folder) / "tree"
         git = ["git", "-C", str(root), "worktree"]
-        subprocess.run([*git, "add", "--detach", str(tree), revision], check=True, capture_output=True)
+        subprocess.run(
+            [*git, "add", "--detach", str(tree), revision], check=True, capture_output=True
+        )
         try:
             command = [sys.executable, __file__, "--form", "logistic", "--once"]
             command += ["--n", str(args.n), "--p", str(args.p)]

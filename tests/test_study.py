@@ -684,6 +684,69 @@ def test_fits_used_of_replicates_and_the_failures_are_shown_and_explained(tmp_pa
     assert "<dt>fits used</dt>" in html and "<dt>failed</dt>" in html
 
 
+def test_a_coverage_of_one_shows_its_exact_bound_not_a_zero_standard_error(tmp_path):
+    # the map's five intervals all cover (_hand_table): its binomial MCSE is 0, and "1±0"
+    # would claim certainty; the one-sided 95% Clopper-Pearson bound is the beta(5, 1)
+    # quantile (scipy), 0.05 ** (1 / 5) = 0.549
+    from scipy.stats import beta
+
+    from inference_compare.study.metrics import edge_bound
+
+    for n in (5, 40, 1000):
+        assert edge_bound(1.0, n) == pytest.approx(beta.ppf(0.05, n, 1), rel=1e-12)
+        assert edge_bound(0.0, n) == pytest.approx(beta.ppf(0.95, 1, n), rel=1e-12)
+    assert edge_bound(0.6, 5) is None and edge_bound(1.0, 0) is None
+    result = ic.StudyResult(_hand_table(), config=_config(["mle", "map"], [10], 5))
+    assert result.metrics().set_index("method").loc["map", "coverage_mcse"] == 0
+    text = str(result)
+    map_row = text.splitlines()[2].split()
+    assert map_row[1] == "map" and "1 (>=0.55)" in text and "±0 " not in text
+    assert "one-sided 95% bound" in text
+    html = ic.to_html(result, tmp_path / "study.html").read_text()
+    assert "<td>1 (≥ 0.55)</td>" in html and "<td>0.6 ± 0.22</td>" in html
+
+
+def test_coverage_of_all_or_none_is_judged_by_its_exact_bound(tmp_path):
+    # 60 replicates: every mle interval covers, no map interval does. Their MCSEs are 0; the
+    # one-sided 95% bounds, 0.05 ** (1 / 60) = 0.951 and 0.049, decide: the mle overcovers a
+    # 95% interval (0.951 > 0.95) and the map undercovers. At 40 replicates all covered is
+    # within reach of 95% (bound 0.928): no claim.
+    def table(n: int, covered_upper: float) -> pd.DataFrame:
+        rows = [
+            pd.DataFrame(
+                {
+                    "replicate": range(n),
+                    "method": method,
+                    "estimate": 0.5,
+                    "sd": 0.1,
+                    "lower": 0.3,
+                    "upper": upper,
+                    "status": "ok",
+                }
+            )
+            for method, upper in (("mle", covered_upper), ("map", 0.45))
+        ]
+        out = pd.concat(rows, ignore_index=True).assign(
+            size=10, parameter="p", truth=0.5, seconds=0.1
+        )
+        out["covered"] = (out.lower <= out.truth) & (out.truth <= out.upper)
+        return out
+
+    html = ic.to_html(
+        ic.StudyResult(table(60, 0.7), config=_config(["mle", "map"], [10], 60)),
+        tmp_path / "a.html",
+    ).read_text()
+    assert "the mle interval overcovers: all of 60 intervals covered" in html
+    assert "(coverage \u2265 0.95 with 95% confidence; nominal 0.95)" in html
+    assert "the map interval undercovers: none of 60 intervals covered" in html
+    html = ic.to_html(
+        ic.StudyResult(table(40, 0.7), config=_config(["mle", "map"], [10], 40)),
+        tmp_path / "b.html",
+    ).read_text()
+    assert "mle interval overcovers" not in html
+    assert "the map interval undercovers: none of 40" in html
+
+
 def test_relative_precision_is_labelled_with_its_reference_and_unit(tmp_path):
     # rsimsum's relative % increase in precision of B over A: 100 (var_A / var_B - 1); the
     # metric is that fraction (checked by hand in test_metrics_against_hand_computed_values)

@@ -67,9 +67,9 @@ class Figures:
     prior_sweep: bytes | None = None
     shrinkage: bytes | None = None
 
-    def file_names(self) -> dict[str, str]:
-        """Return each figure's file name in ``figures/``, keyed by label or kind of figure."""
-        names = {"forest": "forest.png"}
+    def density_names(self) -> dict[str, str]:
+        """Return each density figure's file name in ``figures/``, keyed by parameter label."""
+        names: dict[str, str] = {}
         used: set[str] = set()
         for label in self.densities:
             base = f"density_{safe_name(label)}"
@@ -79,10 +79,17 @@ class Figures:
                 name = f"{base}_{k}"
             used.add(name)
             names[label] = f"{name}.png"
-        for key in OTHERS:
-            if getattr(self, key) is not None:
-                names[key] = f"{key}.png"
         return names
+
+    def others(self) -> dict[str, bytes]:
+        """Return the figures of `OTHERS` this run has, keyed by kind (file ``<kind>.png``)."""
+        return {key: png for key in OTHERS if (png := getattr(self, key)) is not None}
+
+    def files(self) -> list[tuple[str, bytes]]:
+        """Return ``(file name, PNG bytes)`` of every figure: forest, densities, others."""
+        densities = [(name, self.densities[label]) for label, name in self.density_names().items()]
+        others = [(f"{key}.png", png) for key, png in self.others().items()]
+        return [("forest.png", self.forest), *densities, *others]
 
 
 def draw_figures(cmp: Comparison) -> Figures:
@@ -166,17 +173,11 @@ def drawn_from(comparison: Path) -> str:
 
 def record(figures: Figures, folder: Path, source: str) -> list[Path]:
     """Write ``figures`` into ``folder`` with `DRAWN_FROM`; return the files written."""
-    names = figures.file_names()
-    pngs = {"forest": figures.forest, **figures.densities}
-    for key in OTHERS:
-        if (png := getattr(figures, key)) is not None:
-            pngs[key] = png
     written = []
-    for key, png in pngs.items():
-        (folder / names[key]).write_bytes(png)
-        written.append(folder / names[key])
-    labels = {label: names[label] for label in figures.densities}
-    entry = {"source": source, "densities": labels, "others": [k for k in pngs if k in OTHERS]}
+    for name, png in figures.files():
+        (folder / name).write_bytes(png)
+        written.append(folder / name)
+    entry = {"source": source, "densities": figures.density_names(), "others": [*figures.others()]}
     (folder / DRAWN_FROM).write_text(json.dumps(entry), encoding="utf-8")
     return written
 

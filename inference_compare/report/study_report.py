@@ -26,6 +26,7 @@ from inference_compare.report._study_table import study_table
 from inference_compare.report._templates import ENV
 from inference_compare.report.figures import figure_png
 from inference_compare.report.html import _image
+from inference_compare.study.metrics import edge_bound
 from inference_compare.study.result import StudyResult
 
 __all__ = [
@@ -142,10 +143,13 @@ def _metric_figure(metrics: pd.DataFrame, column: str, title: str, nominal=None,
                 color=METHOD_COLORS[method],
                 label=METHOD_NAMES[method],
             )
-        if column == "rmse":
-            anchor = rows_p[rows_p["size"] == sizes[0]]["rmse"].mean()
+        # log axes need a positive RMSE: one of 0 (every estimate the truth) is left undrawn
+        rmse = rows_p["rmse"].where(rows_p["rmse"] > 0) if column == "rmse" else None
+        if rmse is not None and rmse.notna().any():
+            anchor = rmse[rows_p["size"] == sizes[0]].mean()
             grid = np.asarray(sizes, dtype=float)
-            ax.plot(grid, anchor * np.sqrt(sizes[0] / grid), "k--", lw=1, label="1/\u221an")
+            if np.isfinite(anchor):
+                ax.plot(grid, anchor * np.sqrt(sizes[0] / grid), "k--", lw=1, label="1/\u221an")
             _log_values_axis(ax)
         if column == "bias":
             ax.axhline(0, color="k", lw=0.8)
@@ -278,6 +282,17 @@ def _sampler_warnings(replicates: pd.DataFrame) -> list[str]:
 
 def _coverage_line(row: pd.Series, nominal: float) -> str | None:
     cov, se = row["coverage"], row["coverage_mcse"]
+    bound = edge_bound(float(cov), int(row["n_total"])) if np.isfinite(cov) else None
+    if bound is not None:  # all or none covered: the MCSE is 0, the exact bound decides
+        if (bound - nominal) * (cov - nominal) <= 0:
+            return None
+        which = "all" if cov == 1 else "none"
+        verb, sign = ("overcovers", "\u2265") if cov == 1 else ("undercovers", "\u2264")
+        return (
+            f"at n = {row['size']} the {row['method']} interval {verb}: {which} of "
+            f"{row['n_total']} intervals covered (coverage {sign} {bound:.2f} with 95% "
+            f"confidence; nominal {nominal:.2f})"
+        )
     if not (np.isfinite(cov) and np.isfinite(se) and se > 0):
         return None
     if abs(cov - nominal) <= COVERAGE_SIGMAS * se:

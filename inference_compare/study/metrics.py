@@ -60,7 +60,9 @@ __all__ = [
     "COUNT_COLUMNS",
     "EXTRA_COLUMNS",
     "METRIC_COLUMNS",
+    "EDGE_CONFIDENCE",
     "TOP_SHARE_FRACTION",
+    "edge_bound",
     "metrics",
     "plan",
     "replicates_needed",
@@ -121,6 +123,24 @@ def _proportion(hits: np.ndarray) -> tuple[float, float]:
         return np.nan, np.nan
     p = float(hits.mean())
     return p, float(np.sqrt(p * (1 - p) / hits.size))
+
+
+#: One-sided confidence of the bound shown for a coverage of 0 or 1 (its binomial MCSE is 0).
+EDGE_CONFIDENCE = 0.95
+
+
+def edge_bound(coverage: float, n_total: int) -> float | None:
+    """Return the one-sided Clopper-Pearson bound of a coverage observed at 0 or 1, else None.
+
+    All ``n_total`` intervals covered (or none did): the binomial Monte Carlo standard error is
+    0, which says nothing about how close to 1 (or 0) the coverage is. The exact one-sided
+    `EDGE_CONFIDENCE` bound says it: ``(1 - EDGE_CONFIDENCE) ** (1 / n)`` below 1 (the
+    ``beta(n, 1)`` quantile of Clopper and Pearson, 1934), or one minus it above 0.
+    """
+    if not (n_total > 0 and coverage in (0.0, 1.0)):
+        return None
+    bound = (1 - EDGE_CONFIDENCE) ** (1 / n_total)
+    return bound if coverage == 1.0 else 1 - bound
 
 
 def _median_width(widths: np.ndarray) -> dict[str, float]:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from inference_compare.registry import method_rank
-from inference_compare.study.metrics import COLUMN_NOTES
+from inference_compare.study.metrics import COLUMN_NOTES, EDGE_CONFIDENCE, edge_bound
 from inference_compare.study.metrics import metrics as compute_metrics
 from inference_compare.study.metrics import plan as plan_replicates
 
@@ -83,6 +83,12 @@ class StudyResult:
                 _with_mcse(v, e)
                 for v, e in zip(table[column], table[f"{column}_mcse"], strict=True)
             ]
+        shown["coverage"] = [
+            _edge(c, n) or text
+            for c, n, text in zip(
+                table["coverage"], table["n_total"], shown["coverage"], strict=True
+            )
+        ]
         shown.insert(len(shown.columns) - 1, "fits", _fits_used(table))
         text = shown.to_string(index=False, float_format=lambda v: f"{v:.3g}")
         return f"{text}\n{TABLE_LEGEND}"
@@ -95,10 +101,20 @@ def _with_mcse(value: float, mcse: float) -> str:
     return f"{value:.3g}" if not np.isfinite(mcse) else f"{value:.3g}\u00b1{mcse:.2g}"
 
 
+def _edge(coverage: float, n_total: int) -> str | None:
+    """``"1 (>=0.93)"``: a coverage of 0 or 1 with its one-sided bound (`edge_bound`)."""
+    bound = edge_bound(coverage, int(n_total))
+    if bound is None:
+        return None
+    return f"{coverage:.3g} ({'>=' if coverage == 1 else '<='}{bound:.2g})"
+
+
 #: The legend printed under a study's table (`StudyResult.__str__`).
 TABLE_LEGEND = (
     "bias, rmse, coverage: value\u00b1Monte Carlo standard error (from the replicates' "
-    "spread).\nfits: fits used of replicates run (bias, RMSE and width use the fits used); failed: "
+    f"spread); a coverage of 0 or 1 shows its one-sided {EDGE_CONFIDENCE:.0%} bound instead "
+    "(Clopper-Pearson), as its standard error is 0.\nfits: fits used of replicates run "
+    "(bias, RMSE and width use the fits used); failed: "
     f"{COLUMN_NOTES['n_failed']}.\nmean_width, median_width: the intervals' mean and median "
     "width (a few absurd intervals can dominate the mean)."
 )

@@ -74,16 +74,17 @@ def same_apart_from_data(old: pm.Model, new: pm.Model, dims: set[str]) -> bool:
     two log densities and deterministics is the same (shape and value), and every dim other
     than ``dims`` (those the data containers resize) has the same coordinates.
     """
-    for dim, values in new.coords.items():
+    for dim in new.coords:
         if dim in dims:
             continue
-        if dim not in old.coords or _coords(old, dim) != _coords(new, dim, values):
+        if dim not in old.coords or _coords(old, dim) != _coords(new, dim):
             return False
     return _constants(old) == _constants(new)
 
 
-def _coords(model: pm.Model, dim: str, values=None) -> tuple:
-    values = model.coords[dim] if values is None else values
+def _coords(model: pm.Model, dim: str) -> tuple:
+    """Return the coordinate values of ``dim`` in ``model``, or ``(length,)`` where none."""
+    values = model.coords[dim]
     if values is None:  # a dim without coordinate values: its length
         return (int(np.asarray(model.dim_lengths[dim].eval())),)
     return tuple(values)
