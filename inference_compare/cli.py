@@ -32,7 +32,13 @@ from inference_compare._interrupt import (
 )
 from inference_compare._stdout import echo, flush
 from inference_compare.errors import InferenceCompareError, StudyInterrupted, UsageError
-from inference_compare.settings import COMPARE_NUTS, EXACT_NUTS, STUDY_NUTS, NUTSDefaults
+from inference_compare.settings import (
+    COMPARE_NUTS,
+    EXACT_NUTS,
+    STUDY_NUTS,
+    TARGET_ACCEPT,
+    NUTSDefaults,
+)
 
 __all__ = ["main"]
 
@@ -186,6 +192,14 @@ def _nuts_parent(nuts: NUTSDefaults, seed: int | None) -> _Parser:
     )
     parent.add_argument(
         "--chains", type=_positive_int, default=nuts.chains, metavar="N", help="NUTS chains"
+    )
+    parent.add_argument(
+        "--target-accept",
+        type=_probability,
+        default=TARGET_ACCEPT,
+        metavar="P",
+        help="NUTS's target acceptance rate, in (0, 1); raise it (0.9, 0.95, 0.99) when the "
+        "bayes fit reports divergences",
     )
     parent.add_argument(
         "--seed",
@@ -406,6 +420,7 @@ def _fit_options(args: argparse.Namespace) -> dict[str, Any]:
         "draws": args.draws,
         "tune": args.tune,
         "chains": args.chains,
+        "target_accept": args.target_accept,
     }
 
 

@@ -22,7 +22,7 @@ from inference_compare.registry import METHODS
 from inference_compare.result import Comparison, load
 from inference_compare.rewrites import large_data_rewrite
 from inference_compare.seeds import fresh_seed, spawn
-from inference_compare.settings import COMPARE_NUTS, Settings
+from inference_compare.settings import COMPARE_NUTS, TARGET_ACCEPT, Settings
 
 __all__ = ["Comparison", "compare", "compare_settings", "load"]
 
@@ -64,6 +64,7 @@ def compare(
     draws: int = COMPARE_NUTS.draws,
     tune: int = COMPARE_NUTS.tune,
     chains: int = COMPARE_NUTS.chains,
+    target_accept: float = TARGET_ACCEPT,
     random_seed: int | None = None,
     progressbar: bool = True,
     model_name: str | None = None,
@@ -88,6 +89,9 @@ def compare(
         Kind of the Bayes credible interval.
     draws, tune, chains : int
         NUTS settings; ``draws`` is also the number of Laplace draws of mle and map.
+    target_accept : float, default 0.8
+        NUTS's target acceptance rate, in (0, 1): raise it (0.9, 0.95, 0.99) when the bayes
+        fit reports divergences (smaller steps, more of them).
     random_seed : int, optional
         Seeds every method (each gets its own stream, so adding a method does not change the
         others). When None, a seed is drawn and recorded in ``attrs["random_seed"]``.

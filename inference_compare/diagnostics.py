@@ -428,10 +428,13 @@ def nuts_diagnostics(
                         "Here a group scale sets the spread of group effects (a centred "
                         "hierarchy, whose funnel NUTS cannot enter): write them non-centred "
                         "(z ~ Normal(0, 1), theta = mu + tau * z, with LATENT = ['z'] in the "
-                        "model file so the MLE and MAP still integrate them out)"
+                        "model file so the MLE and MAP still integrate them out); a higher "
+                        "target_accept shrinks the steps but rarely removes a funnel's divergences"
                         if hierarchical
                         else "Look for a parameter pressed against a boundary or strongly "
-                        "correlated parameters; rescale predictors or use more informative priors"
+                        "correlated parameters; rescale predictors or use more informative "
+                        "priors. A few divergences often go with a higher target_accept (0.95; "
+                        "--target-accept on the command line): smaller steps, more of them"
                     ),
                 )
             )

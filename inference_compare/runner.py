@@ -37,7 +37,7 @@ from inference_compare.report import RunOutputs
 from inference_compare.report.rewrite import write_outputs
 from inference_compare.result import Comparison
 from inference_compare.seeds import fresh_seed
-from inference_compare.settings import COMPARE_NUTS, Settings
+from inference_compare.settings import COMPARE_NUTS, TARGET_ACCEPT, Settings
 from inference_compare.support import check_whole_numbers
 
 __all__ = [
@@ -181,6 +181,7 @@ def run_model(
     draws: int = COMPARE_NUTS.draws,
     tune: int = COMPARE_NUTS.tune,
     chains: int = COMPARE_NUTS.chains,
+    target_accept: float = TARGET_ACCEPT,
     random_seed: int | None = None,
     progress: bool = True,
     command: str | None = None,
@@ -202,7 +203,7 @@ def run_model(
         CSV or JSON data whose columns ``build(data)`` reads (default: the file's ``DATA``).
     out : str or path-like, optional
         Output folder (default ``reports/<model name>``).
-    methods, ci_prob, draws, tune, chains, random_seed
+    methods, ci_prob, draws, tune, chains, target_accept, random_seed
         As for `inference_compare.compare`.
     progress : bool, default True
         Show progress when standard error is a terminal.

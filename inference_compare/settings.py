@@ -19,9 +19,18 @@ from inference_compare.validate import (
     check_methods,
     check_positive_int,
     check_seed,
+    check_target_accept,
 )
 
-__all__ = ["CI_KINDS", "COMPARE_NUTS", "EXACT_NUTS", "STUDY_NUTS", "NUTSDefaults", "Settings"]
+__all__ = [
+    "CI_KINDS",
+    "COMPARE_NUTS",
+    "EXACT_NUTS",
+    "STUDY_NUTS",
+    "TARGET_ACCEPT",
+    "NUTSDefaults",
+    "Settings",
+]
 
 #: Kinds of Bayes credible interval: equal-tailed, highest density.
 CI_KINDS: tuple[str, ...] = ("eti", "hdi")
@@ -42,8 +51,11 @@ class NUTSOptions(TypedDict):
     draws: int
     tune: int
     chains: int
+    target_accept: float
 
 
+#: NUTS's default target acceptance rate (PyMC's and nutpie's) for every entry point.
+TARGET_ACCEPT = 0.8
 #: ``compare`` and ``inference-compare run``.
 COMPARE_NUTS = NUTSDefaults(draws=1000, tune=1000, chains=4)
 #: ``study``, ``sbc`` and ``inference-compare study`` (per replicate).
@@ -68,6 +80,9 @@ class Settings:
     draws, tune, chains : int
         NUTS settings (`COMPARE_NUTS` by default); ``draws`` is also the number of Laplace
         draws of the MLE and MAP.
+    target_accept : float, default 0.8
+        NUTS's target acceptance rate while it tunes its step size, in (0, 1): higher takes
+        smaller steps (fewer divergences in a funnel, more gradients per draw).
     random_seed : int or None
         The seed; None draws one (the run records it).
     latent : "auto", tuple of str or None, default "auto"
@@ -94,6 +109,7 @@ class Settings:
     draws: int = COMPARE_NUTS.draws
     tune: int = COMPARE_NUTS.tune
     chains: int = COMPARE_NUTS.chains
+    target_accept: float = TARGET_ACCEPT
     random_seed: int | None = None
     latent: str | Sequence[str] | None = "auto"
     nagq: int = 1
@@ -111,6 +127,7 @@ class Settings:
             raise UsageError(f"ci_kind must be one of {CI_KINDS}, got {self.ci_kind!r}")
         for name in ("draws", "tune", "chains", "nagq"):
             check_positive_int(name, getattr(self, name))
+        fixed["target_accept"] = check_target_accept(self.target_accept)
         if self.random_seed is not None:
             fixed["random_seed"] = check_seed(self.random_seed)
         if self.sufficient_statistics not in (True, False, "auto"):
@@ -146,5 +163,10 @@ class Settings:
         return list(self.latent)
 
     def nuts(self) -> NUTSOptions:
-        """Return the NUTS settings: ``draws``, ``tune``, ``chains``."""
-        return {"draws": self.draws, "tune": self.tune, "chains": self.chains}
+        """Return the NUTS settings: ``draws``, ``tune``, ``chains``, ``target_accept``."""
+        return {
+            "draws": self.draws,
+            "tune": self.tune,
+            "chains": self.chains,
+            "target_accept": self.target_accept,
+        }

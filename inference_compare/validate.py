@@ -9,7 +9,14 @@ from typing import Any
 from inference_compare.errors import UsageError
 from inference_compare.registry import METHODS
 
-__all__ = ["METHODS", "check_ci_prob", "check_methods", "check_positive_int", "check_seed"]
+__all__ = [
+    "METHODS",
+    "check_ci_prob",
+    "check_methods",
+    "check_positive_int",
+    "check_seed",
+    "check_target_accept",
+]
 
 
 def check_ci_prob(ci_prob: float) -> float:
@@ -20,6 +27,19 @@ def check_ci_prob(ci_prob: float) -> float:
         raise UsageError(f"ci_prob must be a number in (0, 1), got {ci_prob!r}") from None
     if not 0 < value < 1:
         raise UsageError(f"ci_prob must be in the interval (0, 1), got {ci_prob!r}")
+    return value
+
+
+def check_target_accept(target_accept: float) -> float:
+    """Return ``target_accept`` if it is a number in (0, 1), else raise `UsageError`."""
+    try:
+        value = float(target_accept)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if isinstance(target_accept, bool) or not 0 < value < 1:
+        raise UsageError(
+            f"target_accept must be a number in the interval (0, 1), got {target_accept!r}"
+        )
     return value
 
 

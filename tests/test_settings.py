@@ -32,6 +32,9 @@ def test_settings_are_canonical_and_frozen():
         ("ci_kind", "hpd", "ci_kind must be one of ('eti', 'hdi'), got 'hpd'"),
         ("methods", "mle,vi", "unknown method(s) ['vi']"),
         ("sufficient_statistics", "yes", "sufficient_statistics must be True, False or 'auto'"),
+        ("target_accept", 1.0, "target_accept must be a number in the interval (0, 1), got 1.0"),
+        ("target_accept", True, "target_accept must be a number in the interval (0, 1), got True"),
+        ("target_accept", "high", "target_accept must be a number in the interval (0, 1)"),
     ],
 )
 def test_a_bad_value_is_a_usage_error_that_shows_it(field, value, message):
@@ -87,3 +90,67 @@ def test_plot_and_to_html_refuse_what_is_not_a_result(tmp_path):
         ic.plot({"mle": None})
     with pytest.raises(TypeError, match="Comparison or a StudyResult"):
         ic.to_html([], tmp_path / "r.html")
+
+
+def test_target_accept_reaches_the_sampler_and_the_record(tmp_path, capsys):
+    # NUTS tunes its step size until the mean acceptance of its trees is target_accept
+    # (dual averaging): over the kept draws the mean lands near it. ADAPT_TOL: the kept
+    # draws' mean differs from the tuning target by a few hundredths at these settings.
+    adapt_tol = 0.1
+    module = ic.load_model("coin_flip")
+    steps = {}
+    for target in (0.6, 0.99):
+        fit = ic.fit_bayes(
+            module.build(module.DATA),
+            target_accept=target,
+            draws=300,
+            tune=300,
+            chains=2,
+            random_seed=1,
+        )
+        stats = fit["sample_stats"]
+        assert abs(float(stats["mean_tree_accept"].mean()) - target) < adapt_tol
+        assert fit.attrs["target_accept"] == target
+        steps[target] = float(stats["step_size"].mean())
+    assert steps[0.99] < steps[0.6] / 2  # smaller steps for a higher target
+    cmp = ic.compare(
+        module.build(module.DATA),
+        methods="bayes",
+        target_accept=0.95,
+        draws=100,
+        tune=100,
+        chains=1,
+        random_seed=0,
+        progressbar=False,
+    )
+    assert cmp.attrs["target_accept"] == 0.95
+    assert "target acceptance 0.95" in ic.to_html(cmp, tmp_path / "r.html").read_text()
+    code = cli.main(["run", "coin_flip", "--target-accept", "1.5", "--out", str(tmp_path / "x")])
+    assert code == 2
+    assert "--target-accept" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_study_records_target_accept_and_resumes_only_with_the_same(tmp_path):
+    kwargs = {
+        "sizes": [10],
+        "replicates": 2,
+        "methods": "bayes",
+        "draws": 50,
+        "tune": 50,
+        "chains": 1,
+        "progressbar": False,
+    }
+    ic.study("coin_flip", out=tmp_path / "a", target_accept=0.95, **kwargs)
+    config = json.loads((tmp_path / "a" / "study.json").read_text())
+    assert config["target_accept"] == 0.95
+    with pytest.raises(UsageError, match=r"--target-accept 0.95 \(now 0.8\)"):
+        ic.study("coin_flip", out=tmp_path / "a", resume=True, **kwargs)
+    ic.study("coin_flip", out=tmp_path / "b", **kwargs)  # the default: not recorded, so a
+    config = json.loads((tmp_path / "b" / "study.json").read_text())  # study run before
+    assert "target_accept" not in config  # target_accept existed resumes as it was
+    ic.study("coin_flip", out=tmp_path / "b", resume=True, **kwargs)
+    # the same rule for ci_kind, recorded only when not "eti": a resume without it was taken
+    ic.study("coin_flip", out=tmp_path / "c", ci_kind="hdi", **kwargs)
+    with pytest.raises(UsageError, match=r"--ci-kind hdi \(now eti\)"):
+        ic.study("coin_flip", out=tmp_path / "c", resume=True, **kwargs)

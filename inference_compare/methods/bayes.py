@@ -21,8 +21,9 @@ from inference_compare.methods._objective import start_is_finite
 from inference_compare.priors import check_model, hierarchical_variables
 from inference_compare.progress import sampler_progress_shown
 from inference_compare.seeds import make_rng
+from inference_compare.settings import TARGET_ACCEPT
 from inference_compare.support import check_start
-from inference_compare.validate import check_ci_prob, check_positive_int
+from inference_compare.validate import check_ci_prob, check_positive_int, check_target_accept
 
 __all__ = ["default_nuts_sampler", "fit_bayes", "remember_installed_versions"]
 
@@ -57,6 +58,7 @@ def fit_bayes(
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
+    target_accept: float = TARGET_ACCEPT,
     random_seed: int | np.random.Generator | None = None,
     progressbar: bool = False,
     nuts_sampler: str | None = None,
@@ -75,6 +77,9 @@ def fit_bayes(
         Probability of the credible intervals that tables derive from the draws.
     draws, tune, chains : int
         Kept draws and tuning steps per chain, and the number of chains.
+    target_accept : float, default 0.8
+        The acceptance rate the step size is tuned to, in (0, 1); raise it (0.9, 0.95, 0.99)
+        when the sampler reports divergences.
     random_seed : int, numpy.random.Generator or None
     progressbar : bool, default False
     nuts_sampler : {"nutpie", "pymc"}, optional
@@ -95,6 +100,7 @@ def fit_bayes(
     check_ci_prob(ci_prob)
     check_positive_int("draws", draws)
     check_positive_int("chains", chains)
+    target_accept = check_target_accept(target_accept)
     if isinstance(tune, bool) or not isinstance(tune, int) or tune < 0:
         raise UsageError(f"tune must be an integer >= 0, got {tune!r}")
     rng = make_rng(random_seed)
@@ -121,6 +127,7 @@ def fit_bayes(
                     draws=draws,
                     tune=tune,
                     chains=chains,
+                    target_accept=target_accept,
                     random_seed=seed,
                     progressbar=progressbar,
                     nuts_sampler=sampler,
@@ -144,6 +151,7 @@ def fit_bayes(
         ci_prob=ci_prob,
         nuts_sampler=sampler,
         random_seed=seed,
+        target_accept=target_accept,
         diagnostics=diagnostics_to_json(found),
     )
     return dt

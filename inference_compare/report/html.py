@@ -24,6 +24,7 @@ from inference_compare.report._format import (
 from inference_compare.report._templates import ENV
 from inference_compare.report.figures import Figures, draw_figures
 from inference_compare.result import Comparison
+from inference_compare.settings import TARGET_ACCEPT
 
 __all__ = [
     "DIAGNOSTIC_MEANINGS",
@@ -308,7 +309,8 @@ def report_context(
         "seed": attrs.get("random_seed", ""),
         "sampler": (
             f"{bayes_attrs.get('nuts_sampler', 'pymc')}: {attrs.get('chains', '?')} chains, "
-            f"{attrs.get('tune', '?')} tuning + {attrs.get('draws', '?')} draws each"
+            f"{attrs.get('tune', '?')} tuning + {attrs.get('draws', '?')} draws each, "
+            f"target acceptance {attrs.get('target_accept', TARGET_ACCEPT)}"
             if bayes_attrs
             else "not run"
         ),

@@ -21,7 +21,7 @@ from inference_compare._interrupt import caused_by_interrupt
 from inference_compare.catalog import load_model
 from inference_compare.errors import ModelError, StudyInterrupted, UsageError
 from inference_compare.progress import CountProgress
-from inference_compare.settings import CI_KINDS, STUDY_NUTS, Settings
+from inference_compare.settings import CI_KINDS, STUDY_NUTS, TARGET_ACCEPT, Settings
 from inference_compare.study.calibration import SBCResult, sbc
 from inference_compare.study.exact import exact_coverage
 from inference_compare.study.executors import chunks, run_dask, run_in_process
@@ -61,6 +61,7 @@ def study(
     draws: int = STUDY_NUTS.draws,
     tune: int = STUDY_NUTS.tune,
     chains: int = STUDY_NUTS.chains,
+    target_accept: float = TARGET_ACCEPT,
     ci_prob: float = 0.95,
     ci_kind: str = "eti",
     truth: str = "fixed",
@@ -92,6 +93,8 @@ def study(
         Address of a running Dask scheduler, e.g. ``"tcp://10.0.0.5:8786"``.
     draws, tune, chains : int
         NUTS settings per replicate.
+    target_accept : float, default 0.8
+        NUTS's target acceptance rate, as in `inference_compare.compare`.
     ci_prob : float, default 0.95
     ci_kind : {"eti", "hdi"}, default "eti"
         Kind of the Bayes credible interval, as in `inference_compare.compare`.
@@ -119,6 +122,8 @@ def study(
     if truth == "fixed":
         _check_truth(module, template)
     settings: dict[str, Any] = {"ci_prob": given.ci_prob, **given.nuts()}  # float, int or str
+    if given.target_accept == TARGET_ACCEPT:  # absent means the default: older studies resume
+        del settings["target_accept"]
     if given.ci_kind != "eti":  # absent means "eti": studies written before ci_kind resume
         settings["ci_kind"] = given.ci_kind
     config = {

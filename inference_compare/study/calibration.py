@@ -35,10 +35,10 @@ import pandas as pd
 import pymc as pm
 
 from inference_compare.catalog import load_model
-from inference_compare.settings import STUDY_NUTS
+from inference_compare.settings import STUDY_NUTS, TARGET_ACCEPT
 from inference_compare.study.fitting import SizeFitter
 from inference_compare.study.simulate import Simulator, replicate_seeds
-from inference_compare.validate import check_methods, check_positive_int
+from inference_compare.validate import check_methods, check_positive_int, check_target_accept
 
 __all__ = ["SBC_DRAWS", "SBCResult", "sbc"]
 
@@ -173,6 +173,7 @@ def sbc(
     draws: int = STUDY_NUTS.draws,
     tune: int = STUDY_NUTS.tune,
     chains: int = STUDY_NUTS.chains,
+    target_accept: float = TARGET_ACCEPT,
 ) -> SBCResult:
     """Run simulation-based calibration of the chosen methods.
 
@@ -190,6 +191,8 @@ def sbc(
         Simulation ``s`` uses seeds derived from ``(random_seed, n, s)`` alone.
     draws, tune, chains : int
         NUTS settings per simulation (the draws are thinned to near independence).
+    target_accept : float, default 0.8
+        NUTS's target acceptance rate, as in `inference_compare.compare`.
 
     Returns
     -------
@@ -200,6 +203,7 @@ def sbc(
     check_positive_int("n", n)
     check_positive_int("simulations", simulations)
     settings = {"ci_prob": 0.95, "draws": draws, "tune": tune, "chains": chains}
+    settings["target_accept"] = check_target_accept(target_accept)
     simulator = Simulator(module, n, random_seed, truth="prior")
     fitter = SizeFitter(module, n, random_seed, methods, settings)
     records = []

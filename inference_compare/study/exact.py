@@ -41,7 +41,7 @@ import pymc as pm
 from inference_compare.catalog import load_model
 from inference_compare.draws import flat_draws
 from inference_compare.errors import ModelError
-from inference_compare.settings import EXACT_NUTS
+from inference_compare.settings import EXACT_NUTS, TARGET_ACCEPT
 from inference_compare.study.fitting import MethodRows, SizeFitter
 from inference_compare.study.outcomes import (
     MAX_OUTCOMES,
@@ -52,7 +52,12 @@ from inference_compare.study.outcomes import (
 )
 from inference_compare.study.simulate import data_containers, replicate_seeds
 from inference_compare.study.truths import truth_dicts
-from inference_compare.validate import check_ci_prob, check_methods, check_positive_int
+from inference_compare.validate import (
+    check_ci_prob,
+    check_methods,
+    check_positive_int,
+    check_target_accept,
+)
 
 __all__ = [
     "COVERAGE_COLUMNS",
@@ -243,6 +248,7 @@ def exact_coverage(
     draws: int = EXACT_NUTS.draws,
     tune: int = EXACT_NUTS.tune,
     chains: int = EXACT_NUTS.chains,
+    target_accept: float = TARGET_ACCEPT,
     return_intervals: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Exact coverage and expected width of every method's intervals, by enumeration.
@@ -268,6 +274,8 @@ def exact_coverage(
         Seeds the NUTS runs (outcome ``k`` uses seeds derived from ``(random_seed, n, k)``).
     draws, tune, chains : int
         NUTS settings per outcome.
+    target_accept : float, default 0.8
+        NUTS's target acceptance rate, as in `inference_compare.compare`.
     return_intervals : bool, default False
         Also return every outcome's intervals.
 
@@ -302,6 +310,7 @@ def exact_coverage(
     for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
         check_positive_int(name, value)
     settings = {"ci_prob": ci_prob, "draws": draws, "tune": tune, "chains": chains}
+    settings["target_accept"] = check_target_accept(target_accept)
     if not hasattr(module, "design"):
         raise ModelError(f"model {module.__name__} lacks design(n, rng): exact coverage needs it")
     # the outcome space first (cheap): a model it cannot handle is refused before compiling

@@ -21,6 +21,7 @@ import pandas as pd
 from inference_compare._io import atomic_write
 from inference_compare.errors import UsageError
 from inference_compare.registry import method_rank
+from inference_compare.settings import TARGET_ACCEPT
 
 #: The command-line option of each recorded setting, for messages.
 _OPTIONS = {
@@ -28,6 +29,7 @@ _OPTIONS = {
     "draws": "--draws",
     "tune": "--tune",
     "chains": "--chains",
+    "target_accept": "--target-accept",
     "methods": "--methods",
     "ci_prob": "--ci-prob",
     "ci_kind": "--ci-kind",
@@ -35,6 +37,11 @@ _OPTIONS = {
     "model": "the model",
     "model_file": "the model file",
 }
+
+
+#: Settings a study records only when they differ from their default (studies written before
+#: the setting existed resume): absent means this value.
+_UNRECORDED = {"ci_kind": "eti", "target_accept": TARGET_ACCEPT}
 
 
 def _key(path: Path) -> tuple[int, int]:
@@ -92,11 +99,13 @@ class ReplicateStore:
         """Refuse a resume whose settings differ, or that would leave finished replicates out."""
         grows = ("sizes", "replicates")
         derived = ("latent",)  # from the model, recorded for the report; not an option
-        changed = [k for k in config if k not in grows + derived and config.get(k) != saved.get(k)]
+        keys = [k for k in dict.fromkeys([*config, *saved]) if k not in grows + derived]
+        now = {k: config.get(k, _UNRECORDED.get(k)) for k in keys}
+        then = {k: saved.get(k, _UNRECORDED.get(k)) for k in keys}
+        changed = [k for k in keys if now[k] != then[k]]
         if changed:
             was = ", ".join(
-                f"{_OPTIONS.get(k, k)} {_shown(saved.get(k))} (now {_shown(config.get(k))})"
-                for k in changed
+                f"{_OPTIONS.get(k, k)} {_shown(then[k])} (now {_shown(now[k])})" for k in changed
             )
             raise UsageError(
                 f"cannot resume the study in {self.out}: it was run with {was}; give the "
