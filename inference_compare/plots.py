@@ -454,7 +454,7 @@ def prior_sweep_figure(
 # ----------------------------------------------------------------------------- shrinkage
 
 
-def _population_mean(cmp: Comparison, name: str) -> tuple[str, float] | None:
+def population_mean(cmp: Comparison, name: str) -> tuple[str, float] | None:
     """Return the MLE of the top-level location of latent ``name``'s Normal prior, if it has one.
 
     Read from ``cmp.attrs["population_means"]`` (stored by a run, so a redrawn report has it
@@ -519,7 +519,7 @@ def shrinkage(cmp: Comparison) -> Figure | None:
         own = (cmp.attrs.get("no_pooling") or {}).get(name)
         if own is not None and len(own) == len(labels):
             ax.plot(own, np.arange(len(labels)), "x", color="k", ms=6, label="own data only")
-        population = _population_mean(cmp, name)
+        population = population_mean(cmp, name)
         if population is not None:
             ax.axvline(population[1], color="k", ls="--", lw=1, label=f"{population[0]} (MLE)")
         ax.set_yticks(np.arange(len(labels)), labels)

@@ -104,8 +104,10 @@ def no_pooling(model: Any, latent: list[str]) -> dict[str, list[float]]:
     With no distribution tying the groups together, each group effect is fitted to its own
     data. The top-level parameters of the groups' distribution drop out of that likelihood (it
     is flat in them, so that fit as a whole has no MLE), but the group effects are determined:
-    they are kept when their own block of the Hessian is positive definite and their gradient
-    vanishes. Empty otherwise.
+    they are kept when their own block of the Hessian is positive definite, their gradient
+    vanishes, and no flat direction of the whole Hessian moves them. That last test fails in a
+    non-centred form (``theta = mu + tau * z``, ``z`` latent): the data fix ``theta`` alone, so
+    ``z`` trades off against ``mu`` and ``tau`` and its values are arbitrary. Empty otherwise.
     """
     from inference_compare.methods._objective import model_functions
     from inference_compare.methods._optimize import maximize
@@ -122,11 +124,27 @@ def no_pooling(model: Any, latent: list[str]) -> dict[str, list[float]]:
             and np.linalg.eigvalsh(block).min() > 0
             and np.max(np.abs(result.gradient[cols])) < 1e-6 * (1 + np.abs(result.objective))
         )
-    if not determined:
+    if not (determined and _not_moved_by_flat_directions(result.hessian, cols)):
         return {}
     values = functions.values_only(result.x)
     spans = {v.name: (v.start, v.stop) for v in functions.variables}
     return {name: values[slice(*spans[name])].astype(float).tolist() for name in latent}
+
+
+#: An eigenvalue of the Hessian this small relative to the largest is a flat direction, and
+#: a flat direction with a component this large on a group effect moves it.
+FLAT_RTOL = 1e-8
+
+
+def _not_moved_by_flat_directions(hessian: np.ndarray, cols: np.ndarray) -> bool:
+    """Return True when no flat direction of ``hessian`` has a component on ``cols``."""
+    with np.errstate(all="ignore"):
+        if not np.all(np.isfinite(hessian)):
+            return False
+        eigenvalues, vectors = np.linalg.eigh((hessian + hessian.T) / 2)
+    scale = np.max(np.abs(eigenvalues), initial=0.0)
+    flat = np.abs(eigenvalues) <= FLAT_RTOL * scale
+    return not np.any(np.abs(vectors[np.ix_(cols, flat)]) > np.sqrt(FLAT_RTOL))
 
 
 def _module_file(module: ModuleType) -> Path | None:

@@ -875,3 +875,15 @@ def test_group_effects_have_no_prior_median_to_be_pulled_to():
     medians = prior_medians(cmp)
     assert not any(label.startswith("theta") for label in medians)
     assert medians["mu"] == 0.0
+
+
+def test_no_pooling_crosses_only_where_the_group_effects_are_determined():
+    # centred: each school's own estimate, with every prior flat, is its observed effect y_j.
+    # Non-centred (theta = mu + tau z, z latent): the data fix theta alone, so z trades off
+    # against mu and tau; z has no own estimate and the figure draws no crosses (a new user
+    # saw them "shrunk" away from the mean: arbitrary values of an unidentified fit)
+    from inference_compare.runner import no_pooling
+
+    centred = no_pooling(eight_schools_model(), ["theta"])
+    np.testing.assert_allclose(centred["theta"], EIGHT_Y, rtol=1e-6)
+    assert no_pooling(eight_schools_model(centred=False), ["z"]) == {}

@@ -14,6 +14,7 @@ from typing import Any
 
 from inference_compare._interrupt import raise_if_interrupted
 from inference_compare._io import atomic_write
+from inference_compare.plots import population_mean
 from inference_compare.registry import METHOD_NAMES
 from inference_compare.report._analyses import analysis_context
 from inference_compare.report._format import (
@@ -319,6 +320,10 @@ def report_context(
         **analyses,
         "prior_sweep_figure": _image(figures.prior_sweep) if figures.prior_sweep else None,
         "shrinkage": _image(figures.shrinkage) if figures.shrinkage else None,
+        "shrinkage_crosses": bool(attrs.get("no_pooling")),
+        "shrinkage_dashed": any(
+            population_mean(cmp, name) is not None for name in attrs.get("latent") or []
+        ),
     }
     context.update(overrides)
     return context
