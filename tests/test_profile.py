@@ -48,6 +48,20 @@ def test_profile_interval_runs_to_the_boundary():
     assert upper == pytest.approx(1.0, abs=1e-9)
 
 
+def test_profile_of_a_rate_at_zero_from_zero_counts():
+    # found by a new user: four zero counts with --profile ended in an internal error (the
+    # Wald sd at the edge is astronomically large, the search stepped where the log density is
+    # not finite, and Brent's method did not converge). The LR interval of a Poisson rate with
+    # total count 0 in n observations is [0, chi2_1(0.95) / (2 n)] (loglik -n rate).
+    with pm.Model() as model:
+        rate = pm.Gamma("rate", alpha=2.0, beta=0.5)
+        pm.Poisson("y", mu=rate, observed=np.zeros(4, dtype=int))
+    fit = ic.fit_mle(model, profile=True, random_seed=0)
+    lower, upper = fit["profile_interval"]["rate"].values
+    assert lower == 0.0
+    assert upper == pytest.approx(scipy.stats.chi2.ppf(0.95, 1) / 8, abs=ATOL_PROFILE)
+
+
 def test_gaussian_mean_with_known_sd_profile_equals_wald():
     y = np.random.default_rng(5).normal(2.0, 1.5, size=12)
     with pm.Model() as model:

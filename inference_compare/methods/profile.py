@@ -194,9 +194,18 @@ def _crossing(functions, x_hat, i, sign, sd, level, include_prior) -> tuple[floa
         step *= 2
     else:
         return start + sign * MAX_SEARCH_SE * sd, True  # never falls: runs to the boundary
+    # past a distribution's domain the profile is not finite (a huge Wald sd at a boundary
+    # estimate steps far out): halve the bracket until its outer end is finite, so that the
+    # root-finder sees a continuous function
+    while not np.isfinite(ll) and inner != (mid := (inner + t) / 2) != t:
+        ll_mid, x_mid = profile_at(functions, inner_x, i, mid, include_prior=include_prior)
+        if np.isfinite(ll_mid) and ll_mid >= level:
+            inner, inner_x = mid, x_mid
+        else:
+            t, ll = mid, ll_mid
 
     def gap(u: float) -> float:
         value = profile_at(functions, inner_x, i, u, include_prior=include_prior)[0]
         return (value if np.isfinite(value) else -1e300) - level
 
-    return scipy.optimize.brentq(gap, inner, t, xtol=1e-12, rtol=1e-12), False
+    return scipy.optimize.brentq(gap, inner, t, xtol=1e-12, rtol=1e-12, maxiter=500), False
