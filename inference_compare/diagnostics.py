@@ -132,6 +132,41 @@ def _ray(functions, objective, x, v, labels):
     return np.asarray(rises), moved, bounded
 
 
+#: Where the optimiser ran far enough for the objective to be flat to rounding, the test of
+#: which coordinates must run off starts this much lower on the ray (back towards the data).
+MEASURABLE_RISE = 1e-3
+
+
+def _needed_to_rise(functions, objective, x, v) -> tuple[str, ...]:
+    """Labels of the coordinates of the rising ray ``v`` without which it no longer rises.
+
+    From a point back along the ray where the rise to the far end is measurable (at least
+    `MEASURABLE_RISE`; the optimiser may have run so far that the objective is flat to
+    rounding there), a coordinate is needed when the ray with that component set to 0 rises
+    less than half as much.
+    """
+    names = functions.x_labels()
+    scale = 1.0 + float(np.max(np.abs(x)))
+    far = RAY_STEPS[-1] * scale
+    with np.errstate(all="ignore"):
+        for back in (0.0, 0.125, 0.25, 0.5, 1.0):
+            start = x - back * scale * v
+            f0 = objective(start)
+            rise = objective(start + far * v) - f0
+            if np.isfinite(rise) and rise >= MEASURABLE_RISE:
+                break
+        else:
+            return ()
+        needed = []
+        for i in np.flatnonzero(v):
+            without = v.copy()
+            without[i] = 0.0
+            rest = objective(start + far * without) - f0
+            if not (np.isfinite(rest) and rest >= rise / 2):
+                needed.append(names[i])
+    return tuple(dict.fromkeys(needed))
+
+
 def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> list[Diagnostic]:
     """Check an MLE or MAP optimum.
 
@@ -223,7 +258,7 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
         both = [_ray(functions, objective, result.x, sign * v, labels) for sign in (1.0, -1.0)]
         if all(np.all(np.abs(r[0]) < FLAT_TOL) for r in both):
             continue  # flat both ways: a direction the data do not determine (see below)
-        for rises, moved, bounded in both:
+        for sign, (rises, moved, bounded) in zip((1.0, -1.0), both, strict=True):
             if not np.all(rises > -FLAT_TOL):
                 continue
             if rises[-1] > UNBOUNDED_RISE and rises[-1] > rises[-2] + UNBOUNDED_RISE:
@@ -261,10 +296,18 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                         moved,
                     )
                 ]
-            # every parameter that moves along the ray runs off, each in its own units (the
-            # intercept of a separated logistic regression moves 65 times as far as the slope
-            # of a predictor near 65): judged on the curvature-scaled direction
-            moved = _flat_parameters(v / d, functions) or moved
+            # the parameters that must run off for the objective to keep rising: along the ray
+            # every coordinate with a component moves, but one whose component can be dropped
+            # stays finite (quasi-separated data: the intercept stays put while the slope
+            # runs off). Where no single one is needed (collinear predictors running off
+            # together), those moving on the curvature-scaled direction (the intercept of a
+            # separated logistic regression moves 65 times as far as the slope of a
+            # predictor near 65)
+            moved = (
+                _needed_to_rise(functions, objective, result.x, sign * v)
+                or _flat_parameters(v / d, functions)
+                or moved
+            )
             run = "runs" if len(moved) == 1 else "run"
             return out + [
                 Diagnostic(

@@ -251,6 +251,24 @@ def test_every_parameter_that_runs_to_infinity_is_named():
     assert "alpha, beta run to infinity" in found[0].message
 
 
+def test_quasi_separation_names_the_slope_alone():
+    # found by a new user: x = -2, -1, 0, 0, 1, 2 with y = 0, 0, 0, 1, 1, 1 separates except
+    # at x = 0, where one failure and one success hold the intercept at logit(1/2) = 0 while
+    # the slope runs off (for any b the log-likelihood is highest at a = 0); the finding named
+    # the intercept
+    x = np.array([-2.0, -1.0, 0.0, 0.0, 1.0, 2.0])
+    with pm.Model() as model:
+        a = pm.Normal("a", 0.0, 2.5)
+        b = pm.Normal("b", 0.0, 2.5)
+        pm.Bernoulli("y", logit_p=a + b * x, observed=np.array([0, 0, 0, 1, 1, 1]))
+    fit = ic.fit_mle(model, random_seed=0)
+    from inference_compare.diagnostics import diagnostics_from_json
+
+    found = [d for d in diagnostics_from_json(fit.attrs["diagnostics"]) if d.severity == "error"]
+    assert [d.code for d in found] == ["mle_does_not_exist"]
+    assert found[0].parameters == ("b",)
+
+
 def test_all_heads_puts_the_mle_on_the_boundary():
     fit = ic.fit_mle(_coin(10, 10), random_seed=0)
     assert "on_boundary" in _codes(fit)

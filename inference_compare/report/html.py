@@ -46,9 +46,11 @@ DIAGNOSTIC_MEANINGS: dict[str, str] = {
     "it likes, so there is no estimate to report.",
     "on_boundary": "the best value sits on the edge of what the parameter may take, where no "
     "standard error exists: the interval shown is the profile-likelihood interval.",
-    "mle_does_not_exist": "the likelihood keeps rising towards infinity, so maximum likelihood "
-    "has no answer for this data set.",
-    "map_does_not_exist": "even with the prior, the density keeps rising towards infinity.",
+    "mle_does_not_exist": "the likelihood keeps rising as an estimate runs off to infinity (or "
+    "minus infinity) and never reaches its top, so maximum likelihood has no answer for this "
+    "data set.",
+    "map_does_not_exist": "even with the prior, the density keeps rising as an estimate runs "
+    "off to infinity (or minus infinity).",
     "hessian_not_positive_definite": "the data do not pin down some parameters: the surface is "
     "flat in some direction, so there is no standard error.",
     "not_converged": "the optimiser stopped before it found the top, so no estimate is shown.",
