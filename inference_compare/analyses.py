@@ -503,13 +503,19 @@ def influence_sentences(
             for label in influence.index
         }
     estimates = table.pivot(index="parameter", columns="method", values="estimate")
+    mle_status = table[table["method"] == "mle"].set_index("parameter").get("status")
     out = {}
     for label, row in influence.iterrows():
         shift, ratio = as_float(row["shift_map"]), as_float(row["sd_ratio_map"])
         if not math.isfinite(shift):
+            status = str(mle_status.get(label, "")) if mle_status is not None else ""
             out[label] = (
-                f"{label} has no finite MLE standard error, so the prior's pull cannot be "
-                "measured in standard errors"
+                f"there is no MLE of {label} ({status.removeprefix('failed: ')}), so the "
+                "prior's pull on it cannot be measured"
+                if status.startswith("failed")
+                else f"the MLE of {label} has no standard error (it, or a parameter it "
+                "depends on, is on the edge of its support), so the prior's pull on it cannot "
+                "be measured in standard errors"
             )
             continue
         if abs(shift) < NEGLIGIBLE_SHIFT:

@@ -58,7 +58,9 @@ def prior_influence(cmp: Comparison) -> pd.DataFrame:
     if "mle" not in cmp.methods:
         raise UsageError("prior_influence needs the mle fit")
     out = pd.DataFrame(index=list(dict.fromkeys(cmp.table()["parameter"])))
-    se = table[("sd", "mle")]
+    # no standard error (0 at a boundary estimate, NaN for a failed fit): the shift in its
+    # units is undefined, not infinite
+    se = table[("sd", "mle")].where(table[("sd", "mle")] > 0)
     for method in ("map", "bayes"):
         if method in cmp.methods:
             out[f"shift_{method}"] = (table[("estimate", method)] - table[("estimate", "mle")]) / se

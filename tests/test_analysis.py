@@ -56,6 +56,30 @@ def test_prior_influence_of_the_coin_flip():
     assert 0 < row["sd_ratio_map"] < 1
 
 
+def test_prior_influence_without_a_standard_error_is_undefined_and_said_so():
+    # found by a new user: the eight schools' tau at 0 gives each school effect a conditional
+    # sd of 0, and the influence table showed an infinite shift; separated data have no MLE,
+    # and the sentence spoke of a missing standard error (capitalising the label "A has ...")
+    from inference_compare.analyses import influence_sentences
+
+    module = ic.load_model("eight_schools")
+    cmp = ic.compare(
+        module.build(module.DATA), methods=("mle", "map"), random_seed=0, progressbar=False
+    )
+    influence = analysis.prior_influence(cmp)
+    assert np.isnan(influence.loc["theta[0]", "shift_map"])
+    sentence = influence_sentences(influence, cmp.table(), {})["theta[0]"]
+    assert sentence.startswith("the MLE of theta[0] has no standard error")
+    x = np.array([-2.0, -1.0, 1.0, 2.0])
+    with pm.Model() as separated:
+        a = pm.Normal("a", 0.0, 2.5)
+        b = pm.Normal("b", 0.0, 2.5)
+        pm.Bernoulli("y", logit_p=a + b * x, observed=np.array([0, 0, 1, 1]))
+    cmp = ic.compare(separated, methods=("mle", "map"), random_seed=0, progressbar=False)
+    sentences = influence_sentences(analysis.prior_influence(cmp), cmp.table(), {})
+    assert sentences["b"].startswith("there is no MLE of b (the MLE does not exist")
+
+
 def test_laplace_khat_tells_a_gaussian_posterior_from_a_heavy_tailed_one():
     y = np.random.default_rng(0).normal(1.0, 1.0, size=20)
     with pm.Model() as gaussian:
