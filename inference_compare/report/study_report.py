@@ -388,7 +388,8 @@ def _agreement_line(rows: pd.DataFrame, replicates: pd.DataFrame) -> str | None:
     "Differ" needs the ratio beyond twice that error both with every data set and without the
     one whose squared errors differ most (a heavy tail can rest a claim on one data set);
     "agree within `AGREE_WITHIN`" (said first: a difference that small does not matter) needs
-    the whole 2-MCSE band of the RMSE ratio within it; otherwise they "cannot be told apart". The percentage is the paired RMSE ratio's.
+    the whole 2-MCSE band of the RMSE ratio within it; otherwise they "cannot be told apart".
+    The percentage is the paired RMSE ratio's.
     """
     size = rows["size"].max()
     largest = rows[rows["size"] == size].set_index("method")
