@@ -437,6 +437,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from inference_compare.report.rewrite import rewrite_report
 
     outputs = rewrite_report(args.dir)
+    if isinstance(outputs, Path):  # a study's folder: say when it is not finished
+        from inference_compare.report.study_report import incomplete
+        from inference_compare.study import load_study
+
+        if note := incomplete(load_study(args.dir)):
+            echo(note)
     report = outputs if isinstance(outputs, Path) else outputs.report
     echo(f"Report: {report.resolve()}")
     return EXIT_OK

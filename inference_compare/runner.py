@@ -167,8 +167,11 @@ def _run_attrs(
         source = f"Data file {Path(data_file).name}: {len(data)} columns, {n_rows} rows."
     else:
         source = f"The data embedded in the model file ({module.__name__}.DATA)."
+    title = model_title(module)
+    if data_file:  # the file's title may describe its own data ("from 7 heads in 10 tosses")
+        title = f"{title.split(':', 1)[0]}, with the data of {Path(data_file).name}"
     attrs: dict[str, Any] = {
-        "title": model_title(module),
+        "title": title,
         "equivalence": str(getattr(module, "EQUIVALENCE", "") or "").strip(),
         "model_file": file.name if file else module.__name__,
         "model_ref": str(file) if file else module.__name__,

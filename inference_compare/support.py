@@ -137,12 +137,46 @@ def _confirm_outside_support(model, start, bad, random_seed: int) -> None:
             index = tuple(int(i) for i in np.argwhere(np.broadcast_to(mask, data.shape))[0])
             value = data[index]
             dist = distribution_name(rv)
+            where = f"{_describe_position(index)} is {value.item()!r}"
+            if _degenerate_parameter(model, rv, start, index):
+                raise DataError(
+                    f"the observed data of {rv.name!r} have zero likelihood at every parameter "
+                    f"value tried: {where}, and there a parameter of its {dist} distribution is "
+                    "0 or not finite whatever the model's parameters are (a zero exposure, or "
+                    "log(0) in an offset?); check that row's data"
+                )
             raise DataError(
                 f"the observed data of {rv.name!r} are outside the support of its "
-                f"{dist} distribution: {_describe_position(index)} is {value.item()!r}, which has "
-                f"zero likelihood at every parameter value tried ({int(mask.sum())} "
-                "such value(s) in all)"
+                f"{dist} distribution: {where}, which has zero likelihood at every parameter "
+                f"value tried ({int(mask.sum())} such value(s) in all)"
             )
+
+
+def _degenerate_parameter(model: pm.Model, rv, start: dict, index: tuple[int, ...]) -> bool:
+    """Return True when a distribution parameter of ``rv`` at ``index`` is 0 or not finite.
+
+    Evaluated at the model's initial point: a rate of exactly 0 there comes from the data (an
+    exposure of 0) or the model's arithmetic (log(0)), not from the parameters' values.
+    """
+    params = model.replace_rvs_by_values(list(rv.owner.op.dist_params(rv.owner)))
+    values = [model.rvs_to_values[v] for v in model.free_RVs]
+    try:
+        with np.errstate(all="ignore"):
+            found = pytensor.function(values, params, on_unused_input="ignore")(
+                *[start[v.name] for v in values]
+            )
+    except (ParameterValueError, ValueError, TypeError):
+        return False
+    shape = np.shape(_data(model, rv))
+    for param in found:
+        param = np.asarray(param, dtype=float)
+        try:
+            at = np.broadcast_to(param, shape)[index] if param.ndim else param
+        except ValueError:
+            continue
+        if at == 0 or not np.isfinite(at):
+            return True
+    return False
 
 
 def distribution_name(rv) -> str:

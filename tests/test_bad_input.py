@@ -220,3 +220,24 @@ def test_improper_prior_map_reports_what_happens():
         ("mle", "unbounded"),
         ("map", "unbounded"),
     }
+
+
+def test_a_zero_exposure_is_named_as_such_not_as_data_outside_the_support():
+    # found by a new user: an exposure of 0 (log(0) in the offset) makes the Poisson rate of
+    # its row 0, and the count 2 there was called "outside the support" of the Poisson
+    from inference_compare.errors import DataError
+    from inference_compare.support import check_start
+
+    def model(y, exposure):
+        with pm.Model() as m:
+            b0 = pm.Normal("b0", -5, 2)
+            pm.Poisson("y", mu=pm.math.exp(b0 + np.log(exposure)), observed=y)
+        return m
+
+    with np.errstate(divide="ignore"):
+        zero = model(np.array([0, 2, 3]), np.array([127.0, 0.0, 1095.0]))
+    with pytest.raises(DataError, match=r"row 2 is 2, and there a parameter of its Poisson"):
+        check_start(zero)
+    negative = model(np.array([0, -2, 3]), np.array([127.0, 10.0, 1095.0]))
+    with pytest.raises(DataError, match=r"outside the support of its Poisson distribution: row 2"):
+        check_start(negative)

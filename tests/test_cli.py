@@ -353,6 +353,11 @@ def test_user_model_file_and_csv_data(tmp_path):
     assert "<img src=x" not in report and "&lt;img src=x onerror=alert(1)&gt;" in report
     assert "Heads &lt;b&gt;and&lt;/b&gt; tails" in report
     assert "tosses &lt;1&gt;.csv" in report
+    # the title names the data file: a model file's title may describe its own data (found by
+    # a new user: "from 7 heads in 10 tosses" over a report of 10 heads)
+    assert (
+        "<title>Heads &lt;b&gt;and&lt;/b&gt; tails, with the data of tosses &lt;1&gt;.csv" in report
+    )
 
 
 # ----------------------------------------------------------------------------- errors

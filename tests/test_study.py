@@ -196,11 +196,24 @@ def test_interrupted_study_resumes_to_the_same_table(tmp_path):
     assert len(list((tmp_path / "cut").glob("replicates/*/*.parquet"))) == 5
     with pytest.raises(ic.UsageError, match="already holds a study"):
         ic.study("linear_regression", out=tmp_path / "cut", **kwargs)
+    # its report says it is incomplete (found by a new user: "6 replicates each", no word of
+    # the interruption), in the page and from `inference-compare report`
+    from inference_compare import cli
+    from inference_compare.report.study_report import incomplete
+
+    note = incomplete(ic.load_study(tmp_path / "cut"))
+    done = ic.load_study(tmp_path / "cut").replicates.drop_duplicates(["size", "replicate"])
+    counts = done.groupby("size").size().reindex([10, 30], fill_value=0)
+    short = ", ".join(f"{k} of 6 at n = {n}" for n, k in counts.items() if k < 6)
+    assert note.startswith(f"This study is incomplete: {short} (it was interrupted)")
+    assert cli.main(["report", str(tmp_path / "cut")]) == 0
+    assert note in (tmp_path / "cut" / "study.html").read_text()
     redone = []
     resumed = ic.study(
         "linear_regression", out=tmp_path / "cut", resume=True, on_replicate=redone.append, **kwargs
     )
     assert len(redone) == 12 - 5  # nothing finished is computed again
+    assert incomplete(resumed) is None
     pd.testing.assert_frame_equal(
         _without_time(resumed.replicates), _without_time(whole.replicates)
     )

@@ -578,6 +578,28 @@ def study_question(methods: list[str]) -> tuple[str, str]:
     return named, f"how do {named} differ at small n, and when do they agree?"
 
 
+def incomplete(result: StudyResult) -> str | None:
+    """Say which sizes have fewer finished replicates than the study asked for, else None.
+
+    An interrupted study is saved replicate by replicate; its report is written from what
+    finished, and says so.
+    """
+    wanted = int(result.config.get("replicates", 0))
+    sizes = [int(n) for n in result.config.get("sizes", [])]
+    if not wanted or not sizes:
+        return None
+    done = result.replicates.drop_duplicates(["size", "replicate"]).groupby("size").size()
+    short = [(n, int(done.get(n, 0))) for n in sizes if int(done.get(n, 0)) < wanted]
+    if not short:
+        return None
+    counts = ", ".join(f"{k} of {wanted} at n = {n}" for n, k in short)
+    return (
+        f"This study is incomplete: {counts} (it was interrupted). Everything below is computed "
+        "from the replicates that finished; run the same study command again with --resume "
+        "to finish it."
+    )
+
+
 def study_context(result: StudyResult) -> dict[str, Any]:
     """Everything the study template shows."""
     metrics = result.metrics()
@@ -585,6 +607,7 @@ def study_context(result: StudyResult) -> dict[str, Any]:
     wide, narrow = study_figures(result), study_figures(result, narrow=True)
     return {
         "config": result.config,
+        "incomplete": incomplete(result),
         "figures": {
             k: _both_layouts(v, narrow[k]) | {"name": FIGURE_NAMES[k]} for k, v in wide.items()
         },
