@@ -434,3 +434,19 @@ def test_model_table_gives_the_shape_of_a_variable_without_dims():
         pm.Normal("z", mu, 1, observed=np.ones((2, 3)))
     dims = {v["name"]: v["dims"] for v in describe_model(model)["variables"]}
     assert dims == {"mu": "scalar", "y": "vector", "z": "shape (2, 3)", "y_data": "vector"}
+
+
+def test_a_failed_laplace_check_is_not_followed_by_no_problems_found(coin_cmp, tmp_path):
+    # found by a new user: "Pareto k-hat 0.71 (> 0.7): ... use the Bayes fit" above, and
+    # "No problems found" in the Diagnostics section of the same report
+    import html
+
+    cmp = dataclasses.replace(coin_cmp, attrs={**coin_cmp.attrs, "laplace_khat": 0.71})
+    assert not cmp.diagnostics
+    page = html.unescape(ic.to_html(cmp, tmp_path / "r.html").read_text())
+    assert "No problems found: " not in page
+    assert "No problems found by these checks: " in page
+    assert "But the check of the MAP's Laplace approximation above failed (Pareto" in page
+    trusted = dataclasses.replace(coin_cmp, attrs={**coin_cmp.attrs, "laplace_khat": 0.3})
+    page = html.unescape(ic.to_html(trusted, tmp_path / "t.html").read_text())
+    assert "No problems found: " in page and "But the check" not in page
