@@ -324,7 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     coverage = sub.add_parser(
         "coverage",
         help="exact coverage of every method's intervals, by enumerating the data",
-        parents=[_model_parent(), _nuts_parent(EXACT_NUTS, 0)],
+        # --no-progress as run and study take it (coverage shows no progress display)
+        parents=[_model_parent(), _nuts_parent(EXACT_NUTS, 0), _progress_parent()],
         formatter_class=_HelpFormatter,
     )
     coverage.add_argument(

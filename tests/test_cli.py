@@ -692,7 +692,7 @@ def test_run_prior_sweep_follows_the_closed_form(analyses_dir):
     report = (analyses_dir / "report.html").read_text()
     assert 'id="prior-strength"' in report
     for value in sweep["map"]:
-        assert f"{value:.4g}" in report
+        assert f"{value:.6g}" in report
     assert "MAP against the prior scale" in report
     with Image.open(analyses_dir / "figures" / "prior_sweep.png") as img:
         img.verify()

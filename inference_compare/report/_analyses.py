@@ -36,6 +36,11 @@ __all__ = ["analysis_context"]
 PSENSE_OK = ("\u2713", "no concern")
 
 
+#: Significant digits of the prior-sweep table: a MAP that has reached the MLE shows the same
+#: digits (at 4, 173.6 against 173.7 were both 173.65, rounded apart).
+SWEEP_DIGITS = 6
+
+
 def _sweep(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     frame = pd.DataFrame(records)
     out = []
@@ -44,9 +49,9 @@ def _sweep(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append(
             {
                 "label": str(label),
-                "mle": fmt(rows["mle"].iloc[0]),
+                "mle": fmt(rows["mle"].iloc[0], SWEEP_DIGITS),
                 "points": [
-                    {"scale": f"{s:.3g}", "map": fmt(m)}
+                    {"scale": f"{s:.3g}", "map": fmt(m, SWEEP_DIGITS)}
                     for s, m in zip(rows["prior_scale"], rows["map"], strict=True)
                 ],
             }
