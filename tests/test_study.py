@@ -1073,7 +1073,7 @@ def test_nuts_warnings_of_counted_fits_are_said():
     rows.loc[11:, "notes"] = ""
     result = ic.StudyResult(rows, config=_config(["bayes"], [5], 20))
     (line,) = [n for n in study_notes(result) if n.startswith("At n = 5")]
-    assert "of the 20 bayes fits, 11 had divergent transitions; 11 an R-hat above 1.01" in line
+    assert "of the 20 bayes fits, 11 had divergent transitions; 11 had an R-hat above 1.01" in line
 
 
 def test_the_study_title_names_the_methods_it_ran():
