@@ -500,9 +500,17 @@ def _print_plan(result, target: float, out: Path) -> None:
     need = int(plan[["replicates_coverage", "replicates_bias"]].to_numpy().max())
     echo(f"\nFor a Monte Carlo SE of {target:g} (this study as the pilot):")
     echo(plan[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    # the rerun fits `need` replicates of every size and method, less those already done; each
+    # fit's time counted once (the plan has a row per parameter of it)
+    done = result.replicates.drop_duplicates(["size", "replicate"]).groupby("size").size()
+    fits = plan.drop_duplicates(["size", "method"])
+    left = [max(need - int(done.get(n, 0)), 0) for n in fits["size"]]
+    seconds = [float(x) for x in fits["seconds_per_fit"]]
+    hours = sum(k * t for k, t in zip(left, seconds, strict=True) if t == t) / 3600  # t: not NaN
     echo(
-        f"Rerun with --replicates {need} --resume --out {out} to reach it (about "
-        f"{plan['hours'].sum():.2g} hours in all)."
+        f"Rerun with --replicates {need} --resume --out {out} to reach it: {sum(left)} more "
+        f"fits, about {hours:.2g} hours of fitting (the pilot's time per fit; simulating the "
+        "data and compiling add to it)."
     )
 
 

@@ -583,6 +583,11 @@ def test_study_says_how_many_replicates_a_target_mcse_needs(tmp_path):
     assert code == 0, err
     # 95% coverage at a Monte Carlo SE of 0.005: 0.95 x 0.05 / 0.005^2 = 1900 (Morris et al.)
     assert "--replicates 1900 --resume" in out
+    # its time: the 1880 fits still to run (not the per-parameter rows' sum), at the pilot's
+    # mean seconds per fit (found by a new user: the sum double-counted and used each row's
+    # own count)
+    seconds = ic.load_study(tmp_path).metrics()["seconds"].iloc[0]
+    assert f"1880 more fits, about {1880 * seconds / 3600:.2g} hours of fitting" in out
 
 
 def _interrupt_in_compiled_code() -> SystemError:
