@@ -457,9 +457,8 @@ def _cmd_study(args: argparse.Namespace) -> int:
 
     _use_agg()
     name = Path(args.model).stem
-    if args.resume and args.out:
-        found = ReplicateStore.count(args.out)
-        echo(f"resuming the study in {args.out}: {found} finished replicate(s) found")
+    # said once the study has accepted the resume (it refuses changed settings first)
+    found = ReplicateStore.count(args.out) if args.resume and args.out else None
     out = Path(args.out) if args.out else Path("reports") / f"{name}-study"
     # a folder made here and left without a replicate (refused at once) goes again
     with output_dir(out, disposable=("study.json",)):
@@ -485,6 +484,8 @@ def _cmd_study(args: argparse.Namespace) -> int:
         # every replicate is on disk; only the report is missing
         total = len(set(args.sizes)) * args.replicates
         raise StudyInterrupted(total, total, str(out)) from None
+    if found is not None:
+        echo(f"resumed the study in {out}: {found} replicate(s) had finished before")
     echo(result)
     echo(f"\nStudy report: {report.resolve()}")
     echo(f"Also in {out}: metrics.csv, replicates.csv, replicates/ (one Parquet file each)")

@@ -323,8 +323,13 @@ def test_interrupted_study_says_what_was_saved_and_resumes(tmp_path):
         [*command(), *small, "--resume"], capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stderr
-    assert f"{saved} finished replicate(s) found" in done.stdout
+    assert f"{saved} replicate(s) had finished before" in done.stdout
     assert len(list(out.glob("replicates/n*/r*.parquet"))) == saved + 2
+    changed = subprocess.run(
+        [*command(), *small, "--resume", "--seed", "9"], capture_output=True, text=True, timeout=600
+    )
+    assert changed.returncode == 2 and "cannot resume" in changed.stderr
+    assert "resum" not in changed.stdout  # not "resuming ..." before the refusal
 
 
 @pytest.mark.slow
