@@ -71,8 +71,10 @@ def _read_csv(path: Path) -> dict[str, list[Any]]:
         "encoding": "utf-8-sig",  # a byte-order mark is not part of the first name
         "skip_blank_lines": False,  # a blank line inside the data is a missing row: say so
     }
+    delimiter = _delimiter(path)
+    _check_fields(path, delimiter)
     try:
-        frame = pd.read_csv(path, sep=_delimiter(path), **options)
+        frame = pd.read_csv(path, sep=delimiter, index_col=False, **options)
     except pd.errors.EmptyDataError:
         raise DataError(f"data file {path.name!r} is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -87,6 +89,34 @@ def _read_csv(path: Path) -> dict[str, list[Any]]:
     if unnamed:
         raise DataError(f"data file {path.name!r} has a column without a name in its header")
     return {str(c).strip(): frame[c].tolist() for c in frame.columns}
+
+
+def _check_fields(path: Path, delimiter: str) -> None:
+    """Refuse a header naming a column twice, or a row with more or fewer fields than it.
+
+    pandas would rename a repeated name (``y.1``) and take a first row with one field too many
+    as holding an index column, shifting every value one column over.
+    """
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = csv.reader(handle, delimiter=delimiter, skipinitialspace=True)
+            header = next(rows, None)
+            if header is None:
+                return
+            names = [name.strip() for name in header]
+            twice = sorted({n for n in names if names.count(n) > 1 and n})
+            if twice:
+                raise DataError(
+                    f"data file {path.name!r} names the column {twice[0]!r} twice in its header"
+                )
+            for line, row in enumerate(rows, start=1):
+                if row and any(field.strip() for field in row) and len(row) != len(header):
+                    raise DataError(
+                        f"data file {path.name!r}: row {line} has {len(row)} fields, but the "
+                        f"header has {len(header)} ({delimiter!r}-separated)"
+                    )
+    except (UnicodeDecodeError, csv.Error):
+        return  # pandas says what is wrong with the file
 
 
 def _delimiter(path: Path) -> str:

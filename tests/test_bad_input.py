@@ -8,6 +8,7 @@ our own errors, whose message names the problem.
 from __future__ import annotations
 
 import json
+import re
 import string
 import warnings
 
@@ -123,11 +124,13 @@ def test_fuzzed_json_reads_cleanly_or_raises_data_error(tmp_path_factory, conten
     values=st.lists(st.floats(allow_nan=True, allow_infinity=True) | st.integers(-5, 5), max_size=6)
 )
 def test_fuzzed_arrays_build_a_valid_model_or_raise_our_error(values):
+    from inference_compare.priors import check_model  # not ic.priors: a lazy package
+
     module = ic.load_model("gaussian")
     data = {"y": np.asarray(values, dtype=float)}
     try:
         model = build_model(module, data)
-        ic.priors.check_model(model)
+        check_model(model)
     except (ic.DataError, ic.ModelError) as exc:
         assert str(exc)
         return
@@ -241,3 +244,23 @@ def test_a_zero_exposure_is_named_as_such_not_as_data_outside_the_support():
     negative = model(np.array([0, -2, 3]), np.array([127.0, 10.0, 1095.0]))
     with pytest.raises(DataError, match=r"outside the support of its Poisson distribution: row 2"):
         check_start(negative)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        # a first row with one field too many: pandas took it as an index column and shifted
+        # every value one column over ("column 'y' row 2 holds a missing value")
+        ("dose,n,y\n0,10,1,5\n0.5,10,2\n", "row 1 has 4 fields, but the header has 3"),
+        ("dose,n,y\n0,10,1\n1,10\n", "row 2 has 2 fields, but the header has 3"),
+        # pandas renamed the second y to y.1 and the model read the first one
+        ("dose,n,y,y\n0,10,1,2\n", "names the column 'y' twice in its header"),
+    ],
+)
+def test_a_ragged_or_doubly_named_csv_is_refused_naming_the_row(tmp_path, text, needle):
+    from inference_compare.data import read_data
+
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    with pytest.raises(ic.DataError, match=re.escape(needle)):
+        read_data(path)
