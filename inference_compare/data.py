@@ -22,7 +22,7 @@ import pymc as pm
 from inference_compare._interrupt import raise_if_interrupted
 from inference_compare.errors import DataError, ModelError
 
-__all__ = ["build_model", "read_data", "summarize_data"]
+__all__ = ["DataColumns", "build_model", "read_data", "summarize_data"]
 
 #: File suffixes `read_data` understands.
 FORMATS: tuple[str, ...] = (".csv", ".json")
@@ -45,8 +45,9 @@ def read_data(path: str | os.PathLike) -> dict[str, np.ndarray]:
     Raises
     ------
     DataError
-        When the file is missing or unreadable, empty, ragged, or holds a non-numeric,
-        missing, NaN or infinite value.
+        When the file is missing or unreadable, empty, ragged, or holds a missing, NaN or
+        infinite value. A column holding text is kept aside: its `DataError` is raised when
+        it is read (`DataColumns`), so a column ``build`` never reads does not matter.
     """
     path = Path(path)
     if not path.is_file():
@@ -60,7 +61,38 @@ def read_data(path: str | os.PathLike) -> dict[str, np.ndarray]:
     columns = _read_csv(path) if suffix == ".csv" else _read_json(path)
     if not columns:
         raise DataError(f"data file {path.name!r} has no columns")
-    return {name: _numeric(path.name, name, values) for name, values in columns.items()}
+    numeric, refused = {}, {}
+    for name, values in columns.items():
+        try:
+            numeric[name] = _numeric(path.name, name, values)
+        except DataError as exc:  # refused when build reads it: an ID column is no mistake
+            refused[name] = exc
+    if not numeric:
+        raise next(iter(refused.values()))
+    return DataColumns(numeric, refused)
+
+
+class DataColumns(dict):
+    """A data file's numeric columns; reading one that is not numeric raises why it is not.
+
+    A column holding text (an ID, a name) that ``build`` never reads does not stop the run;
+    ``build`` reading it raises the `DataError` naming its first bad row. ``refused`` maps
+    those columns to their errors.
+    """
+
+    def __init__(self, columns: dict[str, np.ndarray], refused: dict[str, DataError]) -> None:
+        super().__init__(columns)
+        self.refused = refused
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        """Return column ``key``; raise its `DataError` if it is not numeric."""
+        if key in self.refused:
+            raise self.refused[key]
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return column ``key`` or ``default``; raise its `DataError` if it is not numeric."""
+        return self[key] if key in self.refused else super().get(key, default)
 
 
 def _read_csv(path: Path) -> dict[str, list[Any]]:

@@ -165,6 +165,9 @@ def _run_attrs(
     n_rows = max((np.size(v) for v in data.values()), default=0)
     if data_file:
         source = f"Data file {Path(data_file).name}: {len(data)} columns, {n_rows} rows."
+        ignored = list(getattr(data, "refused", {}))
+        if ignored:
+            source += f" Not numeric, and not read by the model: {', '.join(ignored)}."
     else:
         source = f"The data embedded in the model file ({module.__name__}.DATA)."
     title = model_title(module)

@@ -393,7 +393,7 @@ def test_missing_data_file(tmp_path):
         ("y\n1\nheads\n1\n", ["column 'y' row 2", "'heads'"]),
         ("y\n1\nNaN\n1\n", ["column 'y' row 2", "'NaN'"]),
         ("y\n1\n\n1\n", ["column 'y' row 2", "missing value"]),  # a blank line is a row
-        ("y\n1\n0,1\n", ["not a well-formed CSV"]),
+        ("y\n1\n0,1\n", ["row 2 has 2 fields, but the header has 1"]),
         ("", ["is empty"]),
         ("y\n", ["no rows"]),
     ],
@@ -406,6 +406,23 @@ def test_malformed_csv(csv, tmp_path, text, needles):
     code, _, err = run_main(["run", "coin_flip", "--data", csv(text), "--out", str(tmp_path)])
     assert_one_line_error(code, err, "data.csv", *needles)
     assert not (tmp_path / "report.html").exists()
+
+
+def test_a_text_column_the_model_never_reads_is_left_out_and_said(csv, tmp_path):
+    # found by new users: an ID column stopped the run ("column 'id' row 1 holds 'a'")
+    data = csv("id,y\nA7,1\nB2,0\nC9,1\nD4,1\n")
+    code, _, err = run_main(
+        ["run", "coin_flip", "--data", data, "--methods", "mle", "--out", str(tmp_path / "r")]
+    )
+    assert code == 0, err
+    assert pd.read_csv(tmp_path / "r" / "summary.csv")["estimate"].iloc[0] == pytest.approx(0.75)
+    report = (tmp_path / "r" / "report.html").read_text()
+    assert "Not numeric, and not read by the model: id" in report
+    # read by the model, the same column is refused naming its first bad row
+    code, _, err = run_main(
+        ["run", "coin_flip", "--data", csv("y\nA7\n1\n", "t.csv"), "--out", str(tmp_path / "t")]
+    )
+    assert_one_line_error(code, err, "t.csv", "column 'y' row 1", "'A7'")
 
 
 @pytest.mark.parametrize(
