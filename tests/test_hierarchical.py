@@ -887,3 +887,12 @@ def test_no_pooling_crosses_only_where_the_group_effects_are_determined():
     centred = no_pooling(eight_schools_model(), ["theta"])
     np.testing.assert_allclose(centred["theta"], EIGHT_Y, rtol=1e-6)
     assert no_pooling(eight_schools_model(centred=False), ["z"]) == {}
+
+
+def test_nagq_without_latent_variables_is_refused():
+    # found by a new user: --nagq 5 on a model without group effects was silently ignored
+    coin = ic.load_model("coin_flip")
+    with pytest.raises(ic.UsageError, match=r"nagq=5 sets how the MLE and MAP integrate"):
+        ic.compare(coin.build(coin.DATA), methods="mle", nagq=5, progressbar=False)
+    with pytest.raises(ic.UsageError, match="no latent variables"):
+        ic.compare(eight_schools_model(), methods="mle", latent=None, nagq=5, progressbar=False)

@@ -401,12 +401,22 @@ def fitting_functions(
         See `inference_compare.priors.latent_variables`.
     nagq : int, default 1
         Adaptive Gauss-Hermite points per group for the marginal (1: Laplace); see
-        `marginal_functions`. Without latent variables there is nothing to integrate and it is
-        not used.
+        `marginal_functions`. Without latent variables there is nothing to integrate: more
+        than 1 is refused.
+
+    Raises
+    ------
+    UsageError
+        ``nagq`` > 1 for a model without latent variables.
     """
     check_model(model)
     check_nagq(nagq)
     names = latent_variables(model, latent)
+    if nagq > 1 and not names:
+        raise UsageError(
+            f"nagq={nagq} sets how the MLE and MAP integrate group effects out, but this model "
+            "has no latent variables to integrate (none found, or latent=None): drop it"
+        )
     return marginal_functions(model, names, nagq) if names else model_functions(model)
 
 
