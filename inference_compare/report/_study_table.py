@@ -94,7 +94,7 @@ def study_table(metrics: pd.DataFrame) -> dict[str, Any]:
         "coverage": (
             f"{COLUMN_NOTES['coverage']}; at 0 or 1, whose Monte Carlo standard error is 0, "
             f"the exact one-sided {EDGE_CONFIDENCE:.0%} bound beside it (Clopper-Pearson: "
-            f"\u2265 0.93 after 40 of 40 covered)"
+            f"for example \u2265 0.93 after 40 of 40 covered)"
         ),
         "mean width": "mean interval width over the fits with an interval",
         "median width": (
