@@ -8,7 +8,6 @@ our own errors, whose message names the problem.
 from __future__ import annotations
 
 import json
-import re
 import string
 import warnings
 
@@ -244,23 +243,3 @@ def test_a_zero_exposure_is_named_as_such_not_as_data_outside_the_support():
     negative = model(np.array([0, -2, 3]), np.array([127.0, 10.0, 1095.0]))
     with pytest.raises(DataError, match=r"outside the support of its Poisson distribution: row 2"):
         check_start(negative)
-
-
-@pytest.mark.parametrize(
-    ("text", "needle"),
-    [
-        # a first row with one field too many: pandas took it as an index column and shifted
-        # every value one column over ("column 'y' row 2 holds a missing value")
-        ("dose,n,y\n0,10,1,5\n0.5,10,2\n", "row 1 has 4 fields, but the header has 3"),
-        ("dose,n,y\n0,10,1\n1,10\n", "row 2 has 2 fields, but the header has 3"),
-        # pandas renamed the second y to y.1 and the model read the first one
-        ("dose,n,y,y\n0,10,1,2\n", "names the column 'y' twice in its header"),
-    ],
-)
-def test_a_ragged_or_doubly_named_csv_is_refused_naming_the_row(tmp_path, text, needle):
-    from inference_compare.data import read_data
-
-    path = tmp_path / "data.csv"
-    path.write_text(text)
-    with pytest.raises(ic.DataError, match=re.escape(needle)):
-        read_data(path)

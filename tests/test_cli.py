@@ -396,8 +396,23 @@ def test_missing_data_file(tmp_path):
         ("y\n1\n0,1\n", ["row 2 has 2 fields, but the header has 1"]),
         ("", ["is empty"]),
         ("y\n", ["no rows"]),
+        # a first row with one field too many: pandas took it as an index column and shifted
+        # every value one column over ("column 'y' row 2 holds a missing value")
+        ("x,y\n0,1,5\n0,1\n", ["row 1 has 3 fields, but the header has 2"]),
+        # pandas renamed the second y to y.1 and the model read the first one
+        ("y,y\n1,0\n", ["names the column 'y' twice in its header"]),
     ],
-    ids=["wrong-column", "text", "nan", "blank-line", "ragged", "empty", "header-only"],
+    ids=[
+        "wrong-column",
+        "text",
+        "nan",
+        "blank-line",
+        "ragged",
+        "empty",
+        "header-only",
+        "extra-field",
+        "named-twice",
+    ],
 )
 def test_malformed_csv(csv, tmp_path, text, needles):
     if not needles:
