@@ -454,26 +454,6 @@ def prior_sweep_figure(
 # ----------------------------------------------------------------------------- shrinkage
 
 
-def population_mean(cmp: Comparison, name: str) -> tuple[str, float] | None:
-    """Return the MLE of the top-level location of latent ``name``'s Normal prior, if it has one.
-
-    Read from ``cmp.attrs["population_means"]`` (stored by a run, so a redrawn report has it
-    without the model), else from the model.
-    """
-    from inference_compare.priors import population_location
-
-    stored = cmp.attrs.get("population_means")
-    if isinstance(stored, dict) and name in stored:
-        loc = stored[name]
-    elif cmp.model is not None and name in cmp.model.named_vars:
-        loc = population_location(cmp.model, name)
-    else:
-        return None
-    if loc is None or "mle" not in cmp.fits:
-        return None
-    return loc, float(cmp.fits["mle"]["point_estimate"][loc])
-
-
 def shrinkage(cmp: Comparison) -> Figure | None:
     """Per group effect: the empirical-Bayes (MLE, MAP) and Bayes estimates with intervals.
 
@@ -519,7 +499,7 @@ def shrinkage(cmp: Comparison) -> Figure | None:
         own = (cmp.attrs.get("no_pooling") or {}).get(name)
         if own is not None and len(own) == len(labels):
             ax.plot(own, np.arange(len(labels)), "x", color="k", ms=6, label="own data only")
-        population = population_mean(cmp, name)
+        population = cmp.population_mean(name)
         if population is not None:
             ax.axvline(population[1], color="k", ls="--", lw=1, label=f"{population[0]} (MLE)")
         ax.set_yticks(np.arange(len(labels)), labels)

@@ -154,6 +154,25 @@ class Comparison:
         """The methods fitted, in canonical order."""
         return check_methods(self.fits)
 
+    def population_mean(self, name: str) -> tuple[str, float] | None:
+        """Return the top-level location of latent ``name``'s Normal prior and its MLE, if any.
+
+        Read from ``attrs["population_means"]`` (stored by a run, so a redrawn report has it
+        without the model), else from the model; None when there is none, or no MLE.
+        """
+        stored = self.attrs.get("population_means")
+        if isinstance(stored, dict) and name in stored:
+            loc = stored[name]
+        elif self.model is not None and name in self.model.named_vars:
+            from inference_compare.priors import population_location  # imports PyMC
+
+            loc = population_location(self.model, name)
+        else:
+            return None
+        if loc is None or "mle" not in self.fits:
+            return None
+        return loc, float(self.fits["mle"]["point_estimate"][loc])
+
     def table(self) -> pd.DataFrame:
         """Tidy table, one row per (parameter, method).
 

@@ -729,7 +729,7 @@ def test_run_prior_sweep_follows_the_closed_form(analyses_dir):
     with Image.open(analyses_dir / "figures" / "prior_sweep.png") as img:
         img.verify()
     assert (
-        "Prior strength: MAP of `p` 0.5286 at prior scale 0.1"
+        "Prior strength: MAP of `p` 0.528571 at prior scale 0.1"
         in (analyses_dir / "summary.md").read_text()
     )
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from inference_compare._interrupt import raise_if_interrupted
 from inference_compare._io import atomic_write
-from inference_compare.plots import population_mean
 from inference_compare.registry import METHOD_NAMES
 from inference_compare.report._analyses import analysis_context
 from inference_compare.report._format import (
@@ -324,7 +323,7 @@ def report_context(
         "shrinkage": _image(figures.shrinkage) if figures.shrinkage else None,
         "shrinkage_crosses": bool(attrs.get("no_pooling")),
         "shrinkage_dashed": any(
-            population_mean(cmp, name) is not None for name in attrs.get("latent") or []
+            cmp.population_mean(name) is not None for name in attrs.get("latent") or []
         ),
     }
     context.update(overrides)
