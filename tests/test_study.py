@@ -699,32 +699,40 @@ def test_fits_used_of_replicates_and_the_failures_are_shown_and_explained(tmp_pa
 
 def test_a_coverage_of_one_shows_its_exact_bound_not_a_zero_standard_error(tmp_path):
     # the map's five intervals all cover (_hand_table): its binomial MCSE is 0, and "1±0"
-    # would claim certainty; the one-sided 95% Clopper-Pearson bound is the beta(5, 1)
-    # quantile (scipy), 0.05 ** (1 / 5) = 0.549
+    # would claim certainty; the other end of the exact 95% (Clopper-Pearson) interval is the
+    # beta(5, 1) quantile at 0.025 (scipy), 0.025 ** (1 / 5) = 0.478
     from scipy.stats import beta
 
-    from inference_compare.study.metrics import edge_bound
+    from inference_compare.study.metrics import edge_bound, exact_interval
 
     for n in (5, 40, 1000):
-        assert edge_bound(1.0, n) == pytest.approx(beta.ppf(0.05, n, 1), rel=1e-12)
-        assert edge_bound(0.0, n) == pytest.approx(beta.ppf(0.95, 1, n), rel=1e-12)
+        assert edge_bound(1.0, n) == pytest.approx(beta.ppf(0.025, n, 1), rel=1e-12)
+        assert edge_bound(0.0, n) == pytest.approx(beta.ppf(0.975, 1, n), rel=1e-12)
     assert edge_bound(0.6, 5) is None and edge_bound(1.0, 0) is None
+    # statsmodels' proportion_confint(method="beta") is the same interval
+    from statsmodels.stats.proportion import proportion_confint
+
+    for hits, n in ((78, 79), (3, 5), (0, 12), (24, 30)):
+        assert exact_interval(hits, n) == pytest.approx(
+            proportion_confint(hits, n, alpha=0.05, method="beta"), rel=1e-10
+        )
     result = ic.StudyResult(_hand_table(), config=_config(["mle", "map"], [10], 5))
     assert result.metrics().set_index("method").loc["map", "coverage_mcse"] == 0
     text = str(result)
     map_row = text.splitlines()[2].split()
-    assert map_row[1] == "map" and "1 (>=0.55)" in text and "±0 " not in text
-    assert "one-sided 95% bound" in text
+    assert map_row[1] == "map" and "1 (>=0.48)" in text and "\u00b10 " not in text
+    assert "the other end of its exact 95% interval instead" in text
     html = ic.to_html(result, tmp_path / "study.html").read_text()
-    assert "<td>1 (≥ 0.55)</td>" in html and "<td>0.6 ± 0.22</td>" in html
+    assert "<td>1 (\u2265 0.48)</td>" in html and "<td>0.6 \u00b1 0.22</td>" in html
 
 
-def test_coverage_of_all_or_none_is_judged_by_its_exact_bound(tmp_path):
-    # 60 replicates: every mle interval covers, no map interval does. Their MCSEs are 0; the
-    # one-sided 95% bounds, 0.05 ** (1 / 60) = 0.951 and 0.049, decide: the mle overcovers a
-    # 95% interval (0.951 > 0.95) and the map undercovers. At 40 replicates all covered is
-    # within reach of 95% (bound 0.928): no claim.
-    def table(n: int, covered_upper: float) -> pd.DataFrame:
+def test_coverage_is_judged_by_its_exact_interval(tmp_path):
+    # 80 replicates: every mle interval covers, no map interval does. Their MCSEs are 0; the
+    # exact 95% intervals, [0.025 ** (1 / 80), 1] = [0.955, 1] and [0, 0.045], exclude 0.95:
+    # the mle overcovers, the map undercovers. At 40 replicates all covered is within reach
+    # of 95% (0.912): no claim. And 78 of 79 (found by a new user: "overcovers: 0.99 ± 0.01",
+    # the normal approximation near 1) has the exact interval [0.931, 0.9997]: no claim.
+    def table(n: int, covered: int) -> pd.DataFrame:
         rows = [
             pd.DataFrame(
                 {
@@ -737,27 +745,31 @@ def test_coverage_of_all_or_none_is_judged_by_its_exact_bound(tmp_path):
                     "status": "ok",
                 }
             )
-            for method, upper in (("mle", covered_upper), ("map", 0.45))
+            for method, upper in (("mle", 0.7), ("map", 0.45))
         ]
         out = pd.concat(rows, ignore_index=True).assign(
             size=10, parameter="p", truth=0.5, seconds=0.1
         )
+        out.loc[(out.method == "mle") & (out.replicate >= covered), "upper"] = 0.45
         out["covered"] = (out.lower <= out.truth) & (out.truth <= out.upper)
         return out
 
     html = ic.to_html(
-        ic.StudyResult(table(60, 0.7), config=_config(["mle", "map"], [10], 60)),
+        ic.StudyResult(table(80, 80), config=_config(["mle", "map"], [10], 80)),
         tmp_path / "a.html",
     ).read_text()
-    assert "the mle interval overcovers: all of 60 intervals covered" in html
-    assert "(coverage \u2265 0.95 with 95% confidence; nominal 0.95)" in html
-    assert "the map interval undercovers: none of 60 intervals covered" in html
-    html = ic.to_html(
-        ic.StudyResult(table(40, 0.7), config=_config(["mle", "map"], [10], 40)),
-        tmp_path / "b.html",
-    ).read_text()
-    assert "mle interval overcovers" not in html
-    assert "the map interval undercovers: none of 40" in html
+    assert (
+        "the mle interval overcovers: 80 of 80 covered, 1 (exact 95% interval 0.955 to 1.000; "
+        "nominal 0.95)" in html
+    )
+    assert "the map interval undercovers: 0 of 80 covered" in html
+    for n, covered in ((40, 40), (79, 78)):
+        html = ic.to_html(
+            ic.StudyResult(table(n, covered), config=_config(["mle", "map"], [10], n)),
+            tmp_path / f"{n}.html",
+        ).read_text()
+        assert "mle interval overcovers" not in html
+        assert f"the map interval undercovers: 0 of {n}" in html
 
 
 def test_relative_precision_is_labelled_with_its_reference_and_unit(tmp_path):
@@ -969,15 +981,18 @@ def test_undercoverage_from_failed_fits_says_so():
     # found by a new user: "the bayes interval undercovers: 0.80" where every interval given
     # covered and the 6 misses were failed fits
     from inference_compare.report.study_report import conclusions
+    from inference_compare.study.metrics import exact_interval
 
     table = _errors_table(np.zeros(30), np.zeros(30))
     table.loc[(table["method"] == "map") & (table["replicate"] < 6), "status"] = "chains_disagree"
     table.loc[table["status"] != "ok", ["estimate", "lower", "upper"]] = np.nan
     result = ic.StudyResult(table, config=_config(["mle", "map"], [30], 30))
     lines = [x for x in conclusions(result)["beta"] if "undercovers" in x]
+    low, high = exact_interval(24, 30)
     assert lines == [
-        "at n = 30 the map interval undercovers: 0.80 \u00b1 0.07 (nominal 0.95); 6 of its 6 "
-        "misses are failed fits (no interval), and the 24 intervals it gave cover 1.00"
+        f"at n = 30 the map interval undercovers: 24 of 30 covered, 0.8 (exact 95% interval "
+        f"{low:.3f} to {high:.3f}; nominal 0.95); 6 of its 6 misses are failed fits (no "
+        "interval), and the 24 intervals it gave cover 1.00"
     ]
 
 

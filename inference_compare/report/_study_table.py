@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from inference_compare.report._format import fmt
-from inference_compare.study.metrics import COLUMN_NOTES, EDGE_CONFIDENCE, edge_bound
+from inference_compare.study.metrics import COLUMN_NOTES, EXACT_CONFIDENCE, edge_bound
 
 __all__ = ["UNDEFINED", "study_table"]
 
@@ -93,8 +93,8 @@ def study_table(metrics: pd.DataFrame) -> dict[str, Any]:
         "rmse": COLUMN_NOTES["rmse"],
         "coverage": (
             f"{COLUMN_NOTES['coverage']}; at 0 or 1, whose Monte Carlo standard error is 0, "
-            f"the exact one-sided {EDGE_CONFIDENCE:.0%} bound beside it (Clopper-Pearson: "
-            f"for example \u2265 0.93 after 40 of 40 covered)"
+            f"the other end of its exact {EXACT_CONFIDENCE:.0%} interval beside it "
+            f"(Clopper-Pearson: for example \u2265 0.91 after 40 of 40 covered)"
         ),
         "mean width": "mean interval width over the fits with an interval",
         "median width": (

@@ -60,9 +60,10 @@ __all__ = [
     "COUNT_COLUMNS",
     "EXTRA_COLUMNS",
     "METRIC_COLUMNS",
-    "EDGE_CONFIDENCE",
+    "EXACT_CONFIDENCE",
     "TOP_SHARE_FRACTION",
     "edge_bound",
+    "exact_interval",
     "metrics",
     "plan",
     "replicates_needed",
@@ -125,22 +126,41 @@ def _proportion(hits: np.ndarray) -> tuple[float, float]:
     return p, float(np.sqrt(p * (1 - p) / hits.size))
 
 
-#: One-sided confidence of the bound shown for a coverage of 0 or 1 (its binomial MCSE is 0).
-EDGE_CONFIDENCE = 0.95
+#: Confidence of the exact (Clopper-Pearson) interval of a coverage: the study's conclusions
+#: judge by it, and a coverage of 0 or 1 (whose binomial MCSE is 0) shows its end.
+EXACT_CONFIDENCE = 0.95
+
+
+def exact_interval(
+    hits: int, total: int, confidence: float = EXACT_CONFIDENCE
+) -> tuple[float, float]:
+    """Return the exact (Clopper-Pearson, 1934) interval of ``hits`` successes in ``total``.
+
+    The beta quantiles ``B(a/2; k, n - k + 1)`` and ``B(1 - a/2; k + 1, n - k)``, with the ends 0
+    and 1 where there is no success or no failure; ``(nan, nan)`` for ``total`` = 0.
+    """
+    import scipy.stats  # here: a study's table needs it only at 0 or 1
+
+    if total <= 0:
+        return float("nan"), float("nan")
+    tail = (1 - confidence) / 2
+    low = 0.0 if hits <= 0 else float(scipy.stats.beta.ppf(tail, hits, total - hits + 1))
+    high = 1.0 if hits >= total else float(scipy.stats.beta.ppf(1 - tail, hits + 1, total - hits))
+    return low, high
 
 
 def edge_bound(coverage: float, n_total: int) -> float | None:
-    """Return the one-sided Clopper-Pearson bound of a coverage observed at 0 or 1, else None.
+    """Return the end of a coverage's exact 95% interval when it is 0 or 1, else None.
 
     All ``n_total`` intervals covered (or none did): the binomial Monte Carlo standard error is
-    0, which says nothing about how close to 1 (or 0) the coverage is. The exact one-sided
-    `EDGE_CONFIDENCE` bound says it: ``(1 - EDGE_CONFIDENCE) ** (1 / n)`` below 1 (the
-    ``beta(n, 1)`` quantile of Clopper and Pearson, 1934), or one minus it above 0.
+    0, which says nothing about how close to 1 (or 0) the coverage is. The exact interval's
+    other end says it (`exact_interval`): ``((1 - EXACT_CONFIDENCE) / 2) ** (1 / n)`` below 1,
+    or one minus it above 0.
     """
     if not (n_total > 0 and coverage in (0.0, 1.0)):
         return None
-    bound = (1 - EDGE_CONFIDENCE) ** (1 / n_total)
-    return bound if coverage == 1.0 else 1 - bound
+    low, high = exact_interval(int(round(coverage * n_total)), n_total)
+    return low if coverage == 1.0 else high
 
 
 def _median_width(widths: np.ndarray) -> dict[str, float]:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from inference_compare.registry import method_rank
-from inference_compare.study.metrics import COLUMN_NOTES, EDGE_CONFIDENCE, edge_bound
+from inference_compare.study.metrics import COLUMN_NOTES, EXACT_CONFIDENCE, edge_bound
 from inference_compare.study.metrics import metrics as compute_metrics
 from inference_compare.study.metrics import plan as plan_replicates
 
@@ -112,9 +112,9 @@ def _edge(coverage: float, n_total: int) -> str | None:
 #: The legend printed under a study's table (`StudyResult.__str__`).
 TABLE_LEGEND = (
     "bias, rmse, coverage: value\u00b1Monte Carlo standard error (from the replicates' "
-    f"spread); a coverage of 0 or 1 shows its one-sided {EDGE_CONFIDENCE:.0%} bound instead "
-    "(Clopper-Pearson), as its standard error is 0.\nfits: fits used of replicates run "
-    "(bias, RMSE and width use the fits used); failed: "
+    f"spread); a coverage of 0 or 1 shows the other end of its exact {EXACT_CONFIDENCE:.0%} "
+    "interval instead (Clopper-Pearson), as its standard error is 0.\nfits: fits used of "
+    "replicates run (bias, RMSE and width use the fits used); failed: "
     f"{COLUMN_NOTES['n_failed']}.\nmean_width, median_width: the intervals' mean and median "
     "width (a few absurd intervals can dominate the mean)."
 )
