@@ -405,7 +405,7 @@ def _agreement_line(rows: pd.DataFrame, replicates: pd.DataFrame) -> str | None:
     most = np.argmax(np.abs(paired[:, 0] - paired[:, 1]))
     rest = _log_ratio(np.delete(paired, most, axis=0))
     than = (
-        f"the {high} RMSE is {np.exp(log_ratio / 2) - 1:.0%} above the {low}'s over the {k} "
+        f"the {high} RMSE is {np.exp(log_ratio / 2) - 1:.0%} above that of {low} over the {k} "
         "data sets both fitted"
     )
     if (abs(log_ratio) + 2 * mcse) / 2 < np.log1p(AGREE_WITHIN):  # a negligible difference
@@ -414,7 +414,15 @@ def _agreement_line(rows: pd.DataFrame, replicates: pd.DataFrame) -> str | None:
             f"stays within {AGREE_WITHIN:.0%}"
         )
     if abs(log_ratio) > 2 * mcse and abs(rest[0]) > 2 * rest[1]:
-        return f"{head} differ: {than}, beyond Monte Carlo error"
+        gap = paired[:, 0] - paired[:, 1]
+        share = abs(gap[most]) / max(abs(gap.sum()), np.finfo(float).tiny)
+        one = (
+            f" (one data set makes {share:.0%} of the difference; without it, "
+            f"{np.exp(rest[0] / 2) - 1:.0%})"
+            if share > 0.5
+            else ""
+        )
+        return f"{head} differ: {than}{one}, beyond Monte Carlo error"
     why = (
         "but that rests on one data set: without it the difference is within twice its Monte "
         "Carlo error"
