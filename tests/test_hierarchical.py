@@ -187,6 +187,9 @@ def test_eight_schools_mle_is_on_the_boundary_with_chi_bar_profile_interval():
     np.testing.assert_allclose(row["profile_upper"], upper, rtol=ESTIMATE_RTOL)
     codes = {(d.method, d.code) for d in cmp.diagnostics}
     assert codes == {("mle", "group_scale_at_zero"), ("map", "group_scale_at_zero")}
+    # their zero-width conditional intervals are explained where they are shown (found by a
+    # new user: "theta[0] mle 7.686 0 7.686 7.686" with nothing said)
+    assert all("conditional intervals have width 0" in d.message for d in cmp.diagnostics)
     # the school effects: conditional modes, all at the pooled mean
     np.testing.assert_allclose(value(mle, "theta"), closed_profile_mu(0.0), rtol=ESTIMATE_RTOL)
     assert table.loc[("theta[0]", "mle"), "interval"] == "conditional"

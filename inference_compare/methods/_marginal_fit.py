@@ -455,7 +455,10 @@ def _edge_diagnostic(method: str, labels: list[str]) -> Diagnostic:
         f"the {kind} is highest at {names} = 0: the data cannot tell the groups apart, so "
         "every group effect shrinks to the population value. The estimate is reported as 0 "
         "with no standard error (none is defined on a boundary); its interval runs from 0 to "
-        "where the profile falls by the 50:50 chi-bar-square cutoff for a boundary. " + advice,
+        "where the profile falls by the 50:50 chi-bar-square cutoff for a boundary. Given a "
+        "scale of 0 the group effects' conditional intervals have width 0: they leave out the "
+        "uncertainty of the population value and of the scale itself, which the Bayes "
+        "intervals include. " + advice,
         tuple(labels),
     )
 
