@@ -524,12 +524,15 @@ def influence_sentences(
             text = f"the prior {_pull(label, shift, estimates, medians)}"
         if math.isfinite(ratio) and ratio > 0:
             change = abs(1 - ratio)
-            verb = "narrows" if ratio < 1 else "widens"
-            text += (
-                f" and {verb} its uncertainty by {change:.0%}"
-                if round(change, 2)
-                else " and leaves its uncertainty unchanged"
-            )
+            if not round(change, 2):
+                text += " and leaves its uncertainty unchanged"
+            elif ratio < 1:
+                text += f" and narrows its uncertainty by {change:.0%}"
+            else:  # a prior adds information: a wider sd comes from where the mode moved
+                text += (
+                    f"; its standard error at the MAP is {change:.0%} larger than the MLE's, "
+                    "as the likelihood is flatter where the prior moved the mode"
+                )
         out[label] = text
     return out
 

@@ -315,9 +315,9 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                     "mle_does_not_exist" if method == "mle" else "map_does_not_exist",
                     "error",
                     f"the {kind} keeps increasing as {', '.join(moved) or 'the parameters'} "
-                    f"{run} to infinity, so the estimate does not exist (typical of perfectly "
-                    "separated classes in logistic regression), and none is reported. A prior "
-                    "(the MAP, or full Bayes) gives finite estimates",
+                    f"{run} to infinity, so the estimate does not exist (typical of separated "
+                    "or quasi-separated classes in logistic regression), and none is reported. "
+                    "A prior (the MAP, or full Bayes) gives finite estimates",
                     moved,
                 )
             ]
@@ -566,9 +566,14 @@ def wide_intervals(
             "interval_spans_magnitudes",
             "warning",
             f"the {'Wald' if method == 'mle' else 'Laplace'} interval of {', '.join(wide)} spans "
-            f"more than {WIDE_RATIO:.0e}-fold: the likelihood is far from the quadratic shape "
-            "behind a standard error, so that interval is a poor summary. Use the "
-            "profile-likelihood interval (--profile) or the Bayes interval",
+            f"more than {WIDE_RATIO:.0e}-fold: the "
+            f"{'likelihood' if method == 'mle' else 'posterior density'} is far from the "
+            "quadratic shape behind a standard error, so that interval is a poor summary. "
+            + (
+                "Use the profile-likelihood interval (--profile) or the Bayes interval"
+                if method == "mle"
+                else "Use the Bayes interval"
+            ),
             wide,
         )
     ]

@@ -164,7 +164,8 @@ def _run_attrs(
     file = _module_file(module)
     n_rows = max((np.size(v) for v in data.values()), default=0)
     if data_file:
-        source = f"Data file {Path(data_file).name}: {len(data)} columns, {n_rows} rows."
+        columns = f"{len(data)} column{'s' if len(data) != 1 else ''}"
+        source = f"Data file {Path(data_file).name}: {columns}, {n_rows} rows."
         ignored = list(getattr(data, "refused", {}))
         if ignored:
             source += f" Not numeric, and not read by the model: {', '.join(ignored)}."

@@ -128,6 +128,17 @@ class Settings:
         for name in ("draws", "tune", "chains", "nagq"):
             check_positive_int(name, getattr(self, name))
         fixed["target_accept"] = check_target_accept(self.target_accept)
+        # a setting for a method not run would be silently ignored: say so instead
+        if fixed["target_accept"] != TARGET_ACCEPT and "bayes" not in fixed["methods"]:
+            raise UsageError(
+                "target_accept (--target-accept) tunes NUTS, which runs only for bayes: add "
+                "bayes to the methods"
+            )
+        if self.nagq > 1 and not {"mle", "map"} & set(fixed["methods"]):
+            raise UsageError(
+                "nagq (--nagq) sets how the MLE and MAP integrate group effects out: add mle "
+                "or map to the methods"
+            )
         if self.random_seed is not None:
             fixed["random_seed"] = check_seed(self.random_seed)
         if self.sufficient_statistics not in (True, False, "auto"):

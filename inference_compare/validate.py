@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import operator
 from collections.abc import Iterable
 from typing import Any
@@ -32,11 +33,9 @@ def check_ci_prob(ci_prob: float) -> float:
 
 def check_target_accept(target_accept: float) -> float:
     """Return ``target_accept`` if it is a number in (0, 1), else raise `UsageError`."""
-    try:
-        value = float(target_accept)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if isinstance(target_accept, bool) or not 0 < value < 1:
+    number = isinstance(target_accept, numbers.Real) and not isinstance(target_accept, bool)
+    value = float(target_accept) if number else float("nan")
+    if not 0 < value < 1:
         raise UsageError(
             f"target_accept must be a number in the interval (0, 1), got {target_accept!r}"
         )

@@ -35,6 +35,7 @@ def test_settings_are_canonical_and_frozen():
         ("target_accept", 1.0, "target_accept must be a number in the interval (0, 1), got 1.0"),
         ("target_accept", True, "target_accept must be a number in the interval (0, 1), got True"),
         ("target_accept", "high", "target_accept must be a number in the interval (0, 1)"),
+        ("target_accept", "0.9", "target_accept must be a number in the interval (0, 1)"),
     ],
 )
 def test_a_bad_value_is_a_usage_error_that_shows_it(field, value, message):
@@ -154,3 +155,13 @@ def test_a_study_records_target_accept_and_resumes_only_with_the_same(tmp_path):
     ic.study("coin_flip", out=tmp_path / "c", ci_kind="hdi", **kwargs)
     with pytest.raises(UsageError, match=r"--ci-kind hdi \(now eti\)"):
         ic.study("coin_flip", out=tmp_path / "c", resume=True, **kwargs)
+
+
+def test_a_setting_for_a_method_not_run_is_refused():
+    # found by a new user: --target-accept with --methods mle,map and --nagq 5 with bayes alone
+    # were accepted and did nothing
+    with pytest.raises(UsageError, match=r"target_accept \(--target-accept\) tunes NUTS"):
+        Settings(methods="mle,map", target_accept=0.95)
+    with pytest.raises(UsageError, match=r"nagq \(--nagq\) sets how the MLE and MAP"):
+        Settings(methods="bayes", nagq=5)
+    assert Settings(methods="mle,map", target_accept=0.8).target_accept == 0.8  # the default

@@ -1101,3 +1101,15 @@ def test_the_study_title_names_the_methods_it_ran():
     assert study_question(["mle"]) == ("MLE", "how does the MLE behave at small n, and as n grows?")
     named, question = study_question(["mle", "map", "bayes"])
     assert named == "MLE, MAP and Bayes" and question.startswith("how do MLE, MAP and Bayes differ")
+
+
+def test_a_small_failure_rate_is_not_rounded_to_zero():
+    # found by a new user: "0% ± 0% of the bayes fits failed (1 of 200: chains_disagree)"
+    from inference_compare.report.study_report import conclusions
+
+    table = _errors_table(np.zeros(200), np.zeros(200))
+    table.loc[(table["method"] == "map") & (table["replicate"] == 0), "status"] = "not_converged"
+    table.loc[table["status"] != "ok", ["estimate", "lower", "upper"]] = np.nan
+    result = ic.StudyResult(table, config=_config(["mle", "map"], [30], 200))
+    [line] = [x for x in conclusions(result)["beta"] if "fits failed" in x]
+    assert line.startswith("at n = 30 0.5% \u00b1 0.5% of the map fits failed (1 of 200")

@@ -362,6 +362,11 @@ def _zero_line(row: pd.Series) -> str | None:
     )
 
 
+def _percent(fraction: float) -> str:
+    """Return a fraction as a percentage with two significant digits: 0.5%, not 0%."""
+    return f"{100 * fraction:.2g}%"
+
+
 def _failure_line(row: pd.Series, columns: pd.Index) -> str | None:
     if not row["failure_rate"] > 0:
         return None
@@ -371,8 +376,8 @@ def _failure_line(row: pd.Series, columns: pd.Index) -> str | None:
         if c.startswith("failure_rate_") and c != "failure_rate_mcse" and row.get(c, 0) > 0
     ]
     return (
-        f"at n = {row['size']} {row['failure_rate']:.0%} \u00b1 "
-        f"{row['failure_rate_mcse']:.0%} of the {row['method']} fits failed "
+        f"at n = {row['size']} {_percent(row['failure_rate'])} \u00b1 "
+        f"{_percent(row['failure_rate_mcse'])} of the {row['method']} fits failed "
         f"({row['n_failed']} of {row['n_total']}: {', '.join(kinds)}): no estimate, a miss "
         "in coverage"
     )
