@@ -332,6 +332,8 @@ def test_coverage_command_writes_the_report(tmp_path, capsys):
     assert len(pd.read_csv(out / "intervals.csv")) == 3 * 9  # 9 outcomes: 0 to 8 heads
     html = (out / "coverage.html").read_text()
     assert "data:image/png;base64," in html and "the data are discrete" in html
+    # what reproduces it (found by a new user: no seed, no settings)
+    assert "Methods mle, map; seed 0." in " ".join(html.split())
     assert "Coverage report:" in capsys.readouterr().out
     assert main(["coverage", "coin_flip", "--n", "8", "--truth", "0.9:0.1:0.1"]) == 2
     assert "START:STOP:STEP" in capsys.readouterr().err

@@ -145,6 +145,8 @@ def test_a_study_records_target_accept_and_resumes_only_with_the_same(tmp_path):
     ic.study("coin_flip", out=tmp_path / "a", target_accept=0.95, **kwargs)
     config = json.loads((tmp_path / "a" / "study.json").read_text())
     assert config["target_accept"] == 0.95
+    page = ic.to_html(ic.load_study(tmp_path / "a"), tmp_path / "a.html").read_text()
+    assert "chains, target acceptance 0.95;" in " ".join(page.split())
     with pytest.raises(UsageError, match=r"--target-accept 0.95 \(now 0.8\)"):
         ic.study("coin_flip", out=tmp_path / "a", resume=True, **kwargs)
     ic.study("coin_flip", out=tmp_path / "b", **kwargs)  # the default: not recorded, so a

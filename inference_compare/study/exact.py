@@ -340,6 +340,13 @@ def exact_coverage(
         "ci_prob": ci_prob,
         "outcomes": len(space.data),
         "family": space.family,
+        "random_seed": random_seed,
+        "methods": list(methods),
+        **(
+            {"nuts": {k: settings[k] for k in ("draws", "tune", "chains", "target_accept")}}
+            if "bayes" in methods
+            else {}
+        ),
         "scales": {  # the unconstrained scale of each parameter's Wald interval
             rv.name: type(template.rvs_to_transforms[rv]).__name__
             if template.rvs_to_transforms.get(rv) is not None
