@@ -457,7 +457,9 @@ def prior_sweep_figure(
 def shrinkage(cmp: Comparison) -> Figure | None:
     """Per group effect: the empirical-Bayes (MLE, MAP) and Bayes estimates with intervals.
 
-    One panel per latent variable (``cmp.attrs["latent"]``): a row per group, the conditional
+    One panel per latent variable (``cmp.attrs["latent"]``) and per deterministic reported
+    conditionally on the top-level estimates (the group effects ``theta = mu + tau * z`` of a
+    non-centred form, whose ``z`` is on the standard-normal scale): a row per group, the conditional
     mode and conditional interval of the MLE and MAP fits (they leave out the uncertainty of
     the top-level estimates) beside the Bayes posterior mean and credible interval, and a line
     at the population mean's MLE when the group effects' prior is Normal around a top-level
@@ -473,6 +475,11 @@ def shrinkage(cmp: Comparison) -> Figure | None:
     if not names:
         return None
     table = cmp.table()
+    # the deterministics reported conditionally too (theta = mu + tau * z of a non-centred
+    # form: the group effects themselves, where z is on the standard-normal scale)
+    conditional = table[(table["method"] == "mle") & (table["interval"] == "conditional")]
+    bases = dict.fromkeys(str(p).split("[", 1)[0] for p in conditional["parameter"])
+    names += [name for name in bases if name not in names]
     groups = {
         name: table[table["parameter"].str.match(rf"^{name}(\[|$)")]["parameter"].unique()
         for name in names

@@ -899,3 +899,13 @@ def test_nagq_without_latent_variables_is_refused():
         ic.compare(coin.build(coin.DATA), methods="mle", nagq=5, progressbar=False)
     with pytest.raises(ic.UsageError, match="no latent variables"):
         ic.compare(eight_schools_model(), methods="mle", latent=None, nagq=5, progressbar=False)
+
+
+def test_a_non_centred_shrinkage_figure_shows_the_group_effects_themselves():
+    # found by a new user: the figure of a non-centred model showed z alone, on the standard-
+    # normal scale, and never theta = mu + tau z, the school effects
+    from inference_compare import plots
+
+    cmp = eight_fits(centred=False)
+    assert [ax.get_xlabel() for ax in plots.shrinkage(cmp).axes] == ["z", "theta"]
+    assert [ax.get_xlabel() for ax in plots.shrinkage(eight_fits()).axes] == ["theta"]
