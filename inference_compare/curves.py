@@ -101,6 +101,10 @@ CDF_POINTS = 4001
 
 _METHOD = {"mle": "MLE", "map": "MAP", "bayes": "Bayes"}
 
+#: `bounded_kde` reflects at a support bound this many standard deviations of the draws from
+#: them, or this far beyond the extreme draws (where a Gaussian tail has fallen below 1%).
+KDE_MARGIN_SD = 3.0
+
 
 # ----------------------------------------------------------------------------- public helpers
 
@@ -113,11 +117,13 @@ def bounded_kde(
 ) -> np.ndarray | None:
     """Kernel density of ``draws`` on ``grid``, without cliffs at the draws' extremes.
 
-    ArviZ's linear KDE (``arviz_stats``, ``bound_correction=True``) of the draws inside the grid,
-    reflected at the grid's ends, which are clipped to the support ``[lower, upper]``: at a
-    support bound the reflection removes the boundary bias (the density stays finite and does
-    not drop to zero there); at an end inside the support the draws beyond it are left out and
-    the density rescaled by the fraction kept, so the curve is the density of all the draws.
+    ArviZ's linear KDE (``arviz_stats``, ``bound_correction=True``) of all the draws, reflected
+    at the ends of its own range: a support bound within `KDE_MARGIN_SD` standard deviations of
+    the draws (there the reflection removes the boundary bias: the density stays finite and
+    does not drop to zero), else that many standard deviations beyond the extreme draws, where
+    the density is negligible. The grid only samples it: an end of the grid inside the draws
+    cuts the curve there without piling reflected density up against it (the edge artefacts
+    of a KDE reflected at the grid's ends), and the curve is the density of all the draws.
 
     Parameters
     ----------
@@ -135,15 +141,17 @@ def bounded_kde(
     from arviz_stats.base import array_stats
 
     values = np.asarray(draws, dtype=float).ravel()
-    values = values[np.isfinite(values)]
-    lo, hi = max(float(grid[0]), lower), min(float(grid[-1]), upper)
-    inside = values[(values >= lo) & (values <= hi)]
-    if inside.size < 2 or np.ptp(inside) <= 1e-9 * max(1.0, float(np.max(np.abs(inside)))):
+    values = values[np.isfinite(values) & (values >= lower) & (values <= upper)]
+    shown = values[(values >= grid[0]) & (values <= grid[-1])]
+    if shown.size < 2 or np.ptp(shown) <= 1e-9 * max(1.0, float(np.max(np.abs(shown)))):
         return None
+    margin = KDE_MARGIN_SD * float(np.std(values))
+    lo = max(lower, float(values.min()) - margin)
+    hi = min(upper, float(values.max()) + margin)
     x, pdf, _ = array_stats.kde(
-        inside, grid_len=KDE_POINTS, custom_lims=(lo, hi), bound_correction=True, bw=KDE_BANDWIDTH
+        values, grid_len=KDE_POINTS, custom_lims=(lo, hi), bound_correction=True, bw=KDE_BANDWIDTH
     )
-    density = np.interp(grid, x, pdf) * (inside.size / values.size)
+    density = np.interp(grid, x, pdf)
     density[(grid < lo) | (grid > hi)] = 0.0
     return density
 

@@ -281,3 +281,19 @@ def test_prior_medians_from_drawn_curves_are_rounded_to_what_the_draws_resolve()
     exact = stats.beta(2, 4).median()
     for value in medians.values():  # two digits: the draws' MCSE is about 0.003
         assert value == round(value, 2) and abs(value - exact) <= 0.01
+
+
+def test_a_grid_cutting_the_draws_has_no_pile_up_at_its_ends():
+    # found by new users: a curve cut at the draws' range showed edge artefacts; reflecting
+    # the KDE at a grid end inside the draws doubles the density near it. Normal(10, 0.1)
+    # draws on a grid cut at +-1.5 sd: the ends follow the true density. CUT_TOL: 3 times the
+    # estimate's pointwise sd plus its bias there, relative to the peak (Scott's h = 0.02 for
+    # 4000 draws: sd 0.017, bias 0.008); reflection at the cut was 0.13 off at one end
+    cut_tol = 0.08
+    draws = np.random.default_rng(3).normal(10.0, 0.1, 4000)
+    grid = np.linspace(9.85, 10.15, 201)
+    density = bounded_kde(draws, grid)
+    truth = stats.norm(10.0, 0.1).pdf(grid)
+    peak = truth.max()
+    assert abs(density[0] - truth[0]) / peak < cut_tol
+    assert abs(density[-1] - truth[-1]) / peak < cut_tol
