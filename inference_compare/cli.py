@@ -437,14 +437,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
     _use_agg()
     from inference_compare.report.rewrite import rewrite_report
 
-    outputs = rewrite_report(args.dir)
-    if isinstance(outputs, Path):  # a study's folder: say when it is not finished
+    if (Path(args.dir) / "study.json").is_file():  # a study's folder: loaded once
+        from inference_compare.report.rewrite import write_study_outputs
         from inference_compare.report.study_report import incomplete
         from inference_compare.study import load_study
 
-        if note := incomplete(load_study(args.dir)):
+        result = load_study(args.dir)
+        report = write_study_outputs(result, Path(args.dir))
+        if note := incomplete(result):  # say when it is not finished
             echo(note)
-    report = outputs if isinstance(outputs, Path) else outputs.report
+    else:
+        outputs = rewrite_report(args.dir)
+        report = outputs if isinstance(outputs, Path) else outputs.report
     echo(f"Report: {report.resolve()}")
     return EXIT_OK
 

@@ -153,7 +153,7 @@ def _confirm_outside_support(model, start, bad, random_seed: int) -> None:
 
 
 def _degenerate_parameter(model: pm.Model, rv, start: dict, index: tuple[int, ...]) -> bool:
-    """Return True when a distribution parameter of ``rv`` at ``index`` is 0 or not finite.
+    """Return True when a parameter of ``rv`` is 0 or not finite at ``index``, not everywhere.
 
     Evaluated at the model's initial point: a rate of exactly 0 there comes from the data (an
     exposure of 0) or the model's arithmetic (log(0)), not from the parameters' values.
@@ -169,12 +169,14 @@ def _degenerate_parameter(model: pm.Model, rv, start: dict, index: tuple[int, ..
         return False
     shape = np.shape(_data(model, rv))
     for param in found:
-        param = np.asarray(param, dtype=float)
         try:
-            at = np.broadcast_to(param, shape)[index] if param.ndim else param
+            rows = np.broadcast_to(np.asarray(param, dtype=float), shape)
         except ValueError:
             continue
-        if at == 0 or not np.isfinite(at):
+        at = rows[index]
+        # 0 or not finite in this row, not in all (a rate times an exposure of 0); one that is
+        # so everywhere is the distribution's own (a truncation's bounds of 0 and infinity)
+        if (at == 0 or not np.isfinite(at)) and np.any(rows != at):
             return True
     return False
 

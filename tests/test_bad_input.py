@@ -243,3 +243,10 @@ def test_a_zero_exposure_is_named_as_such_not_as_data_outside_the_support():
     negative = model(np.array([0, -2, 3]), np.array([127.0, 10.0, 1095.0]))
     with pytest.raises(DataError, match=r"outside the support of its Poisson distribution: row 2"):
         check_start(negative)
+    # a bound of 0 or infinity that every row shares is the distribution's own: data below a
+    # truncation at 0 are outside the support
+    with pm.Model() as truncated:
+        mu = pm.Normal("mu", 1, 1)
+        pm.Truncated("y", pm.Normal.dist(mu, 1), lower=0.0, observed=np.array([0.5, -1.0, 0.2]))
+    with pytest.raises(DataError, match=r"outside the support of its TruncatedNormal"):
+        check_start(truncated)

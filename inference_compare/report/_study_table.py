@@ -38,7 +38,7 @@ def _with_mcse(row: pd.Series, column: str) -> str:
 
 
 def _coverage(row: pd.Series) -> str:
-    """Return the coverage with its MCSE, or at 0 or 1 with its one-sided bound (`edge_bound`)."""
+    """Return the coverage with its MCSE, or at 0 or 1 its exact interval's end (`edge_bound`)."""
     bound = edge_bound(float(row["coverage"]), int(row["n_total"]))
     if bound is None:
         return _with_mcse(row, "coverage")

@@ -60,8 +60,6 @@ FIGURE_NAMES = {
 }
 #: Size of the only panel of a one-parameter study in the wide layout.
 SINGLE_INCHES = (7.0, 4.0)
-#: A coverage this many MCSEs from nominal is called out in the conclusions.
-COVERAGE_SIGMAS = 2.0
 #: A bias this many MCSEs from zero is called out in the conclusions.
 BIAS_SIGMAS = 3.0
 #: A mean width is called dominated when the widest 5% of the intervals make more than this
@@ -244,11 +242,11 @@ def study_notes(result: StudyResult, metrics: pd.DataFrame | None = None) -> lis
     metrics = result.metrics() if metrics is None else metrics
     notes = [RULES_NOTE]
     zero = "zero_rate" in metrics and (metrics["zero_rate"].fillna(0) > 0).any()
-    if result.config.get("latent") or zero:  # a hierarchical model
+    hierarchical = bool(result.config.get("latent")) or zero
+    if hierarchical:
         notes.append(GROUPS_NOTE)
     if zero:
         notes.append(GROUP_SCALE_NOTE)
-    hierarchical = bool(result.config.get("latent")) or zero
     return notes + _sampler_warnings(result.replicates, hierarchical)
 
 
@@ -407,7 +405,8 @@ def _agreement_line(rows: pd.DataFrame, replicates: pd.DataFrame) -> str | None:
         return None
     k = len(paired)
     log_ratio, mcse = _log_ratio(paired)
-    most = np.argmax(np.abs(paired[:, 0] - paired[:, 1]))
+    gap = paired[:, 0] - paired[:, 1]
+    most = np.argmax(np.abs(gap))
     rest = _log_ratio(np.delete(paired, most, axis=0))
     than = (
         f"the {high} RMSE is {np.exp(log_ratio / 2) - 1:.0%} above that of {low} over the {k} "
@@ -419,7 +418,6 @@ def _agreement_line(rows: pd.DataFrame, replicates: pd.DataFrame) -> str | None:
             f"stays within {AGREE_WITHIN:.0%}"
         )
     if abs(log_ratio) > 2 * mcse and abs(rest[0]) > 2 * rest[1]:
-        gap = paired[:, 0] - paired[:, 1]
         share = abs(gap[most]) / max(abs(gap.sum()), np.finfo(float).tiny)
         one = (
             f" (one data set makes {share:.0%} of the difference; without it, "

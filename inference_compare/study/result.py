@@ -102,7 +102,7 @@ def _with_mcse(value: float, mcse: float) -> str:
 
 
 def _edge(coverage: float, n_total: int) -> str | None:
-    """``"1 (>=0.93)"``: a coverage of 0 or 1 with its one-sided bound (`edge_bound`)."""
+    """``"1 (>=0.91)"``: a coverage of 0 or 1 with its exact interval's other end (`edge_bound`)."""
     bound = edge_bound(coverage, int(n_total))
     if bound is None:
         return None
