@@ -48,6 +48,7 @@ CODES: tuple[str, ...] = (
     "low_ess_bulk",
     "low_ess_tail",
     "group_scale_at_zero",
+    "scale_at_zero_unverified",
     "wald_profile_disagree",
 )
 
@@ -397,6 +398,7 @@ FAILURES: dict[str, str] = {
     "map_does_not_exist": "the MAP does not exist (an estimate runs to infinity)",
     "hessian_not_positive_definite": "parameters not identified (a flat direction)",
     "not_converged": "the optimiser did not converge",
+    "scale_at_zero_unverified": "a scale ran toward 0, where its maximum could not be verified",
     "chains_disagree": "the NUTS chains disagree (R-hat > 1.1): no usable posterior",
     "draws_not_finite": "some NUTS draws are not finite: no usable posterior",
 }

@@ -111,8 +111,10 @@ def hierarchical_variables(model: pm.Model) -> list[str]:
     free = set(model.free_RVs)
     out = []
     for rv in model.free_RVs:
-        params = rv.owner.inputs[2:]  # after the rng and size inputs
-        if any(a in free for a in ancestors(params)):
+        # Every input, not only those after the rng and size: a symbolic distribution (a
+        # GaussianRandomWalk, a mixture, a censored variable) takes its parameters inside
+        # the graphs of its component distributions.
+        if any(a in free for a in ancestors(rv.owner.inputs)):
             out.append(rv.name)
     return out
 

@@ -121,6 +121,72 @@ def test_auto_finds_centred_group_effects_and_names_are_checked():
     assert not isinstance(fitting_functions(coin.build(coin.DATA), "auto"), MarginalFunctions)
 
 
+def local_level_model(y: np.ndarray) -> pm.Model:
+    """A local-level (random-walk plus noise) model as users write it, with PyMC's random walk."""
+    with pm.Model() as model:
+        sigma_level = pm.HalfNormal("sigma_level", 0.5)
+        sigma_obs = pm.HalfNormal("sigma_obs", 1.0)
+        level = pm.GaussianRandomWalk(
+            "level", sigma=sigma_level, init_dist=pm.Normal.dist(0.0, 5.0), shape=len(y)
+        )
+        pm.Normal("y", mu=level, sigma=sigma_obs, observed=y)
+    return model
+
+
+def local_level_covariance(sigma_level: float, sigma_obs: float, n: int) -> np.ndarray:
+    """Covariance of the levels: a cumulative sum of N(0, 5^2), then N(0, sigma_level^2) steps."""
+    steps = np.tril(np.ones((n, n)))
+    return steps @ np.diag(np.r_[25.0, np.full(n - 1, sigma_level**2)]) @ steps.T
+
+
+def test_auto_finds_a_random_walk_and_its_mle_is_the_exact_gaussian_marginal():
+    """A GaussianRandomWalk takes its scale inside its innovation distribution, not as a plain
+    parameter: ``auto`` must still see that its prior depends on a free variable. The Laplace
+    marginal of this Gaussian-linear model is exact: y ~ N(0, P + sigma_obs^2 I) (P above),
+    maximised by scipy; the conditional modes are the Gaussian E[level | y] at the MLE.
+
+    On data whose exact MLE of the level scale is 0 (the same maximisation ends at 1e-7) the
+    coupled levels make the objective too noisy near 0 to verify that edge: the fit fails with
+    that reason, not with an estimate and not with a claimed flat direction."""
+    rng = np.random.default_rng(SEED)
+    n = 12
+    walk = np.cumsum(rng.normal(0.0, 0.5, n)) + rng.normal(0.0, 0.3, n)
+    flat_walk = np.cumsum(rng.normal(0.0, 0.05, n)) + rng.normal(0.0, 0.5, n)
+
+    def exact_mle(y: np.ndarray) -> np.ndarray:
+        def negative_loglik(log_scales: np.ndarray) -> float:
+            sigma_level, sigma_obs = np.exp(log_scales)
+            cov = local_level_covariance(sigma_level, sigma_obs, n) + sigma_obs**2 * np.eye(n)
+            return -scipy.stats.multivariate_normal(np.zeros(n), cov).logpdf(y)
+
+        found = scipy.optimize.minimize(
+            negative_loglik,
+            np.log([0.3, 0.3]),
+            method="Nelder-Mead",
+            options={"xatol": 1e-12, "fatol": 1e-14, "maxiter": 20_000},
+        )
+        return np.exp(found.x)
+
+    model = local_level_model(walk)
+    assert latent_variables(model, "auto") == ["level"]
+    sigma_level, sigma_obs = exact_mle(walk)
+    assert sigma_level > 0.05  # an interior maximum
+    fit = ic.compare(model, methods=("mle",), random_seed=SEED, progressbar=False).fits["mle"]
+    np.testing.assert_allclose(value(fit, "sigma_level"), sigma_level, rtol=ESTIMATE_RTOL)
+    np.testing.assert_allclose(value(fit, "sigma_obs"), sigma_obs, rtol=ESTIMATE_RTOL)
+    prior_cov = local_level_covariance(sigma_level, sigma_obs, n)
+    smoothed = prior_cov @ np.linalg.solve(prior_cov + sigma_obs**2 * np.eye(n), walk)
+    np.testing.assert_allclose(value(fit, "level"), smoothed, rtol=ESTIMATE_RTOL, atol=1e-8)
+
+    assert exact_mle(flat_walk)[0] < 1e-5  # the exact maximum is at a level scale of 0
+    edge = ic.compare(
+        local_level_model(flat_walk), methods=("mle",), random_seed=SEED, progressbar=False
+    )
+    assert [d.code for d in edge.diagnostics] == ["scale_at_zero_unverified"]
+    assert edge.diagnostics[0].parameters == ("sigma_level",)
+    assert edge.table()["estimate"].isna().all()
+
+
 # --------------------------------------------------------------------------- eight schools
 def test_eight_schools_marginal_matches_closed_form_on_a_grid():
     functions = fitting_functions(eight_schools_model(), "auto")

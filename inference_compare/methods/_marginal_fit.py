@@ -107,6 +107,8 @@ def fit_marginal(
     else:
         at_zero = []
         found = optimum_diagnostics(functions, result, method, labels)
+        if failure_reason(found) is not None:
+            found = _unverified_edge(functions, result, method, labels) or found
     mode = _AtMode(functions, result.x)
     reason = failure_reason(found)  # failed is failed: no estimate, only why
     summary = (
@@ -209,13 +211,18 @@ def _refit(functions, x, i, t, include_prior) -> tuple[OptimizationResult, _Held
     return maximize(held, include_prior=include_prior, n_restarts=0), held
 
 
+def _near_zero(functions: MarginalFunctions, result: OptimizationResult) -> np.ndarray:
+    """Return the positive top-level parameters that ended below `NEAR_ZERO` of their start."""
+    start = functions.values_only(functions.x0)[: functions.n_free]
+    end = functions.values_only(result.x)[: functions.n_free]
+    return np.flatnonzero((start > 0) & (end >= 0) & (end < NEAR_ZERO * start))
+
+
 def _edge_optimum(
     functions: MarginalFunctions, result: OptimizationResult, include_prior: bool
 ) -> tuple[OptimizationResult, list[int]] | None:
     """Return the optimum with each near-zero positive scale held at its edge, if it is as high."""
-    start = functions.values_only(functions.x0)[: functions.n_free]
-    end = functions.values_only(result.x)[: functions.n_free]
-    near = np.flatnonzero((start > 0) & (end >= 0) & (end < NEAR_ZERO * start))
+    near = _near_zero(functions, result)
     if near.size == 0:
         return None
     x = result.x.copy()
@@ -461,6 +468,44 @@ def _edge_diagnostic(method: str, labels: list[str]) -> Diagnostic:
         "intervals include. " + advice,
         tuple(labels),
     )
+
+
+def _unverified_edge(
+    functions: MarginalFunctions, result: OptimizationResult, method: str, labels: list[str]
+) -> list[Diagnostic]:
+    """Return the failure of a fit that stopped with a scale near 0 whose edge is untestable.
+
+    Near a scale of 0 the marginal objective flattens (it moves with the square of the scale),
+    and coupled group effects (a random walk's levels) make the Hessian of the latent variables
+    so ill-conditioned there that the objective carries rounding noise larger than what is left
+    to gain: neither an interior maximum nor one at 0 can be verified, so no estimate is given,
+    and the generic findings (a "flat direction") would claim more than is known. Empty when no
+    scale ended near 0.
+    """
+    near = _near_zero(functions, result)
+    if near.size == 0:
+        return []
+    start = functions.values_only(functions.x0)[: functions.n_free]
+    end = functions.values_only(result.x)[: functions.n_free]
+    names = [labels[i] for i in near]
+    where = ", ".join(f"{labels[i]} to {end[i]:.2g} from a start of {start[i]:.3g}" for i in near)
+    kind = "marginal likelihood" if method == "mle" else "marginal posterior density"
+    return [
+        Diagnostic(
+            method,
+            "scale_at_zero_unverified",
+            "error",
+            f"the optimiser ran {where} and stopped there without a verified maximum: the "
+            f"{kind} flattens as the scale approaches 0, and there the computation could not "
+            "tell whether 0 is the maximum (the Laplace approximation of coupled group "
+            "effects, such as a random walk's levels, is ill-conditioned near 0), so no "
+            "estimate is reported. The data may not tell the groups (or time points) apart. "
+            "Full Bayes gives a posterior for the scale; for the MAP, a boundary-avoiding "
+            "prior (a Gamma(2, small rate) on a standard deviation, Chung et al. 2013) keeps "
+            "it off 0",
+            tuple(names),
+        )
+    ]
 
 
 def _not_converged(method: str, result: OptimizationResult) -> Diagnostic:

@@ -68,6 +68,8 @@ DIAGNOSTIC_MEANINGS: dict[str, str] = {
     "group_scale_at_zero": "the groups look alike: the best estimate of their spread is zero, "
     "a valid estimate on the edge of its range, and every group effect is pulled to the "
     "population value.",
+    "scale_at_zero_unverified": "a group scale ran toward zero, where the computation loses "
+    "the precision to tell whether zero is the best value, so no estimate is shown.",
     "wald_profile_disagree": "the Wald interval (estimate \u00b1 a multiple of the standard "
     "error) and the profile-likelihood interval disagree, so the likelihood is not shaped like "
     "a normal curve here and the standard error misdescribes the uncertainty.",
