@@ -485,7 +485,10 @@ def shrinkage(cmp: Comparison) -> Figure | None:
         for name in names
     }
     rows = sum(len(g) for g in groups.values())
-    fig = Figure(figsize=(8.0, 1.2 + 0.32 * rows * len(cmp.methods) / 2 + 0.6 * len(names)))
+    fig = Figure(
+        figsize=(8.0, 1.2 + 0.32 * rows * len(cmp.methods) / 2 + 0.6 * len(names)),
+        layout="constrained",  # keeps the title above the panels at any height
+    )
     axes = fig.subplots(len(names), 1, squeeze=False)[:, 0]
     offsets = np.linspace(-0.25, 0.25, len(cmp.methods))
     for ax, name in zip(axes, names, strict=True):
@@ -493,6 +496,7 @@ def shrinkage(cmp: Comparison) -> Figure | None:
         for offset, method in zip(offsets, cmp.methods, strict=True):
             part = table[table["method"] == method].set_index("parameter").reindex(labels)
             y = np.arange(len(labels)) + offset
+            label = METHOD_NAMES.get(method, method)
             ax.errorbar(
                 part["estimate"],
                 y,
@@ -501,7 +505,7 @@ def shrinkage(cmp: Comparison) -> Figure | None:
                 ms=4,
                 lw=1.2,
                 color=METHOD_COLORS[method],
-                label=METHOD_NAMES.get(method, method),
+                label=label if part["estimate"].notna().any() else f"{label}: failed",
             )
         own = (cmp.attrs.get("no_pooling") or {}).get(name)
         if own is not None and len(own) == len(labels):
@@ -513,10 +517,13 @@ def shrinkage(cmp: Comparison) -> Figure | None:
         ax.invert_yaxis()
         ax.set_xlabel(name)
         ax.legend(fontsize="small", loc="best")
-    fig.suptitle(
-        f"Group effects: empirical Bayes (MLE, MAP; conditional {cmp.ci_prob:.0%} intervals) "
-        "and Bayes",
-        fontsize="medium",
-    )
-    fig.tight_layout()
+    empirical = [m.upper() for m in ("mle", "map") if m in cmp.methods]
+    parts = []
+    if empirical:
+        parts.append(
+            f"empirical Bayes ({', '.join(empirical)}; conditional {cmp.ci_prob:.0%} intervals)"
+        )
+    if "bayes" in cmp.methods:
+        parts.append(f"Bayes ({cmp.ci_prob:.0%} credible intervals)")
+    fig.suptitle("Group effects: " + " and ".join(parts), fontsize="medium")
     return fig
