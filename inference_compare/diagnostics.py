@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from inference_compare.draws import ChainStats, chain_stats
+from inference_compare.draws import ChainStats, chain_stats, flat_draws
 
 __all__ = [
     "CODES",
@@ -52,6 +52,9 @@ CODES: tuple[str, ...] = (
     "wald_profile_disagree",
 )
 
+#: Draws of an element spread within this many units in the last place are one value (the
+#: diagonal of a correlation matrix from a Cholesky factor: 1 to rounding).
+CONSTANT_ULPS = 64
 #: R-hat above this means the chains disagree (Vehtari et al. 2021).
 RHAT_MAX = 1.01
 #: R-hat above this means the chains sampled different distributions: no usable posterior
@@ -497,7 +500,19 @@ def nuts_diagnostics(
             )
         ]
     stats = stats if stats is not None else chain_stats(post)
-    rhat = stats.by_label("r_hat")
+    # an element with one value in every draw, to rounding (the diagonal of a correlation
+    # matrix), has no R-hat or ESS (ArviZ gives NaN, or a number computed on rounding noise):
+    # there is nothing to converge, so it is not checked
+    min_ess = ESS_PER_CHAIN_MIN * n_chains
+    flagged = [
+        k
+        for k, r, bulk, tail in zip(
+            stats.labels, stats.r_hat, stats.ess_bulk, stats.ess_tail, strict=True
+        )
+        if not (r <= RHAT_MAX and bulk >= min_ess and tail >= min_ess)
+    ]
+    constant = _constant_elements(post, flagged)
+    rhat = {k: v for k, v in stats.by_label("r_hat").items() if k not in constant}
     lost = tuple(k for k, v in rhat.items() if not v <= RHAT_FAIL)
     if lost and n_chains > 1:
         return out + [
@@ -525,10 +540,9 @@ def nuts_diagnostics(
                 bad,
             )
         )
-    min_ess = ESS_PER_CHAIN_MIN * n_chains
     for method in ("bulk", "tail"):
         ess = stats.by_label(f"ess_{method}")
-        low = tuple(k for k, v in ess.items() if not v >= min_ess)
+        low = tuple(k for k, v in ess.items() if not v >= min_ess and k not in constant)
         if low:
             out.append(
                 Diagnostic(
@@ -542,6 +556,23 @@ def nuts_diagnostics(
                 )
             )
     return out
+
+
+def _constant_elements(post: xr.Dataset, candidates: list[str]) -> set[str]:
+    """Return the elements among ``candidates`` (labels) whose draws are one value, to rounding.
+
+    Rounding: a spread within `CONSTANT_ULPS` units in the last place of the largest draw.
+    """
+    if not candidates:
+        return set()
+    labels, draws = flat_draws(post)
+    wanted = set(candidates)
+    return {
+        label
+        for label, d in zip(labels, draws, strict=True)
+        if label in wanted
+        and np.ptp(d) <= CONSTANT_ULPS * np.finfo(float).eps * max(1.0, float(np.max(np.abs(d))))
+    }
 
 
 #: A Wald or Laplace interval of a positive parameter whose ends differ by more than this

@@ -94,11 +94,14 @@ def _chain_arrays(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
     tail_prob = validate_ci_prob(None)  # what arviz_stats.ess(method="tail") uses by default
     kwargs = {"chain_axis": _CHAIN, "draw_axis": _DRAW}
-    return (
-        np.asarray(array_stats.ess(draws, method="bulk", **kwargs), dtype=float),
-        np.asarray(array_stats.ess(draws, method="tail", prob=tail_prob, **kwargs), dtype=float),
-        np.asarray(array_stats.rhat(draws, **kwargs), dtype=float),
-    )
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant element: NaN, no warning
+        return (
+            np.asarray(array_stats.ess(draws, method="bulk", **kwargs), dtype=float),
+            np.asarray(
+                array_stats.ess(draws, method="tail", prob=tail_prob, **kwargs), dtype=float
+            ),
+            np.asarray(array_stats.rhat(draws, **kwargs), dtype=float),
+        )
 
 
 def chain_stats(post: xr.Dataset) -> ChainStats:

@@ -124,12 +124,13 @@ def test_auto_finds_centred_group_effects_and_names_are_checked():
 def local_level_model(y: np.ndarray) -> pm.Model:
     """A local-level (random-walk plus noise) model as users write it, with PyMC's random walk."""
     with pm.Model() as model:
+        observed = pm.Data("observed", y)
         sigma_level = pm.HalfNormal("sigma_level", 0.5)
         sigma_obs = pm.HalfNormal("sigma_obs", 1.0)
         level = pm.GaussianRandomWalk(
             "level", sigma=sigma_level, init_dist=pm.Normal.dist(0.0, 5.0), shape=len(y)
         )
-        pm.Normal("y", mu=level, sigma=sigma_obs, observed=y)
+        pm.Normal("y", mu=level, sigma=sigma_obs, observed=observed)
     return model
 
 
@@ -179,9 +180,8 @@ def test_auto_finds_a_random_walk_and_its_mle_is_the_exact_gaussian_marginal():
     np.testing.assert_allclose(value(fit, "level"), smoothed, rtol=ESTIMATE_RTOL, atol=1e-8)
 
     assert exact_mle(flat_walk)[0] < 1e-5  # the exact maximum is at a level scale of 0
-    edge = ic.compare(
-        local_level_model(flat_walk), methods=("mle",), random_seed=SEED, progressbar=False
-    )
+    pm.set_data({"observed": flat_walk}, model=model)  # the functions compiled above, reused
+    edge = ic.compare(model, methods=("mle",), random_seed=SEED, progressbar=False)
     assert [d.code for d in edge.diagnostics] == ["scale_at_zero_unverified"]
     assert edge.diagnostics[0].parameters == ("sigma_level",)
     assert edge.table()["estimate"].isna().all()
@@ -451,6 +451,55 @@ def test_random_effects_match_statsmodels_mixedlm(slope):
     np.testing.assert_allclose(value(fit, "u0"), blup[:, 0], rtol=MIXEDLM_RTOL, atol=1e-4)
     if slope:
         np.testing.assert_allclose(value(fit, "u1"), blup[:, 1], rtol=MIXEDLM_RTOL, atol=1e-4)
+
+
+def test_correlated_random_slopes_with_an_lkj_prior_match_statsmodels_mixedlm():
+    """Varying intercepts and slopes as the PyMC gallery writes them: an LKJ Cholesky
+    covariance and an MvNormal of the subject effects. Against MixedLM(reml=False) with its
+    free (correlated) random-effects covariance: fixed effects and their standard errors, the
+    two sds and their correlation, the residual sd, the log-likelihood, the BLUPs. Its third
+    derivatives once took 6.4 GB and two minutes to compile (PyTensor's stack traces, merged
+    by every rewrite); without them, seconds."""
+    import warnings
+
+    import statsmodels.formula.api as smf
+
+    rng = np.random.default_rng(SEED)
+    subjects, days = 12, 8
+    subject = np.repeat(np.arange(subjects), days)
+    day = np.tile(np.arange(days), subjects).astype(float)
+    effects = rng.normal(size=(subjects, 2)) @ np.array([[1.0, 0.0], [0.3, 0.4]]).T
+    y = 2.0 + effects[subject, 0] + (0.5 + effects[subject, 1]) * day + rng.normal(0, 0.7, day.size)
+    with pm.Model(coords={"subject": np.arange(subjects), "effect": ["a", "b"]}) as model:
+        beta = pm.Normal("beta", 0.0, 5.0, dims="effect")
+        chol, _, _ = pm.LKJCholeskyCov(
+            "chol", n=2, eta=2.0, sd_dist=pm.Exponential.dist(1.0), compute_corr=True
+        )
+        ab = pm.MvNormal("ab", mu=0.0, chol=chol, dims=("subject", "effect"))
+        sigma = pm.HalfNormal("sigma", 2.0)
+        mean = beta[0] + ab[subject, 0] + (beta[1] + ab[subject, 1]) * day
+        pm.Normal("y", mean, sigma, observed=y)
+    frame = pd.DataFrame({"y": y, "day": day, "subject": subject})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = smf.mixedlm("y ~ day", frame, groups="subject", re_formula="~day").fit(
+            reml=False, method=["lbfgs"]
+        )
+    assert ref.converged
+    cmp = ic.compare(model, methods=("mle",), random_seed=SEED, progressbar=False)
+    assert cmp.attrs["latent"] == ["ab"]
+    assert not [d for d in cmp.diagnostics if d.code != "interval_spans_magnitudes"]
+    fit = cmp.fits["mle"]
+    np.testing.assert_allclose(fit.attrs["log_likelihood"], ref.llf, rtol=1e-9)
+    np.testing.assert_allclose(value(fit, "beta"), ref.fe_params, rtol=MIXEDLM_RTOL)
+    np.testing.assert_allclose(fit["standard_error"]["beta"].values, ref.bse_fe, rtol=MIXEDLM_RTOL)
+    sds = np.sqrt(np.diag(ref.cov_re))
+    np.testing.assert_allclose(value(fit, "chol_stds"), sds, rtol=MIXEDLM_RTOL)
+    corr = ref.cov_re.values[0, 1] / np.prod(sds)
+    np.testing.assert_allclose(value(fit, "chol_corr")[0, 1], corr, rtol=MIXEDLM_RTOL)
+    np.testing.assert_allclose(value(fit, "sigma"), np.sqrt(ref.scale), rtol=MIXEDLM_RTOL)
+    blup = np.array([ref.random_effects[k].to_numpy() for k in range(subjects)])
+    np.testing.assert_allclose(value(fit, "ab"), blup, rtol=MIXEDLM_RTOL, atol=1e-4)
 
 
 # ------------------------------------------------------------- binomial GLMM (Efron-Morris)

@@ -435,6 +435,39 @@ def test_chains_that_disagree_give_no_bayes_estimate():
     assert bayes[["estimate", "sd", "lower", "upper"]].isna().all().all()
 
 
+def test_an_element_constant_in_every_draw_is_not_a_convergence_failure():
+    """The diagonal of an LKJ correlation matrix is 1 in every draw (to rounding): ArviZ's
+    R-hat and ESS are NaN there, or computed on rounding noise. That is no disagreement of the
+    chains; a real one beside it still is."""
+    import xarray as xr
+
+    from inference_compare.diagnostics import nuts_diagnostics
+
+    rng = np.random.default_rng(0)
+    ones = 1.0 + rng.integers(-2, 3, (2, 500, 2)) * np.finfo(float).eps  # 1 to rounding
+    corr = np.stack(
+        [
+            np.stack([ones[..., 0], np.full((2, 500), 0.3)], -1),
+            np.stack([np.full((2, 500), 0.3), np.ones((2, 500))], -1),
+        ],
+        -2,
+    )
+    corr[..., 0, 0] = ones[..., 0]
+    posterior = xr.Dataset(
+        {
+            "mu": (("chain", "draw"), rng.normal(0, 1, (2, 500))),
+            "corr": (("chain", "draw", "row", "col"), corr),
+        }
+    )
+    assert nuts_diagnostics(xr.DataTree.from_dict({"posterior": posterior})) == []
+    posterior["mu"] = (
+        ("chain", "draw"),
+        np.stack([rng.normal(-2, 0.1, 500), rng.normal(2, 0.1, 500)]),
+    )
+    found = nuts_diagnostics(xr.DataTree.from_dict({"posterior": posterior}))
+    assert [(d.code, d.parameters) for d in found] == [("chains_disagree", ("mu",))]
+
+
 def test_the_recorded_command_reproduces_the_run(tmp_path):
     code, _, err = run_main(["run", "coin_flip", "--methods", "mle", "--out", str(tmp_path)])
     assert code == 0, err
