@@ -325,6 +325,24 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                     moved,
                 )
             ]
+    runaway = _approaches_a_limit(functions, objective, result, labels)
+    if runaway:
+        names, steps = runaway
+        return out + [
+            Diagnostic(
+                method,
+                "mle_does_not_exist" if method == "mle" else "map_does_not_exist",
+                "error",
+                f"the {kind} keeps increasing as {', '.join(names)} "
+                f"{'runs' if len(names) == 1 else 'run'} off (the optimiser took "
+                f"{'it' if len(names) == 1 else 'them'} to {steps}), each step adding less: "
+                "it approaches a limit that no finite value reaches, so the estimate does not "
+                "exist and none is reported (a dispersion or degrees-of-freedom parameter "
+                "running to infinity means the simpler limiting model, Poisson or Normal, fits "
+                "as well). A prior (the MAP, or full Bayes) gives finite estimates",
+                names,
+            )
+        ]
     if not result.min_eigenvalue > 1e-12:
         null = eigval <= EIGEN_FLAT * max(abs(eigval[-1]), np.finfo(float).tiny)
         flat = _flat_parameters(d[:, None] * eigvec[:, null | (eigval == eigval[0])], functions)
@@ -356,6 +374,55 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
             )
         )
     return out
+
+
+#: A coordinate that ended this far from its start on the unconstrained scale (a factor of
+#: 3e6 for a log-transformed parameter) is checked for a likelihood rising to a limit.
+RUNAWAY = 15.0
+#: Its steps from the start, on the unconstrained scale, towards where it ended.
+RUNAWAY_STEPS = (1.0, 2.0, 4.0, 8.0, 16.0)
+
+
+def _approaches_a_limit(
+    functions, objective, result, labels: list[str]
+) -> tuple[tuple[str, ...], str] | None:
+    """Coordinates that ran off while the objective rose to a limit, and how far they went.
+
+    A coordinate that ended `RUNAWAY` or more from its start (the others held where the
+    optimiser ended) is stepped out from its start along `RUNAWAY_STEPS`: an objective whose
+    gains are all positive, each smaller than the one before, and end unmeasurably small
+    (below `MEASURABLE_RISE`; over steps doubling in length, as a rise to a limit gives them)
+    approaches its supremum only at infinity (a negative-binomial dispersion or a Student-t
+    nu running off to the Poisson or Normal limit). Far out the objective may be computed
+    with too little precision to trust (the Student-t density at nu = 1e14), which is why the
+    steps start from the start, not from where the optimiser ended. The evidence that the
+    estimate runs off even when the optimiser's tests passed there (a gradient of 1e-8 at a
+    dispersion of 1e8).
+    """
+    names = functions.x_labels()
+    values = functions.values_only(result.x)
+    found, where = [], []
+    for i in np.flatnonzero(np.abs(result.x - functions.x0) >= RUNAWAY):
+        sign = np.sign(result.x[i] - functions.x0[i])
+        f = []
+        with np.errstate(all="ignore"):
+            for step in RUNAWAY_STEPS:
+                x = result.x.copy()
+                x[i] = functions.x0[i] + sign * step
+                f.append(objective(x))
+        gains = np.diff(f)
+        if (
+            np.all(np.isfinite(f))
+            and np.all(gains > 0)
+            and np.all(gains[1:] < gains[:-1])
+            and gains[-1] < MEASURABLE_RISE
+        ):
+            found.append(names[i])
+            k = labels.index(names[i]) if names[i] in labels else None
+            where.append(f"{values[k]:.3g}" if k is not None else "far out")
+    if not found:
+        return None
+    return tuple(found), ", ".join(where)
 
 
 def _keeps_rising(functions, objective, result, collapsed: tuple[str, ...]) -> bool:

@@ -14,6 +14,7 @@ from fractions import Fraction
 import numpy as np
 import pymc as pm
 import pytest
+import scipy.optimize
 import scipy.stats
 import statsmodels.api as sm
 import xarray as xr
@@ -267,6 +268,59 @@ def test_quasi_separation_names_the_slope_alone():
     found = [d for d in diagnostics_from_json(fit.attrs["diagnostics"]) if d.severity == "error"]
     assert [d.code for d in found] == ["mle_does_not_exist"]
     assert found[0].parameters == ("b",)
+
+
+def test_a_dispersion_running_to_its_poisson_limit_has_no_mle():
+    """Found by a new user: five counts less dispersed than a Poisson's. The negative-binomial
+    log-likelihood then rises with alpha towards the Poisson one (NB(mu, alpha) -> Poisson(mu)
+    as alpha -> infinity), checked here with scipy: the optimiser stopped at alpha ~ 1e8 with a
+    gradient of 1e-8, and the fit was reported as an estimate with the interval [0, inf]."""
+    x = np.array([0.1, 0.4, -1.0, 1.2, 0.2])
+    y = np.array([1, 3, 0, 5, 2])
+    with pm.Model() as model:
+        a = pm.Normal("a", 0.0, 2.0)
+        b = pm.Normal("b", 0.0, 1.0)
+        alpha = pm.Gamma("alpha", alpha=2.0, beta=0.5)
+        pm.NegativeBinomial("y", mu=pm.math.exp(a + b * x), alpha=alpha, observed=y)
+    # the reference: at the Poisson MLE of (a, b), the NB log-likelihood rises with alpha
+    poisson = scipy.optimize.minimize(
+        lambda ab: -scipy.stats.poisson.logpmf(y, np.exp(ab[0] + ab[1] * x)).sum(), [0.0, 0.0]
+    )
+    mu = np.exp(poisson.x[0] + poisson.x[1] * x)
+    nb = [scipy.stats.nbinom.logpmf(y, k, k / (k + mu)).sum() for k in (1.0, 10.0, 1e3, 1e5)]
+    assert np.all(np.diff(nb) > 0) and -poisson.fun - nb[-1] < 1e-3
+    fit = ic.fit_mle(model, random_seed=0)
+    from inference_compare.diagnostics import diagnostics_from_json
+
+    found = [d for d in diagnostics_from_json(fit.attrs["diagnostics"]) if d.severity == "error"]
+    assert [(d.code, d.parameters) for d in found] == [("mle_does_not_exist", ("alpha",))]
+    assert np.isnan(float(fit["point_estimate"]["alpha"]))
+    assert not _codes(ic.fit_map(model, random_seed=0))  # the Gamma prior holds alpha
+
+
+def test_student_t_degrees_of_freedom_running_to_the_normal_limit_have_no_mle():
+    """Normal data under a Student-t likelihood with nu estimated: the likelihood rises to its
+    Normal limit as nu -> infinity. The optimiser ran to nu ~ 1e14, where PyTensor's Student-t
+    density has lost its digits, and the fit was called "not identified (a flat direction)"."""
+    rng = np.random.default_rng(7)
+    x = np.linspace(0.0, 10.0, 30)
+    y = 1.0 + 0.5 * x + rng.standard_normal(30) * 0.8
+    with pm.Model() as model:
+        a = pm.Normal("a", 0.0, 5.0)
+        b = pm.Normal("b", 0.0, 2.0)
+        sigma = pm.HalfNormal("sigma", 2.0)
+        nu = pm.Gamma("nu", alpha=2.0, beta=0.1)
+        pm.StudentT("y", nu=nu, mu=a + b * x, sigma=sigma, observed=y)
+    # the reference: at the least-squares fit, the profile over nu rises (scipy's t density)
+    fitted = np.polyval(np.polyfit(x, y, 1), x)
+    scale = np.sqrt(np.mean((y - fitted) ** 2))
+    t = [scipy.stats.t.logpdf(y, k, fitted, scale).sum() for k in (1.0, 10.0, 1e3, 1e5)]
+    assert np.all(np.diff(t) > 0)
+    fit = ic.fit_mle(model, random_seed=0)
+    from inference_compare.diagnostics import diagnostics_from_json
+
+    found = [d for d in diagnostics_from_json(fit.attrs["diagnostics"]) if d.severity == "error"]
+    assert [(d.code, d.parameters) for d in found] == [("mle_does_not_exist", ("nu",))]
 
 
 def test_all_heads_puts_the_mle_on_the_boundary():
