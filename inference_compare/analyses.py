@@ -597,24 +597,58 @@ def mean_mode_sentences(table: pd.DataFrame) -> dict[str, str]:
     """
     out = {}
     several = table["parameter"].nunique() > 1
+    tails = _longer_tails(table)
     for label, row in mean_mode_gaps(table).iterrows():
         if not row["noted"]:
             continue
         name = "MAP" if row["mode_method"] == "map" else "MLE"
         side = "above" if row["gap"] > 0 else "below"
-        joint = (
-            f" Part of the gap can also be that the {name} is the peak of the joint density of "
-            "all the parameters, while the Bayes estimate averages over the others."
-            if several
-            else ""
-        )
-        out[str(label)] = (
+        start = (
             f"the Bayes estimate of {label} ({row['mean']:.4g}, a posterior mean) lies "
-            f"{abs(row['gap']):.2f} posterior sds {side} the {name} ({row['mode']:.4g}, a "
-            f"mode): the posterior of {label} is skewed, with a longer tail {side} its peak, so "
-            f"its average sits on that side of the peak.{joint} This is the posterior's shape, "
-            "not the prior's pull"
+            f"{abs(row['gap']):.2f} posterior sds {side} the {name} ({row['mode']:.4g}, a mode)"
         )
+        tail = tails.get(str(label))
+        if tail is not None and tail != side:  # the interval leans the other way: not skew
+            cause = (
+                f". Its credible interval reaches further {tail} than {side}, so skew does not "
+                f"explain the gap: the {name} is the peak of the joint density of all the "
+                "parameters, while the Bayes estimate averages over the others (the elements "
+                "of a simplex, which sum to one, differ so even without skew)."
+                if several
+                else ": a mean and a mode differ where the posterior is not symmetric about "
+                "its peak."
+            )
+        else:
+            joint = (
+                f" Part of the gap can also be that the {name} is the peak of the joint "
+                "density of all the parameters, while the Bayes estimate averages over the "
+                "others."
+                if several
+                else ""
+            )
+            cause = (
+                f": the posterior of {label} is skewed, with a longer tail {side} its peak, so "
+                f"its average sits on that side of the peak.{joint}"
+            )
+        out[str(label)] = f"{start}{cause} This is the posterior's shape, not the prior's pull"
+    return out
+
+
+def _longer_tails(table: pd.DataFrame) -> dict[str, str]:
+    """Return, per parameter, the side of its mean where its Bayes interval reaches further.
+
+    "above" or "below"; a parameter without a finite Bayes interval is left out.
+    """
+    if not {"lower", "upper"} <= set(table.columns):
+        return {}
+    bayes = table[table["method"] == "bayes"]
+    out = {}
+    for label, mean, lower, upper in zip(
+        bayes["parameter"], bayes["estimate"], bayes["lower"], bayes["upper"], strict=True
+    ):
+        above, below = float(upper) - float(mean), float(mean) - float(lower)
+        if math.isfinite(above) and math.isfinite(below) and above != below:
+            out[str(label)] = "above" if above > below else "below"
     return out
 
 

@@ -386,6 +386,18 @@ def test_mean_versus_mode_of_a_skewed_beta_posterior_is_explained():
     assert all("peak of the joint density" in x for x in mean_mode_sentences(two).values())
     # a symmetric posterior, Beta(9, 9): mean = mode, nothing to explain
     assert mean_mode_sentences(_beta_rows(9, 9, mle=0.5)) == {}
+    # found by a new user: p[0] of six die faces under a Dirichlet(2) prior, 7 of 30 rolls:
+    # the joint MAP is (7 + 1) / (30 + 6) = 0.2222, the marginal posterior Beta(9, 33) with
+    # mean 9/42 = 0.2143 below it, yet right-skewed (its 95% interval reaches further above
+    # the mean): the gap is the joint mode against a marginal mean, not skew
+    a, b = 9.0, 33.0
+    die = _beta_rows(a, b, mle=0.2).assign(lower=np.nan, upper=np.nan)
+    die.loc[die["method"] == "map", "estimate"] = 8 / 36  # the joint mode
+    die.loc[die["method"] == "bayes", ["lower", "upper"]] = stats.beta.ppf([0.025, 0.975], a, b)
+    faces = pd.concat([die, die.assign(parameter="q")], ignore_index=True)
+    sentence = mean_mode_sentences(faces)["p"]
+    assert "below the MAP" in sentence and "reaches further above than below" in sentence
+    assert "skew does not explain the gap" in sentence and "longer tail below" not in sentence
 
 
 def test_prior_influence_is_mode_against_mode():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -295,6 +296,11 @@ def test_study_input_errors(tmp_path):
     )
     with pytest.raises(ic.ModelError, match="TRUTH"):
         ic.study(str(bad), sizes=[10], replicates=1, progressbar=False)
+    typo = tmp_path / "typo.py"  # found by a new user: the misspelt key was not named
+    source = Path(ic.load_model("coin_flip").__file__).read_text()
+    typo.write_text(source.replace('TRUTH = {"p": 0.7}', 'TRUTH = {"q": 0.5, "pp": 0.7}'))
+    with pytest.raises(ic.ModelError, match=r"lacks \['p'\]; it names \['q', 'pp'\]"):
+        ic.study(str(typo), sizes=[10], replicates=1, progressbar=False)
 
 
 def test_study_report_says_where_an_interval_undercovers(tmp_path):

@@ -176,7 +176,9 @@ def truth_values(
     free = [rv.name for rv in model.free_RVs if rv.name not in drawn]
     missing = [name for name in free if name not in truth]
     if missing:
-        raise ModelError(f"TRUTH of {module.__name__} lacks {missing}")
+        unknown = [name for name in truth if name not in free and name not in drawn]
+        also = f"; it names {unknown}, which the model does not have" if unknown else ""
+        raise ModelError(f"TRUTH of {module.__name__} lacks {missing}{also}")
     out = {}
     for rv in model.free_RVs:  # a scalar truth of a vector: every element
         if rv.name in drawn:
