@@ -435,6 +435,12 @@ class _Likelihood:
             return float(f.values_only(x)[col])
 
 
+def mle_usable(cmp: Comparison) -> bool:
+    """Return False when the comparison has an MLE fit and that fit failed."""
+    mle = cmp.fits.get("mle")
+    return mle is None or str(mle.attrs.get("status", "ok")) == "ok"
+
+
 def _likelihood_setup(cmp: Comparison) -> _Likelihood | None:
     """Return the fits' compiled functions and the mode (mle, else map), or None."""
     from inference_compare.errors import InferenceCompareError
@@ -443,6 +449,10 @@ def _likelihood_setup(cmp: Comparison) -> _Likelihood | None:
 
     if cmp.attrs.get("rewrite") or data_size(cmp.model) > LARGE_DATA:
         return None  # each profile point costs a Hessian of the whole data set
+    if not mle_usable(cmp):
+        # failed is failed: a profile walked out from a point that is no maximum (a flat,
+        # unidentified direction, an estimate running off) draws a false curve, or never ends
+        return None
     try:  # for a hierarchical model: the profile of the marginal likelihood
         functions = fitting_functions(cmp.model, cmp.attrs.get("latent") or None)
     except InferenceCompareError:  # a model the optimisers cannot handle has no curve
@@ -790,6 +800,8 @@ def compute_curves(
         prior, kinds["prior_kind"][k] = (None, "") if priors is None else priors.density(el, grid)
         if prior is not None:
             curves["prior"][k] = prior
+        if cmp.model is not None and not mle_usable(cmp):
+            el.notes.append("no likelihood curve: the MLE failed (see the diagnostics)")
         if lik is not None and el.x_col is not None:
             density, complete = _profile(lik, el, grid)
             if np.any(np.isfinite(density)):

@@ -20,7 +20,7 @@ from pymc.model.fgraph import ModelFreeRV, fgraph_from_model, model_free_rv, mod
 from pymc.pytensorf import toposort_replace
 from pymc.vartypes import discrete_types
 
-from inference_compare.errors import ModelError
+from inference_compare.errors import DataError, ModelError
 
 #: Accepted values of ``latent=`` besides a list of names.
 LATENT_AUTO = "auto"
@@ -83,6 +83,7 @@ def check_model(model: pm.Model) -> None:
             "or NUTS: marginalise them out (e.g. pymc_extras.marginalize, or a mixture "
             "likelihood) or observe them"
         )
+    _check_indices(model)
 
 
 def _observed_values(model: pm.Model, rv) -> np.ndarray | None:
@@ -253,3 +254,66 @@ def population_location(model: pm.Model, name: str) -> str | None:
     if loc is None or loc not in model.free_RVs:
         return None
     return str(loc.name)
+
+
+def _check_indices(model: pm.Model) -> None:
+    """Refuse data used as an index that points outside what it indexes.
+
+    ``a[county]`` with a county of -1 would silently take the last county (NumPy's negative
+    indexing) and one of len(a) would fail deep inside the fit; both are the data's mistake.
+    Only indices that are data (a ``pm.Data`` container or a constant array) are checked.
+    """
+    from pytensor.compile.sharedvalue import SharedVariable
+    from pytensor.graph.basic import Constant
+    from pytensor.graph.traversal import ancestors
+    from pytensor.tensor.subtensor import AdvancedSubtensor
+
+    for var in ancestors([*model.observed_RVs, *model.potentials, *model.deterministics]):
+        node = var.owner
+        if node is None or not isinstance(node.op, AdvancedSubtensor):
+            continue
+        axes = {
+            axis: node.inputs[1 + entry]
+            for axis, entry in enumerate(node.op.idx_list)
+            if isinstance(entry, int | np.integer)
+        }
+        for axis, index in axes.items():
+            if not isinstance(index, SharedVariable | Constant) or index.type.dtype[:3] not in (
+                "int",
+                "uin",
+            ):
+                continue
+            values = np.asarray(
+                index.get_value() if isinstance(index, SharedVariable) else index.data
+            )
+            length = _axis_length(model, node.inputs[0], axis)
+            if length is None or values.size == 0:
+                continue
+            bad = np.flatnonzero((values.ravel() < 0) | (values.ravel() >= length))
+            if bad.size:
+                what = f"the data {index.name!r}" if index.name else "an index array"
+                target = node.inputs[0].name or "a variable"
+                raise DataError(
+                    f"{what} holds {values.ravel()[bad[0]]} at position {bad[0]} (counting from "
+                    f"0), but it indexes {target}, whose {length} entries are numbered 0 to "
+                    f"{length - 1}: every index must be one of those (a group coded from 1, or "
+                    "a missing group?)"
+                )
+
+
+def _axis_length(model: pm.Model, x, axis: int) -> int | None:
+    """Length of ``x`` along ``axis``: static, from its dims, or evaluated; None if unknown."""
+    static = x.type.shape[axis] if axis < len(x.type.shape) else None
+    if static is not None:
+        return int(static)
+    dims = model.named_vars_to_dims.get(x.name) if x.name else None
+    if dims and axis < len(dims) and dims[axis] in model.dim_lengths:
+        length = model.dim_lengths[dims[axis]]
+        try:
+            return int(length.get_value() if hasattr(length, "get_value") else length.data)
+        except (AttributeError, TypeError, ValueError):
+            return None
+    try:
+        return int(x.shape[axis].eval())
+    except Exception:  # noqa: BLE001 -- a shape that needs the parameters' values: not checked
+        return None

@@ -211,6 +211,27 @@ def test_nan_and_inf_observations_are_refused_not_imputed():
             ic.fit_mle(model)
 
 
+@pytest.mark.parametrize("bad", [-1, 3], ids=["negative", "one past the end"])
+def test_a_group_index_outside_its_groups_is_the_datas_mistake(bad):
+    """Found by a new user: a county of -1 silently took the last county (NumPy's negative
+    indexing) and the fit reported estimates; one of len(groups) was an internal error."""
+    group = np.array([0, 1, bad, 2, 1])
+    with pm.Model(coords={"group": range(3)}) as model:  # a pm.Data index into dims
+        index = pm.Data("group_idx", group)
+        effect = pm.Normal("effect", 0.0, 1.0, dims="group")
+        pm.Normal("y", effect[index], 1.0, observed=np.arange(5.0))
+    message = rf"'group_idx' holds {bad} at position 2 .* effect, whose 3 entries .* 0 to 2"
+    with pytest.raises(ic.DataError, match=message):
+        ic.fit_mle(model)
+    with pytest.raises(ic.DataError, match=message):
+        ic.fit_bayes(model, draws=10, tune=10, chains=1)
+    with pm.Model() as model:  # a NumPy index into the second axis of a matrix
+        slope = pm.Normal("slope", 0.0, 1.0, shape=(2, 3))
+        pm.Normal("y", slope[1, group], 1.0, observed=np.arange(5.0))
+    with pytest.raises(ic.DataError, match=rf"an index array holds {bad} .* slope, whose 3"):
+        ic.fit_map(model)
+
+
 def test_improper_prior_map_reports_what_happens():
     # a flat prior on a scale makes the MAP the MLE; with one observation both are unbounded
     with pm.Model() as model:

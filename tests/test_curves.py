@@ -297,3 +297,21 @@ def test_a_grid_cutting_the_draws_has_no_pile_up_at_its_ends():
     peak = truth.max()
     assert abs(density[0] - truth[0]) / peak < cut_tol
     assert abs(density[-1] - truth[-1]) / peak < cut_tol
+
+
+def test_a_failed_mle_draws_no_likelihood_curve():
+    """Found by new users: a profile walked out from a failed MLE (an unidentified flat
+    direction of a hierarchical model, an estimate running off) drew a false step or never
+    ended; failed is failed: no likelihood curve, and the panel says why."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=30)
+    with pm.Model() as model:  # collinear predictors: the MLE is not identified
+        b = pm.Normal("b", 0, 3, shape=2)
+        pm.Normal(
+            "y", 1 + np.column_stack([x, 2 * x]) @ b, 1.0, observed=1 + x + rng.normal(size=30)
+        )
+    cmp = ic.compare(model, methods=("mle", "map"), random_seed=0, progressbar=False)
+    assert cmp.fits["mle"].attrs["status"].startswith("failed")
+    tree = compute_curves(cmp)
+    assert np.all(np.isnan(tree["likelihood"].values))
+    assert all("the MLE failed" in str(note) for note in tree["note"].values)

@@ -240,6 +240,10 @@ def test_boundary_mle_is_reported_in_plain_words(tmp_path):
     for d in cmp.diagnostics:
         assert d.code in html
     assert "No problems found" not in html
+    # a misspelt option is refused, not ignored (found by a new user: titel= wrote a report)
+    with pytest.raises(TypeError, match="unexpected report option titel"):
+        ic.to_html(cmp, tmp_path / "s.html", titel="x")
+    assert not (tmp_path / "s.html").exists()
 
 
 def test_run_outputs_files_agree(coin_cmp, coin_pngs, tmp_path, monkeypatch):

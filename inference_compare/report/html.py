@@ -328,6 +328,12 @@ def report_context(
             cmp.population_mean(name) is not None for name in attrs.get("latent") or []
         ),
     }
+    unknown = sorted(set(overrides) - set(context))
+    if unknown:  # a misspelt option would otherwise vanish without a word
+        raise TypeError(
+            f"unexpected report option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
+            f"the report takes figures= and any of {', '.join(sorted(context))}"
+        )
     context.update(overrides)
     return context
 
