@@ -598,6 +598,14 @@ def mean_mode_sentences(table: pd.DataFrame) -> dict[str, str]:
     out = {}
     several = table["parameter"].nunique() > 1
     tails = _longer_tails(table)
+    conditional = (
+        {
+            str(m): set(map(str, rows["parameter"]))
+            for m, rows in table[table["interval"] == "conditional"].groupby("method")
+        }
+        if "interval" in table.columns
+        else {}
+    )
     for label, row in mean_mode_gaps(table).iterrows():
         if not row["noted"]:
             continue
@@ -608,7 +616,16 @@ def mean_mode_sentences(table: pd.DataFrame) -> dict[str, str]:
             f"{abs(row['gap']):.2f} posterior sds {side} the {name} ({row['mode']:.4g}, a mode)"
         )
         tail = tails.get(str(label))
-        if tail is not None and tail != side:  # the interval leans the other way: not skew
+        if str(label) in conditional.get(row["mode_method"], set()):
+            cause = (
+                f": the {name} of a group effect is its conditional mode given the top-level "
+                "estimates (the group scale held at its estimate), while the Bayes mean also "
+                "averages over the uncertainty of those, which moves it as much as any skew. "
+                "It is not the prior's pull"
+            )
+            out[str(label)] = start + cause
+            continue
+        elif tail is not None and tail != side:  # the interval leans the other way: not skew
             cause = (
                 f". Its credible interval reaches further {tail} than {side}, so skew does not "
                 f"explain the gap: the {name} is the peak of the joint density of all the "

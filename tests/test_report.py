@@ -402,6 +402,12 @@ def test_mean_versus_mode_of_a_skewed_beta_posterior_is_explained():
     sentence = mean_mode_sentences(faces)["p"]
     assert "below the MAP" in sentence and "reaches further above than below" in sentence
     assert "skew does not explain the gap" in sentence and "longer tail below" not in sentence
+    # found by a new user: a group effect's MAP is a conditional mode given the top-level
+    # estimates, so the gap is mostly the plug-in, whatever the skew
+    group = faces.assign(interval="conditional")
+    sentence = mean_mode_sentences(group)["p"]
+    assert "conditional mode given the top-level estimates" in sentence
+    assert "skew" in sentence and "posterior's shape" not in sentence
 
 
 def test_prior_influence_is_mode_against_mode():
