@@ -44,8 +44,16 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def atomic_write(path: str | os.PathLike, content: str | bytes) -> Path:
-    """Write ``content`` (text as UTF-8) to ``path`` atomically, flushed to disk."""
+    """Write ``content`` (text as UTF-8) to ``path`` atomically, flushed to disk.
+
+    Raises
+    ------
+    IsADirectoryError
+        When ``path`` is a folder (the file would replace it), naming it.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder: give the path of the file to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     data = content.encode("utf-8") if isinstance(content, str) else content
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

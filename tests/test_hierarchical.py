@@ -1024,3 +1024,12 @@ def test_a_non_centred_shrinkage_figure_shows_the_group_effects_themselves():
     cmp = eight_fits(centred=False)
     assert [ax.get_xlabel() for ax in plots.shrinkage(cmp).axes] == ["z", "theta"]
     assert [ax.get_xlabel() for ax in plots.shrinkage(eight_fits()).axes] == ["theta"]
+
+
+def test_plot_draws_the_shrinkage_figure_of_a_hierarchical_comparison():
+    from matplotlib.figure import Figure
+
+    figure = ic.plot(eight_fits(), kind="shrinkage")
+    assert isinstance(figure, Figure)
+    assert figure.get_suptitle().startswith("Group effects: empirical Bayes (MLE, MAP;")
+    assert "credible" not in figure.get_suptitle()  # no Bayes fit: none drawn, none named

@@ -126,7 +126,7 @@ def test_forest_gives_a_slope_its_own_axis_beside_a_large_intercept():
     ]
 
 
-def test_density_figures_one_per_parameter_with_every_curve(coin_cmp):
+def test_density_figures_one_per_parameter_with_every_curve(coin_cmp, tmp_path):
     curves = plots.parameter_curves(coin_cmp)
     assert [c.label for c in curves] == ["p"]
     p = curves[0]
@@ -141,6 +141,10 @@ def test_density_figures_one_per_parameter_with_every_curve(coin_cmp):
     assert isinstance(ic.plot(coin_cmp), Figure)  # the forest plot by default
     with pytest.raises(ValueError, match="kind must be one of"):
         ic.plot(coin_cmp, kind="nope")
+    with pytest.raises(ValueError, match="no shrinkage figure: it has no group effects"):
+        ic.plot(coin_cmp, kind="shrinkage")
+    with pytest.raises(IsADirectoryError, match="is a folder"):  # not a temporary file's name
+        ic.to_html(coin_cmp, tmp_path)
 
 
 def test_curves_without_model_after_load(coin_cmp, tmp_path):

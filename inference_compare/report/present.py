@@ -22,7 +22,11 @@ from inference_compare.study.result import StudyResult
 __all__ = ["COMPARISON_PLOTS", "plot", "to_html"]
 
 #: The figures of a `Comparison` that `plot` draws, by ``kind``.
-COMPARISON_PLOTS = {"forest": plots.forest, "densities": plots.densities}
+COMPARISON_PLOTS = {
+    "forest": plots.forest,
+    "densities": plots.densities,
+    "shrinkage": plots.shrinkage,
+}
 
 
 def plot(result: Comparison | StudyResult, kind: str | None = None) -> Figure:
@@ -32,14 +36,17 @@ def plot(result: Comparison | StudyResult, kind: str | None = None) -> Figure:
     ----------
     result : Comparison or StudyResult
     kind : str, optional
-        For a `Comparison`: ``"forest"`` (default; every method's intervals) or
-        ``"densities"`` (prior, likelihood and posterior per parameter). For a `StudyResult`:
+        For a `Comparison`: ``"forest"`` (default; every method's intervals),
+        ``"densities"`` (prior, likelihood and posterior per parameter) or ``"shrinkage"``
+        (the group effects of a hierarchical model). For a `StudyResult`:
         ``"rmse"`` (default), ``"bias"``, ``"coverage"``, ``"width"`` or ``"failure_rate"``,
         per sample size.
 
     Returns
     -------
     matplotlib.figure.Figure
+        Not attached to pyplot (no global state, no window): save it with its own
+        ``savefig``, or show it in a notebook by leaving it as the cell's value.
 
     Raises
     ------
@@ -66,7 +73,10 @@ def plot(result: Comparison | StudyResult, kind: str | None = None) -> Figure:
         raise ValueError(f"kind must be one of {', '.join(map(repr, kinds))}, got {kind!r}")
     if isinstance(result, StudyResult):
         return study_figure(result, kind)
-    return kinds[kind](result)
+    figure = kinds[kind](result)
+    if figure is None:  # the shrinkage figure of a model without latent variables
+        raise ValueError(f"this comparison has no {kind} figure: it has no group effects")
+    return figure
 
 
 def to_html(result: Comparison | StudyResult, path: str | os.PathLike, **kwargs: Any) -> Path:
