@@ -66,6 +66,13 @@ def _loglik(
     return ll, g, h
 
 
+#: An open search (the profile never falls to the cutoff) that ended below this fraction of
+#: the estimate ran to an edge at 0 (a scale of a marginal likelihood, whose edge itself
+#: cannot be evaluated: the search's far end is the estimate times exp(-200 sds)): the bound
+#: is 0, not a number like 1e-40.
+EDGE_ZERO = 1e-3
+
+
 def profile_at(
     functions: Functions, x: np.ndarray, i: int, t: float, *, include_prior: bool = False
 ) -> tuple[float, np.ndarray]:
@@ -157,6 +164,9 @@ def profile_intervals(
                 bound = _value(functions, x_hat, i, sign * np.inf, var, k) if is_open else np.nan
                 if np.isnan(bound):  # a crossing, or an edge that cannot be evaluated
                     bound = _value(functions, x_hat, i, t, var, k)
+                    estimate = _value(functions, x_hat, i, x_hat[i], var, k)
+                    if is_open and 0.0 <= bound < EDGE_ZERO * estimate:  # toward a 0 edge
+                        bound = 0.0
                 bounds.append(bound)
                 opened.append(is_open)
             lo, hi = sorted(bounds)
