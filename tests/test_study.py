@@ -933,6 +933,19 @@ def test_rmse_agreement_is_judged_paired_over_the_same_data_sets():
     assert any("RMSEs agree within 10%" in x for x in conclusions(close)["beta"])
 
 
+def test_the_rmses_are_compared_at_the_smallest_n_too():
+    """Found by a new user: the conclusions compared the RMSEs at the largest n only, where
+    the methods agree, and said nothing of the small n where they differ."""
+    from inference_compare.report.study_report import conclusions
+
+    small = _paired_table(0.55).assign(size=10)
+    table = pd.concat([small, _paired_table(0.95)], ignore_index=True)
+    lines = conclusions(ic.StudyResult(table, config=_config(["mle", "map"], [10, 30], 20)))
+    lines = lines["beta"]
+    assert any(x.startswith("at the smallest n (10) the methods' RMSEs differ") for x in lines)
+    assert any(x.startswith("at the largest n (30) the methods' RMSEs agree") for x in lines)
+
+
 def _errors_table(mle_error: np.ndarray, map_error: np.ndarray) -> pd.DataFrame:
     """One replicate per data set: the MLE and MAP errors given, every interval covering."""
     frames = []

@@ -381,8 +381,11 @@ def _failure_line(row: pd.Series, columns: pd.Index) -> str | None:
     )
 
 
-def _agreement_line(rows: pd.DataFrame, replicates: pd.DataFrame) -> str | None:
-    """Compare the methods' RMSEs at the largest n, paired over the same data sets.
+def _agreement_line(rows: pd.DataFrame, replicates: pd.DataFrame, size: int) -> str | None:
+    """Compare the methods' RMSEs at n = ``size``, paired over the same data sets.
+
+    Called for the largest n (where they should agree) and the smallest (where they differ
+    most: the small-data question).
 
     The methods fit the same replicates, so their squared errors are compared over the data
     sets both fitted (`_paired_squared_errors`), by the log of the ratio of their means with
@@ -393,13 +396,13 @@ def _agreement_line(rows: pd.DataFrame, replicates: pd.DataFrame) -> str | None:
     the whole 2-MCSE band of the RMSE ratio within it; otherwise they "cannot be told apart".
     The percentage is the paired RMSE ratio's.
     """
-    size = rows["size"].max()
-    largest = rows[rows["size"] == size].set_index("method")
-    rmse = largest["rmse"]
+    at_size = rows[rows["size"] == size].set_index("method")
+    rmse = at_size["rmse"]
     if not (len(rmse) > 1 and np.all(np.isfinite(rmse)) and rmse.min() > 0):
         return None
     high, low = str(rmse.idxmax()), str(rmse.idxmin())
-    head = f"at the largest n ({int(size)}) the methods' RMSEs"
+    which = "largest" if size == rows["size"].max() else "smallest"
+    head = f"at the {which} n ({int(size)}) the methods' RMSEs"
     paired = _paired_squared_errors(replicates, str(rows["parameter"].iloc[0]), size, high, low)
     if paired is None or len(paired) < 3 or not np.all(paired.mean(axis=0) > 0):
         return None
@@ -496,7 +499,10 @@ def conclusions(result: StudyResult, metrics: pd.DataFrame | None = None) -> dic
                 _failure_line(row, rows.columns),
             )
         ]
-        found.append(_agreement_line(rows, result.replicates))
+        sizes = sorted(set(rows["size"]))
+        if len(sizes) > 1:  # the small-data difference first, then the large-n agreement
+            found.append(_agreement_line(rows, result.replicates, sizes[0]))
+        found.append(_agreement_line(rows, result.replicates, sizes[-1]))
         lines = [line for line in found if line]
         out[str(param)] = lines or [
             "every interval covers at its nominal level within Monte Carlo error"
