@@ -104,10 +104,12 @@ def no_pooling(model: Any, latent: list[str]) -> dict[str, list[float]]:
     With no distribution tying the groups together, each group effect is fitted to its own
     data. The top-level parameters of the groups' distribution drop out of that likelihood (it
     is flat in them, so that fit as a whole has no MLE), but the group effects are determined:
-    they are kept when their own block of the Hessian is positive definite, their gradient
-    vanishes, and no flat direction of the whole Hessian moves them. That last test fails in a
-    non-centred form (``theta = mu + tau * z``, ``z`` latent): the data fix ``theta`` alone, so
-    ``z`` trades off against ``mu`` and ``tau`` and its values are arbitrary. Empty otherwise.
+    each is kept when its gradient vanishes and no flat direction of the whole Hessian moves it
+    (and the kept ones' block of the Hessian is positive definite); the others are NaN (a group
+    whose own estimate runs off: 0 successes). The flat-direction test fails in a non-centred
+    form (``theta = mu + tau * z``, ``z`` latent): the data fix ``theta`` alone, so ``z``
+    trades off against ``mu`` and ``tau`` and its values are arbitrary. Empty when no group
+    has an own estimate.
     """
     from inference_compare.methods._objective import model_functions
     from inference_compare.methods._optimize import maximize
@@ -117,18 +119,28 @@ def no_pooling(model: Any, latent: list[str]) -> dict[str, list[float]]:
     cols = np.concatenate(
         [np.arange(functions.x_slice(n).start, functions.x_slice(n).stop) for n in latent]
     )
-    block = result.hessian[np.ix_(cols, cols)]
-    with np.errstate(all="ignore"):
-        determined = (
-            np.all(np.isfinite(block))
-            and np.linalg.eigvalsh(block).min() > 0
-            and np.max(np.abs(result.gradient[cols])) < 1e-6 * (1 + np.abs(result.objective))
-        )
-    if not (determined and _not_moved_by_flat_directions(result.hessian, cols)):
+    hessian, gradient = result.hessian, result.gradient
+    if not (np.all(np.isfinite(hessian[cols])) and np.all(np.isfinite(gradient[cols]))):
         return {}
-    values = functions.values_only(result.x)
+    # a group whose own estimate runs off (0 successes of 6: the log-odds to -inf) is flat and
+    # its gradient vanishes; it has no own estimate, the other groups keep theirs
+    settled = np.abs(gradient[cols]) < 1e-6 * (1 + np.abs(result.objective))
+    kept = cols[settled & _not_moved_by_flat_directions(hessian, cols)]
+    with np.errstate(all="ignore"):
+        if kept.size == 0 or not np.linalg.eigvalsh(hessian[np.ix_(kept, kept)]).min() > 0:
+            return {}
+    own = functions.values_only(result.x).astype(float)
     spans = {v.name: (v.start, v.stop) for v in functions.variables}
-    return {name: values[slice(*spans[name])].astype(float).tolist() for name in latent}
+    out = {}
+    for name in latent:
+        start, stop = spans[name]
+        x_cols = np.arange(functions.x_slice(name).start, functions.x_slice(name).stop)
+        fixed = np.isin(x_cols, kept)
+        if stop - start != x_cols.size:  # not elementwise: all of it or nothing
+            fixed = np.full(stop - start, fixed.all())
+        values = np.where(fixed, own[start:stop], np.nan)
+        out[name] = values.tolist()
+    return out if any(np.isfinite(v).any() for v in out.values()) else {}
 
 
 #: An eigenvalue of the Hessian this small relative to the largest is a flat direction, and
@@ -136,15 +148,15 @@ def no_pooling(model: Any, latent: list[str]) -> dict[str, list[float]]:
 FLAT_RTOL = 1e-8
 
 
-def _not_moved_by_flat_directions(hessian: np.ndarray, cols: np.ndarray) -> bool:
-    """Return True when no flat direction of ``hessian`` has a component on ``cols``."""
+def _not_moved_by_flat_directions(hessian: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Return, per column of ``cols``, True when no flat direction of ``hessian`` moves it."""
     with np.errstate(all="ignore"):
         if not np.all(np.isfinite(hessian)):
-            return False
+            return np.zeros(cols.size, dtype=bool)
         eigenvalues, vectors = np.linalg.eigh((hessian + hessian.T) / 2)
     scale = np.max(np.abs(eigenvalues), initial=0.0)
     flat = np.abs(eigenvalues) <= FLAT_RTOL * scale
-    return not np.any(np.abs(vectors[np.ix_(cols, flat)]) > np.sqrt(FLAT_RTOL))
+    return ~np.any(np.abs(vectors[np.ix_(cols, flat)]) > np.sqrt(FLAT_RTOL), axis=1)
 
 
 def _module_file(module: ModuleType) -> Path | None:

@@ -19,6 +19,7 @@ import pandas as pd
 import pymc as pm
 import pytest
 import scipy.optimize
+import scipy.special
 import scipy.stats
 
 import inference_compare as ic
@@ -1005,6 +1006,17 @@ def test_no_pooling_crosses_only_where_the_group_effects_are_determined():
     centred = no_pooling(eight_schools_model(), ["theta"])
     np.testing.assert_allclose(centred["theta"], EIGHT_Y, rtol=1e-6)
     assert no_pooling(eight_schools_model(centred=False), ["z"]) == {}
+    # found by a new user: one plate with 0 of 6 germinated (its own log-odds runs to -inf)
+    # took every plate's cross away; the others keep theirs, logit(k / n)
+    trials, successes = np.array([6, 5, 7, 4, 6, 6]), np.array([0, 2, 5, 1, 3, 4])
+    with pm.Model() as plates:
+        mu = pm.Normal("mu", 0.0, 2.0)
+        sd = pm.HalfNormal("sd", 1.0)
+        eta = pm.Normal("eta", mu, sd, shape=6)
+        pm.Binomial("k", n=trials, logit_p=eta, observed=successes)
+    own = np.array(no_pooling(plates, ["eta"])["eta"])
+    assert np.isnan(own[0])
+    np.testing.assert_allclose(own[1:], scipy.special.logit(successes[1:] / trials[1:]), atol=1e-6)
 
 
 def test_nagq_without_latent_variables_is_refused():
