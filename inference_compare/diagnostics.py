@@ -377,8 +377,10 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
 
 
 #: A coordinate that ended this far from its start on the unconstrained scale (a factor of
-#: 3e6 for a log-transformed parameter) is checked for a likelihood rising to a limit.
-RUNAWAY = 15.0
+#: 3000 for a log-transformed parameter) is checked for a likelihood rising to a limit (a
+#: Student-t nu stopped at 1e7, 13 from its start, with a gradient below the optimiser's
+#: tolerance).
+RUNAWAY = 8.0
 #: Its steps from the start, on the unconstrained scale, towards where it ended.
 RUNAWAY_STEPS = (1.0, 2.0, 4.0, 8.0, 16.0)
 

@@ -69,7 +69,8 @@ def _loglik(
 #: An open search (the profile never falls to the cutoff) that ended below this fraction of
 #: the estimate ran to an edge at 0 (a scale of a marginal likelihood, whose edge itself
 #: cannot be evaluated: the search's far end is the estimate times exp(-200 sds)): the bound
-#: is 0, not a number like 1e-40.
+#: is 0, not a number like 1e-40. One that ended above the estimate over this fraction is
+#: unbounded (a Student-t nu: the upper end is infinity, not 1.5e13).
 EDGE_ZERO = 1e-3
 
 
@@ -167,6 +168,8 @@ def profile_intervals(
                     estimate = _value(functions, x_hat, i, x_hat[i], var, k)
                     if is_open and 0.0 <= bound < EDGE_ZERO * estimate:  # toward a 0 edge
                         bound = 0.0
+                    elif is_open and estimate > 0 and bound > estimate / EDGE_ZERO:
+                        bound = np.inf  # a positive parameter's open end: no upper bound
                 bounds.append(bound)
                 opened.append(is_open)
             lo, hi = sorted(bounds)

@@ -153,7 +153,8 @@ def _influence(cmp: Comparison) -> list[dict[str, str]]:
     for label, row in influence.iterrows():
         item = {"label": str(label), "sentence": sentences[label]}
         for key in ("shift_map", "sd_ratio_map", "sd_ratio_bayes"):
-            item[key] = f"{as_float(row[key]):.2f}" if key in row else "\u2013"
+            value = as_float(row[key]) if key in row else math.nan
+            item[key] = f"{value:.2f}" if math.isfinite(value) else "\u2013"  # a failed fit
         gap = as_float(gaps["gap"].get(label, math.nan)) if "map" in cmp.fits else math.nan
         item["mean_mode"] = f"{gap:.2f}" if math.isfinite(gap) else "\u2013"
         rows.append(item)
