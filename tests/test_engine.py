@@ -9,6 +9,8 @@ solution of the same data.
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -296,6 +298,23 @@ def test_a_dispersion_running_to_its_poisson_limit_has_no_mle():
     assert [(d.code, d.parameters) for d in found] == [("mle_does_not_exist", ("alpha",))]
     assert np.isnan(float(fit["point_estimate"]["alpha"]))
     assert not _codes(ic.fit_map(model, random_seed=0))  # the Gamma prior holds alpha
+
+
+def test_numbas_object_mode_note_does_not_reach_a_python_user():
+    """Found by a new user: fitting a negative binomial from Python printed numba's note that
+    PyTensor's tri_gamma runs in object mode. A fresh process (the note is given once per
+    process), every UserWarning an error."""
+    script = (
+        "import numpy as np, pymc as pm, inference_compare as ic\n"
+        "with pm.Model() as model:\n"
+        "    alpha = pm.Gamma('alpha', alpha=2.0, beta=0.5)\n"
+        "    pm.NegativeBinomial('y', mu=2.0, alpha=alpha, observed=np.array([1, 3, 0, 5, 2]))\n"
+        "ic.fit_mle(model, random_seed=0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "error::UserWarning", "-c", script], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_student_t_degrees_of_freedom_running_to_the_normal_limit_have_no_mle():

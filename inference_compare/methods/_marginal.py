@@ -64,7 +64,7 @@ from pymc.pytensorf import join_nonshared_inputs
 from pytensor.graph.replace import vectorize_graph
 from pytensor.graph.traversal import ancestors
 
-from inference_compare._traces import without_traces
+from inference_compare._traces import compiling
 from inference_compare.errors import ModelError, UsageError
 from inference_compare.methods._objective import (
     LastCall,
@@ -378,13 +378,13 @@ def marginal_functions(model: pm.Model, latent: list[str], nagq: int = 1) -> Mar
     per_model = _COMPILED.setdefault(model, {})
     if key not in per_model:
         per_model.clear()  # a variable added since: compile again
-        with without_traces(model):
+        with compiling(model):
             per_model[key] = _compile(model, list(latent))
     if (key, nagq) not in per_model:
         base = per_model[key]
         if nagq > 1:
             _check_scalar_groups(base)
-        with without_traces(model):
+        with compiling(model):
             nodes = None if nagq == 1 else _compile_nodes(base._graphs)
         per_model[(key, nagq)] = base if nagq == 1 else replace(base, nagq=nagq, _nodes=nodes)
     functions = per_model[(key, nagq)]

@@ -26,7 +26,7 @@ from pymc.blocking import DictToArrayBijection
 from pymc.logprob.utils import ParameterValueError
 from pymc.pytensorf import join_nonshared_inputs
 
-from inference_compare._traces import without_traces
+from inference_compare._traces import compiling
 from inference_compare.priors import check_model, likelihood_terms, prior_terms
 from inference_compare.support import check_start
 
@@ -408,7 +408,7 @@ def model_functions(model: pm.Model) -> ModelFunctions:
     signature = tuple(model.named_vars)  # a variable added since: compile again
     cached = _COMPILED.get(model)
     if cached is None or cached[0] != signature:
-        with without_traces(model):
+        with compiling(model):
             _COMPILED[model] = cached = (signature, _compile(model))
     functions = cached[1]
     functions.data_changed()  # the data may have been set since the last use

@@ -217,7 +217,10 @@ def latent_note(attrs: dict[str, Any]) -> str:
     how = (
         f"adaptive Gauss-Hermite quadrature, {nagq} points per group"
         if nagq > 1
-        else "Laplace approximation, exact for Gaussian-linear models"
+        else "Laplace approximation: exact for Gaussian-linear models, otherwise approximate, "
+        "off by a few percent where groups hold little data, such as a few binomial trials "
+        "each; where each group has one scalar effect, a rerun with --nagq 25 (nagq=25 from "
+        "Python) checks it"
     )
     return (
         f"Integrated out by the MLE and MAP: {shown} ({why}). The MLE maximises the marginal "
