@@ -616,15 +616,14 @@ def mean_mode_sentences(table: pd.DataFrame) -> dict[str, str]:
             f"{abs(row['gap']):.2f} posterior sds {side} the {name} ({row['mode']:.4g}, a mode)"
         )
         tail = tails.get(str(label))
+        ending = " This is the posterior's shape, not the prior's pull"
         if str(label) in conditional.get(row["mode_method"], set()):
             cause = (
                 f": the {name} of a group effect is its conditional mode given the top-level "
                 "estimates (the group scale held at its estimate), while the Bayes mean also "
-                "averages over the uncertainty of those, which moves it as much as any skew. "
-                "It is not the prior's pull"
+                "averages over the uncertainty of those, which moves it as much as any skew."
             )
-            out[str(label)] = start + cause
-            continue
+            ending = " It is not the prior's pull"
         elif tail is not None and tail != side:  # the interval leans the other way: not skew
             cause = (
                 f". Its credible interval reaches further {tail} than {side}, so skew does not "
@@ -647,7 +646,7 @@ def mean_mode_sentences(table: pd.DataFrame) -> dict[str, str]:
                 f": the posterior of {label} is skewed, with a longer tail {side} its peak, so "
                 f"its average sits on that side of the peak.{joint}"
             )
-        out[str(label)] = f"{start}{cause} This is the posterior's shape, not the prior's pull"
+        out[str(label)] = start + cause + ending
     return out
 
 

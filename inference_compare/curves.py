@@ -788,6 +788,7 @@ def compute_curves(
     n = len(elements)
     curves = {k: np.full((n, points), np.nan) for k in ("grid", "prior", "likelihood", "posterior")}
     kinds = {"prior_kind": [""] * n, "likelihood_kind": [""] * n}
+    mle_failed = cmp.model is not None and not mle_usable(cmp)
     for k, el in enumerate(elements):
         rows = table[(table["parameter"] == el.label) & (table["status"] == "ok")]
         values = draws[el.label].to_numpy(float) if el.label in draws else None
@@ -800,7 +801,7 @@ def compute_curves(
         prior, kinds["prior_kind"][k] = (None, "") if priors is None else priors.density(el, grid)
         if prior is not None:
             curves["prior"][k] = prior
-        if cmp.model is not None and not mle_usable(cmp):
+        if mle_failed:
             el.notes.append("no likelihood curve: the MLE failed (see the diagnostics)")
         if lik is not None and el.x_col is not None:
             density, complete = _profile(lik, el, grid)

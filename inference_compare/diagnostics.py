@@ -397,8 +397,8 @@ def _approaches_a_limit(
     approaches its supremum only at infinity (a negative-binomial dispersion or a Student-t
     nu running off to the Poisson or Normal limit). Far out the objective may be computed
     with too little precision to trust (the Student-t density at nu = 1e14), which is why the
-    steps start from the start, not from where the optimiser ended. The evidence that the
-    estimate runs off even when the optimiser's tests passed there (a gradient of 1e-8 at a
+    steps start from the start, not from where the optimiser ended. It finds an estimate
+    running off even where the optimiser's own tests passed (a gradient of 1e-8 at a
     dispersion of 1e8).
     """
     names = functions.x_labels()

@@ -278,10 +278,8 @@ def _check_indices(model: pm.Model) -> None:
             if isinstance(entry, int | np.integer)
         }
         for axis, index in axes.items():
-            if not isinstance(index, SharedVariable | Constant) or index.type.dtype[:3] not in (
-                "int",
-                "uin",
-            ):
+            is_data = isinstance(index, SharedVariable | Constant)
+            if not (is_data and np.issubdtype(np.dtype(index.type.dtype), np.integer)):
                 continue
             values = np.asarray(
                 index.get_value() if isinstance(index, SharedVariable) else index.data

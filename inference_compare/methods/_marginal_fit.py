@@ -211,18 +211,23 @@ def _refit(functions, x, i, t, include_prior) -> tuple[OptimizationResult, _Held
     return maximize(held, include_prior=include_prior, n_restarts=0), held
 
 
-def _near_zero(functions: MarginalFunctions, result: OptimizationResult) -> np.ndarray:
-    """Return the positive top-level parameters that ended below `NEAR_ZERO` of their start."""
+def _near_zero(
+    functions: MarginalFunctions, result: OptimizationResult
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the positive top-level parameters that ended below `NEAR_ZERO` of their start.
+
+    As (their indices, every top-level value at the start, every one at the end).
+    """
     start = functions.values_only(functions.x0)[: functions.n_free]
     end = functions.values_only(result.x)[: functions.n_free]
-    return np.flatnonzero((start > 0) & (end >= 0) & (end < NEAR_ZERO * start))
+    return np.flatnonzero((start > 0) & (end >= 0) & (end < NEAR_ZERO * start)), start, end
 
 
 def _edge_optimum(
     functions: MarginalFunctions, result: OptimizationResult, include_prior: bool
 ) -> tuple[OptimizationResult, list[int]] | None:
     """Return the optimum with each near-zero positive scale held at its edge, if it is as high."""
-    near = _near_zero(functions, result)
+    near = _near_zero(functions, result)[0]
     if near.size == 0:
         return None
     x = result.x.copy()
@@ -482,11 +487,9 @@ def _unverified_edge(
     and the generic findings (a "flat direction") would claim more than is known. Empty when no
     scale ended near 0.
     """
-    near = _near_zero(functions, result)
+    near, start, end = _near_zero(functions, result)
     if near.size == 0:
         return []
-    start = functions.values_only(functions.x0)[: functions.n_free]
-    end = functions.values_only(result.x)[: functions.n_free]
     names = [labels[i] for i in near]
     where = ", ".join(f"{labels[i]} to {end[i]:.2g} from a start of {start[i]:.3g}" for i in near)
     kind = "marginal likelihood" if method == "mle" else "marginal posterior density"
