@@ -18,8 +18,10 @@ scale, ``y ~ Bernoulli(logit_p=c + X @ b)``, has the log-likelihood
 
 so its data-dependent linear part needs ``X'y`` and ``1'y`` only (computed once). What remains
 streams ``X`` once forward (``eta = c + X b``) and once for the gradient (``X' sigmoid(eta)``),
-without the general Bernoulli density's per-observation branch on ``y`` and range checks: the
-same function, evaluated in a different order, about 1.5x cheaper per gradient.
+without the general Bernoulli density's per-observation branch on ``y`` and range checks; the
+sum of softplus terms and the sigmoids of its gradient come from one pass over ``eta``
+(`inference_compare._kernels.softplus_sum`): the same function, evaluated in a different
+order, about 2x cheaper per gradient than the plain graph.
 
 `large_data_rewrite` tries each in turn.
 """
@@ -186,9 +188,12 @@ def logistic_sufficient_statistics(model: pm.Model) -> pm.Model | None:
     c, X, b = match
     if X.shape[0] != y.shape[0]:
         return None
+    from inference_compare._kernels import softplus_sum  # numba's part only when it applies
+
     y = y.astype(float)
     eta = pt.dot(pt.as_tensor(X), b) if c is None else c + pt.dot(pt.as_tensor(X), b)
-    loglik = pt.dot(b, X.T @ y) - pt.sum(pt.softplus(eta))
+    softplus_total, _ = softplus_sum(pt.cast(eta, "float64"))
+    loglik = pt.dot(b, X.T @ y) - softplus_total
     if c is not None:
         loglik = loglik + c * y.sum()
     return _replace_likelihood(fgraph, node, loglik, "logistic")

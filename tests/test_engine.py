@@ -9,6 +9,7 @@ solution of the same data.
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 from fractions import Fraction
@@ -560,8 +561,9 @@ def test_bad_arguments_are_refused(kwargs, match):
 
 @pytest.mark.slow
 def test_bayes_speed_settings_leave_the_posterior_unchanged():
-    # fit_bayes limits BLAS to one thread while sampling (a scheduling change for speed);
-    # the same seed must give exactly the draws of a plain pm.sample
+    # fit_bayes limits BLAS to one thread while sampling and runs the chains at once (one per
+    # CPU, where PyMC's default runs them one after the other on a 2-CPU machine): scheduling
+    # changes for speed; the same seed must give exactly the draws of a plain pm.sample
     import contextlib
     import io
 
@@ -583,6 +585,17 @@ def test_bayes_speed_settings_leave_the_posterior_unchanged():
         np.testing.assert_array_equal(
             ours["posterior"][name].values, plain["posterior"][name].values
         )
+
+
+def test_nuts_runs_one_chain_per_cpu_except_in_a_study_worker():
+    from inference_compare.methods.bayes import one_core_per_fit, sampler_cores
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert sampler_cores(4) == min(4, cpus)
+    assert sampler_cores(1) == 1
+    with one_core_per_fit():
+        assert sampler_cores(4) == 1
+    assert sampler_cores(4) == min(4, cpus)
 
 
 def test_a_method_that_fails_leaves_the_others_and_says_why(monkeypatch, tmp_path):

@@ -138,6 +138,54 @@ def test_logistic_rewrite_gives_the_same_log_density_and_gradient(formulation):
             np.testing.assert_allclose(got[name], expected[name], rtol=RTOL_EXACT, atol=1e-12)
 
 
+#: The kernel sums n = 2,500 terms (values up to ~800) in another order than the reference.
+RTOL_SUM = 1e-12
+#: Each sigmoid is one exponential and one division: a few units in the last place.
+RTOL_SIGMOID = 1e-14
+
+
+@pytest.mark.parametrize("mode", ["NUMBA", None], ids=["numba (nutpie)", "default (optimisers)"])
+def test_softplus_sum_kernel_matches_scipy(mode):
+    import pytensor
+    import scipy.special
+
+    from inference_compare._kernels import BLOCK, softplus_sum
+
+    rng = np.random.default_rng(5)
+    extremes = [0.0, -0.0, 1e-300, -1e-300, 36.0, -36.0, 40.0, -40.0, 750.0, -750.0, 800.0]
+    eta = np.r_[rng.normal(0, 3, size=2 * BLOCK + 500 - len(extremes)), extremes]
+    x = pt.dvector("eta")
+    total, sigmoid = softplus_sum(x)
+    f = pytensor.function([x], [total, sigmoid, pytensor.grad(total, x)], mode=mode)
+    got_total, got_sigmoid, got_grad = f(eta)
+    np.testing.assert_allclose(got_total, np.logaddexp(0.0, eta).sum(), rtol=RTOL_SUM)
+    np.testing.assert_allclose(got_sigmoid, scipy.special.expit(eta), rtol=RTOL_SIGMOID)
+    np.testing.assert_allclose(got_grad, scipy.special.expit(eta), rtol=RTOL_SIGMOID)
+    assert f(np.array([np.inf]))[0] == np.inf and np.isnan(f(np.array([np.nan]))[0])
+
+
+def test_logistic_rewrite_gives_the_same_hessian_and_nutpie_function():
+    import pytensor
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(1200, 3))  # more rows than one block of the kernel
+    y = rng.binomial(1, 0.4, size=1200)
+    model = _logistic("pm.math.dot(X, b) + c", X, y)
+    rewritten = logistic_sufficient_statistics(model)
+    point = _points(model, rng, k=1)[0]
+    for mode in ("NUMBA", None):  # nutpie's backend, the optimisers' backend
+        values = []
+        for m in (model, rewritten):
+            inputs = sorted(m.value_vars, key=lambda v: v.name)
+            logp = m.logp()
+            grads = pytensor.grad(logp, inputs)
+            hessian = pytensor.gradient.hessian(logp, next(v for v in inputs if v.ndim == 1))
+            f = pytensor.function(inputs, [logp, *grads, hessian], mode=mode)
+            values.append(f(*(point[v.name] for v in inputs)))
+        for got, expected in zip(values[1], values[0]):
+            np.testing.assert_allclose(got, expected, rtol=RTOL_EXACT, atol=1e-12)
+
+
 def test_logistic_rewrite_leaves_other_links_alone():
     rng = np.random.default_rng(3)
     X, y = rng.normal(size=(20, 2)), rng.binomial(1, 0.5, size=20)

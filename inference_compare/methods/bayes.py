@@ -7,7 +7,10 @@ import functools
 import importlib.metadata
 import importlib.util
 import io
+import os
 import sys
+from collections.abc import Iterator
+from contextvars import ContextVar
 
 import numpy as np
 import pymc as pm
@@ -25,12 +28,47 @@ from inference_compare.settings import TARGET_ACCEPT
 from inference_compare.support import check_start
 from inference_compare.validate import check_ci_prob, check_positive_int, check_target_accept
 
-__all__ = ["default_nuts_sampler", "fit_bayes", "remember_installed_versions"]
+__all__ = [
+    "default_nuts_sampler",
+    "fit_bayes",
+    "one_core_per_fit",
+    "remember_installed_versions",
+    "sampler_cores",
+]
+
+#: At most this many chains run at once; None: as many as the process has CPUs.
+_CORES: ContextVar[int | None] = ContextVar("sampler_cores", default=None)
 
 
 def default_nuts_sampler() -> str:
     """Return ``"nutpie"`` when it is installed, else ``"pymc"``."""
     return "nutpie" if importlib.util.find_spec("nutpie") else "pymc"
+
+
+def sampler_cores(chains: int) -> int:
+    """Return how many chains NUTS runs at once: one per CPU this process may use.
+
+    PyMC's own default (``min(4, cpu_count() // 2)``, counting half the CPUs as hardware
+    threads) runs the chains one after the other on a 2-CPU machine, which doubles the
+    sampler's wall time there; nutpie's chains are threads of one process and its draws do not
+    depend on how many run at once. Within `one_core_per_fit` (a study's worker process, one of
+    several on the machine), one.
+    """
+    limit = _CORES.get()
+    if limit is not None:
+        return max(1, min(chains, limit))
+    count = getattr(os, "process_cpu_count", os.cpu_count)() or 1
+    return max(1, min(chains, count))
+
+
+@contextlib.contextmanager
+def one_core_per_fit() -> Iterator[None]:
+    """Run every NUTS fit in the block on one core (parallel work is already elsewhere)."""
+    token = _CORES.set(1)
+    try:
+        yield
+    finally:
+        _CORES.reset(token)
 
 
 @functools.cache
@@ -131,6 +169,7 @@ def fit_bayes(
                     random_seed=seed,
                     progressbar=progressbar,
                     nuts_sampler=sampler,
+                    cores=sampler_cores(chains),
                     model=model,
                     compute_convergence_checks=False,
                 )

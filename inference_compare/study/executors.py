@@ -51,7 +51,9 @@ def run_in_process(
 def _dask_task(model_ref: str, size: int, reps: list[int], options: dict) -> list[pd.DataFrame]:
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1):
+    from inference_compare.methods.bayes import one_core_per_fit
+
+    with threadpool_limits(limits=1), one_core_per_fit():
         return run_replicates(model_ref, size, reps, **options)
 
 
