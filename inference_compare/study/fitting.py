@@ -34,7 +34,7 @@ from inference_compare.methods._common import solve
 from inference_compare.methods._laplace import OptimumSummary, free_labels, needs_draws
 from inference_compare.methods._marginal import MarginalFunctions, fitting_functions
 from inference_compare.methods._optimize import OptimizationResult
-from inference_compare.methods.bayes import remember_installed_versions
+from inference_compare.methods.bayes import remember_installed_versions, sampler_cores
 from inference_compare.settings import TARGET_ACCEPT
 from inference_compare.study.nutpie_trace import posterior_tree
 from inference_compare.study.simulate import (
@@ -221,6 +221,7 @@ class SizeFitter:
                     draws=self.settings["draws"],
                     tune=self.settings["tune"],
                     chains=self.settings["chains"],
+                    cores=sampler_cores(self.settings["chains"]),  # 1 in a Dask worker
                     target_accept=self.settings.get("target_accept", TARGET_ACCEPT),
                     seed=int(rng.integers(2**31 - 1)),
                     progress_bar=False,
