@@ -11,13 +11,14 @@ logarithm is off by at most ``BLOCK`` units in the last place of 1 (2e-13), far 
 rounding of the sum of n terms itself.
 
 In PyTensor's C and Python backends (the optimisers) the Op runs NumPy's functions; under
-nutpie (PyTensor's numba backend) it runs the loop above, compiled by numba (registered on first
-use, so that importing this package does not import numba).
+nutpie (PyTensor's numba backend) it runs the loop above, compiled by numba. The numba
+implementation is registered when this module is imported (which imports numba): the
+rewrites import it only when they apply, and a graph holding the Op, unpickled elsewhere,
+imports it with the class.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import cast
 
 import numpy as np
@@ -77,12 +78,10 @@ def softplus_sum(eta) -> tuple[pt.TensorVariable, pt.TensorVariable]:
     total, sigmoid : pytensor.tensor.TensorVariable
         A scalar and a vector like ``eta``; the gradient of ``total`` is ``sigmoid``.
     """
-    _register_numba()
     total, sigmoid = SoftplusSum().make_node(eta).outputs
     return cast(pt.TensorVariable, total), cast(pt.TensorVariable, sigmoid)
 
 
-@functools.cache
 def _register_numba() -> None:
     """Give `SoftplusSum` its numba implementation (nutpie compiles through numba)."""
     from pytensor.link.numba.dispatch import basic as numba_basic
@@ -109,3 +108,6 @@ def _register_numba() -> None:
             return np.asarray(linear + logs), sigmoid
 
         return softplus_sum_kernel
+
+
+_register_numba()
