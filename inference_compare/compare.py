@@ -23,6 +23,7 @@ from inference_compare.result import Comparison, load
 from inference_compare.rewrites import large_data_rewrite
 from inference_compare.seeds import fresh_seed, spawn
 from inference_compare.settings import COMPARE_NUTS, TARGET_ACCEPT, Settings
+from inference_compare.support import check_censored_support
 
 __all__ = ["Comparison", "compare", "compare_settings", "load"]
 
@@ -165,6 +166,7 @@ def compare_settings(
     rngs = spawn(seed, METHODS)  # one stream per method, whatever methods run
     step = on_step or (lambda _msg: None)
     fits: dict[str, xr.DataTree] = {}
+    check_censored_support(model)
     fit_model, rewrite = _fitting_model(model, settings.sufficient_statistics)
     latent = settings.latent_option()
     functions = None

@@ -28,7 +28,13 @@ from pymc.logprob.utils import ParameterValueError
 
 from inference_compare.errors import DataError, ModelError
 
-__all__ = ["N_PROBES", "check_start", "check_whole_numbers", "distribution_name"]
+__all__ = [
+    "N_PROBES",
+    "check_censored_support",
+    "check_start",
+    "check_whole_numbers",
+    "distribution_name",
+]
 
 #: Parameter points, besides the initial point, at which an observation's zero likelihood is
 #: confirmed before it is called outside the support.
@@ -149,6 +155,56 @@ def _confirm_outside_support(model, start, bad, random_seed: int) -> None:
                 f"the observed data of {rv.name!r} are outside the support of its "
                 f"{dist} distribution: {where}, which has zero likelihood at every parameter "
                 f"value tried ({int(mask.sum())} such value(s) in all)"
+            )
+
+
+def check_censored_support(model: pm.Model, *, random_seed: int = 0) -> None:
+    """Refuse a censored observation outside the support of its uncensored distribution.
+
+    A value censored at a bound contributes the probability beyond it: a survival time of -3,
+    right-censored, contributes log P(T > -3) = log 1 = 0 under any positive distribution, so
+    the log-likelihood stays finite and `check_start` never sees it. The uncensored
+    distribution's log density at each observed value is checked instead, at the initial point
+    and at `N_PROBES` points around it, as `check_start` does.
+
+    Raises
+    ------
+    DataError
+        Naming the variable, the first offending position (1-based row) and its value.
+    """
+    from pymc.distributions.censored import CensoredRV
+
+    censored = [rv for rv in model.observed_RVs if isinstance(rv.owner.op, CensoredRV)]
+    if not censored:
+        return
+    values = [model.rvs_to_values[v] for v in model.free_RVs]
+    densities = model.replace_rvs_by_values(
+        [pm.logp(rv.owner.inputs[0], model.rvs_to_values[rv]) for rv in censored]
+    )
+    fn = pytensor.function(values, densities, on_unused_input="ignore")
+    start = model.initial_point()
+    rng = np.random.default_rng(random_seed)
+    never: list[np.ndarray] | None = None
+    for k in range(N_PROBES + 1):
+        scale = 0.0 if k == 0 else PROBE_SCALE
+        point = {n: v + scale * rng.standard_normal(np.shape(v)) for n, v in start.items()}
+        try:
+            with np.errstate(all="ignore"):
+                found = fn(*(point[v.name] for v in values))
+        except ParameterValueError:
+            continue
+        zero = [np.asarray(lp) == -np.inf for lp in found]
+        never = zero if never is None else [a & b for a, b in zip(never, zero, strict=True)]
+    for rv, mask in zip(censored, never or [], strict=True):
+        if np.any(mask):
+            data = _data(model, rv)
+            index = tuple(int(i) for i in np.argwhere(np.broadcast_to(mask, data.shape))[0])
+            dist = distribution_name(rv.owner.inputs[0])
+            raise DataError(
+                f"the observed data of {rv.name!r} are outside the support of its {dist} "
+                f"distribution: {_describe_position(index)} is {data[index].item()!r} "
+                f"({int(mask.sum())} such value(s) in all); censoring at a bound does not make "
+                "an impossible value possible"
             )
 
 

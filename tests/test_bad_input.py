@@ -232,6 +232,42 @@ def test_a_group_index_outside_its_groups_is_the_datas_mistake(bad):
         ic.fit_map(model)
 
 
+def _exponential_survival(time: np.ndarray, censored: np.ndarray) -> pm.Model:
+    with pm.Model() as model:
+        rate = pm.HalfNormal("rate", 2.0)
+        upper = np.where(censored, time, np.inf)  # right-censored at the time itself
+        pm.Censored("time", pm.Exponential.dist(rate), lower=None, upper=upper, observed=time)
+    return model
+
+
+def test_a_censored_value_outside_the_support_is_refused(tmp_path, capsys):
+    """Found by a new user: a negative survival time, right-censored, contributes
+    log P(T > -3) = 0 and was fitted silently."""
+    time = np.array([1.0, 2.0, -3.0, 5.0, 4.0])
+    censored = np.array([False, False, True, True, False])
+    message = r"'time' are outside the support of its Exponential distribution: row 3 is -3.0"
+    with pytest.raises(ic.DataError, match=message):
+        ic.compare(_exponential_survival(time, censored), methods=("mle",))
+    time[2] = 3.0  # the same data, possible: the MLE is events / total time (Lawless 3.1)
+    table = ic.compare(_exponential_survival(time, censored), methods=("mle",)).table()
+    assert table["estimate"].iloc[0] == pytest.approx(3 / time.sum(), rel=1e-6)
+    model_file = tmp_path / "survival.py"
+    model_file.write_text(
+        "import numpy as np\nimport pymc as pm\n"
+        "DATA = {'time': np.array([1.0, -2.0, 4.0]), 'censored': np.array([0, 1, 0])}\n"
+        "def build(data):\n"
+        "    with pm.Model() as model:\n"
+        "        rate = pm.HalfNormal('rate', 2.0)\n"
+        "        upper = np.where(data['censored'] == 1, data['time'], np.inf)\n"
+        "        pm.Censored('time', pm.Exponential.dist(rate), lower=None, upper=upper,\n"
+        "                    observed=data['time'])\n"
+        "    return model\n"
+    )
+    code = cli.main(["run", str(model_file), "--methods", "mle", "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "row 2 is -2.0" in err[0]
+
+
 def test_improper_prior_map_reports_what_happens():
     # a flat prior on a scale makes the MAP the MLE; with one observation both are unbounded
     with pm.Model() as model:
