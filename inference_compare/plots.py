@@ -54,6 +54,12 @@ FOREST_PANEL_INCHES = 0.45
 #: Elements of a vector share a forest panel when each spans at least this fraction of the
 #: range of them all (see `forest_panels`).
 FOREST_SHARE_FRACTION = 0.2
+#: A variable whose elements would take more forest panels than this (one per element, on
+#: different scales), or that has more elements than `FOREST_MAX_ELEMENTS`, is not drawn in
+#: the forest (a deterministic with one value per observation): such a figure is neither
+#: readable nor quick to draw (520 panels took six minutes). The tables have every element.
+FOREST_MAX_PANELS = 30
+FOREST_MAX_ELEMENTS = 100
 
 
 # ----------------------------------------------------------------------------- forest
@@ -182,9 +188,13 @@ def forest(cmp: Comparison, *, var_names: list[str] | None = None) -> Figure:
     table = cmp.table()
     if var_names is not None:
         table = table[table["parameter"].map(_variable).isin(var_names)]
-    panels = forest_panels(table)
+    panels, left_out = _drawable(forest_panels(table))
     methods = _table_methods(table)
     rows = [len(labels) * (len(methods) + 1) for labels in panels]
+    if not panels:
+        fig = Figure(figsize=(FOREST_WIDTH_INCHES, 1.5), layout="constrained")
+        fig.text(0.5, 0.5, _left_out_note(left_out), ha="center", va="center", wrap=True)
+        return fig
     height = 1.0 + FOREST_ROW_INCHES * sum(rows) + FOREST_PANEL_INCHES * len(panels)
     fig = Figure(figsize=(FOREST_WIDTH_INCHES, height), layout="constrained")
     axes = fig.subplots(len(panels), 1, squeeze=False, height_ratios=[r + 2 for r in rows])[:, 0]
@@ -196,11 +206,27 @@ def forest(cmp: Comparison, *, var_names: list[str] | None = None) -> Figure:
         for m in methods
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
-    fig.suptitle(
-        f"Estimates, {cmp.ci_prob:.0%} intervals (thick: central 50%); each panel its own scale",
-        fontsize="medium",
-    )
+    title = f"Estimates, {cmp.ci_prob:.0%} intervals (thick: central 50%); each panel its own scale"
+    fig.suptitle(title + ("\n" + _left_out_note(left_out) if left_out else ""), fontsize="medium")
     return fig
+
+
+def _drawable(panels: list[list[str]]) -> tuple[list[list[str]], dict[str, int]]:
+    """Drop the panels of variables too large for a forest; return them and what was dropped."""
+    by_variable: dict[str, list[list[str]]] = {}
+    for labels in panels:
+        by_variable.setdefault(_variable(labels[0]), []).append(labels)
+    left_out = {
+        name: sum(map(len, own))
+        for name, own in by_variable.items()
+        if len(own) > FOREST_MAX_PANELS or sum(map(len, own)) > FOREST_MAX_ELEMENTS
+    }
+    return [labels for labels in panels if _variable(labels[0]) not in left_out], left_out
+
+
+def _left_out_note(left_out: dict[str, int]) -> str:
+    names = ", ".join(f"{name} ({count} elements)" for name, count in left_out.items())
+    return f"Not drawn, too many elements for this figure (every one is in the tables): {names}"
 
 
 # ----------------------------------------------------------------------------- densities
