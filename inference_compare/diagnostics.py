@@ -405,26 +405,40 @@ def _approaches_a_limit(
     values = functions.values_only(result.x)
     found, where = [], []
     for i in np.flatnonzero(np.abs(result.x - functions.x0) >= RUNAWAY):
-        sign = np.sign(result.x[i] - functions.x0[i])
-        f = []
-        with np.errstate(all="ignore"):
-            for step in RUNAWAY_STEPS:
-                x = result.x.copy()
-                x[i] = functions.x0[i] + sign * step
-                f.append(objective(x))
-        gains = np.diff(f)
-        if (
-            np.all(np.isfinite(f))
-            and np.all(gains > 0)
-            and np.all(gains[1:] < gains[:-1])
-            and gains[-1] < MEASURABLE_RISE
-        ):
+        distance = abs(result.x[i] - functions.x0[i])
+        # a logistic coefficient of a rare, always-positive category stops at 44 where the
+        # rise of 8 to 16 is still measurable: then the steps go on doubling to where it ended
+        farther = [2.0**k for k in range(5, int(np.log2(distance)) + 1)] + [distance]
+        tries = [RUNAWAY_STEPS] + ([(*RUNAWAY_STEPS, *farther)] if distance > 16 else [])
+        if any(_rises_to_a_limit(objective, result.x, functions.x0, i, s) for s in tries):
             found.append(names[i])
             k = labels.index(names[i]) if names[i] in labels else None
             where.append(f"{values[k]:.3g}" if k is not None else "far out")
     if not found:
         return None
     return tuple(found), ", ".join(where)
+
+
+def _rises_to_a_limit(objective, x_end, x0, i: int, steps) -> bool:
+    """Return True when the objective rises to a limit along coordinate ``i``.
+
+    The gains stepping out from its start along ``steps``: all positive, each smaller than the
+    last, the last unmeasurable (see `_approaches_a_limit`).
+    """
+    sign = np.sign(x_end[i] - x0[i])
+    f = []
+    with np.errstate(all="ignore"):
+        for step in steps:
+            x = x_end.copy()
+            x[i] = x0[i] + sign * step
+            f.append(objective(x))
+    gains = np.diff(f)
+    return bool(
+        np.all(np.isfinite(f))
+        and np.all(gains > 0)
+        and np.all(gains[1:] < gains[:-1])
+        and gains[-1] < MEASURABLE_RISE
+    )
 
 
 def _keeps_rising(functions, objective, result, collapsed: tuple[str, ...]) -> bool:

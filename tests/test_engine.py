@@ -318,6 +318,35 @@ def test_numbas_object_mode_note_does_not_reach_a_python_user():
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def test_a_rare_always_positive_category_has_no_logistic_mle():
+    """Found by a new user: quasi-separation by a 0/1 indicator (every row with it has y = 1)
+    was reported as an MLE of 38 with status ok; the optimiser stopped where the rise of the
+    likelihood fell below its tolerance."""
+    rng = np.random.default_rng(1)
+    n = 2000
+    X = rng.normal(size=(n, 3))
+    indicator = (rng.uniform(size=n) < 0.05).astype(float)
+    y = rng.binomial(1, 1 / (1 + np.exp(-(X @ [0.5, -0.5, 0.2]))))
+    y[indicator == 1] = 1
+    X = np.column_stack([X, indicator])
+    # the reference: the log-likelihood (statsmodels' Logit) rises without end along b[3] from
+    # any point, since the rows with the indicator are all 1: here from the other MLEs
+    logit = sm.Logit(y, sm.add_constant(X))
+    rest = sm.Logit(y[indicator == 0], sm.add_constant(X[indicator == 0, :3])).fit(disp=0)
+    rises = [logit.loglike(np.r_[rest.params, b3]) for b3 in (5.0, 10.0, 20.0, 40.0)]
+    assert np.all(np.diff(rises) > 0)
+    with pm.Model() as model:
+        a = pm.Normal("a", 0.0, 5.0)
+        b = pm.Normal("b", 0.0, 2.0, shape=4)
+        pm.Bernoulli("y", logit_p=a + pm.Data("X", X) @ b, observed=y)
+    cmp = ic.compare(model, methods=("mle", "map"), random_seed=0)
+    failed = [d for d in cmp.diagnostics if d.severity == "error"]
+    assert [(d.code, d.parameters) for d in failed] == [("mle_does_not_exist", ("b[3]",))]
+    table = cmp.table()
+    assert table.query("method == 'mle'")["estimate"].isna().all()
+    assert table.query("method == 'map'")["status"].eq("ok").all()  # the prior keeps it finite
+
+
 def test_student_t_degrees_of_freedom_running_to_the_normal_limit_have_no_mle():
     """Normal data under a Student-t likelihood with nu estimated: the likelihood rises to its
     Normal limit as nu -> infinity. The optimiser ran to nu ~ 1e14, where PyTensor's Student-t
