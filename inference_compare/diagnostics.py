@@ -34,6 +34,7 @@ Severity = Literal["error", "warning", "info"]
 CODES: tuple[str, ...] = (
     "fit_failed",
     "objective_not_finite",
+    "curvature_not_finite",
     "unbounded",
     "on_boundary",
     "mle_does_not_exist",
@@ -211,6 +212,19 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                 "error",
                 f"the {kind} is not finite at the end of the optimisation; check the data "
                 "and the model's support",
+            )
+        ]
+    if not np.all(np.isfinite(result.hessian)):
+        return [
+            Diagnostic(
+                method,
+                "curvature_not_finite",
+                "error",
+                f"the second derivatives of the {kind} are not finite where the optimiser "
+                "ended, so neither the optimum nor a standard error can be checked: the model "
+                "computes its density with too little precision there (a probability written "
+                "as 1 / (1 + exp(-x)) rounds to exactly 0 or 1 for |x| > 37: write "
+                "logit_p=x, or pm.math.invlogit(x))",
             )
         ]
     collapsed = _collapsed(functions, result, labels)
@@ -479,6 +493,7 @@ def _flat_parameters(direction: np.ndarray, functions) -> tuple[str, ...]:
 #: Diagnostics after which a fit has no estimate at all, and what its table cells say instead.
 FAILURES: dict[str, str] = {
     "objective_not_finite": "the objective is not finite where the optimiser ended",
+    "curvature_not_finite": "the curvature is not finite where the optimiser ended",
     "unbounded": "the objective is unbounded (no maximum)",
     "mle_does_not_exist": "the MLE does not exist (an estimate runs to infinity)",
     "map_does_not_exist": "the MAP does not exist (an estimate runs to infinity)",

@@ -318,6 +318,25 @@ def test_numbas_object_mode_note_does_not_reach_a_python_user():
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def test_a_hand_written_sigmoid_that_rounds_to_one_is_a_clear_failure():
+    """Found by a new user: ``p = 1 / (1 + exp(-eta))`` with logits of +-40 rounds p to exactly
+    1; the Hessian at the optimum was NaN and the run ended in an internal error (exit 1)."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(400, 2))
+    eta = X @ [1.0, -1.0]
+    eta[:20] = 40.0 * np.sign(rng.normal(size=20))
+    y = rng.binomial(1, 1 / (1 + np.exp(-eta)))
+    X[:20, 0], X[:20, 1] = eta[:20], 0.0
+    with pm.Model() as model:
+        a = pm.Normal("a", 0.0, 5.0)
+        b = pm.Normal("b", 0.0, 2.0, shape=2)
+        pm.Bernoulli("y", p=1 / (1 + pm.math.exp(-(pm.math.dot(X, b) + a))), observed=y)
+    cmp = ic.compare(model, methods=("mle",), random_seed=0)
+    assert [d.code for d in cmp.diagnostics] == ["curvature_not_finite"]
+    assert "logit_p=" in cmp.diagnostics[0].message
+    assert cmp.table()["estimate"].isna().all()
+
+
 def test_a_rare_always_positive_category_has_no_logistic_mle():
     """Found by a new user: quasi-separation by a 0/1 indicator (every row with it has y = 1)
     was reported as an MLE of 38 with status ok; the optimiser stopped where the rise of the

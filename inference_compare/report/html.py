@@ -41,6 +41,8 @@ DIAGNOSTIC_MEANINGS: dict[str, str] = {
     "showing numbers; the other methods' answers stand.",
     "objective_not_finite": "the optimiser ended where the model gives the data zero "
     "probability, so no estimate is shown.",
+    "curvature_not_finite": "the curvature of the surface cannot be computed where the "
+    "optimiser stopped (the model loses its digits there), so no estimate is shown.",
     "unbounded": "the likelihood has no highest point: some parameter can make it as large as "
     "it likes, so there is no estimate to report.",
     "on_boundary": "the best value sits on the edge of what the parameter may take, where no "
