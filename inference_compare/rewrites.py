@@ -41,7 +41,7 @@ from pymc.model.fgraph import (
 )
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant
-from pytensor.scalar import Add, Sigmoid
+from pytensor.scalar import Add, Cast, Sigmoid
 from pytensor.tensor.blockwise import Blockwise
 from pytensor.tensor.elemwise import DimShuffle, Elemwise
 from pytensor.tensor.math import Dot
@@ -51,11 +51,18 @@ __all__ = ["gaussian_sufficient_statistics", "large_data_rewrite", "logistic_suf
 
 
 def _data(var) -> np.ndarray | None:
-    """Return the value of a data variable (shared or constant), else None."""
+    """Return the value of a data variable (shared or constant, or a cast of one), else None.
+
+    PyMC casts a ``pm.Data`` container of observed counts to the likelihood's integer dtype.
+    """
     if isinstance(var, SharedVariable):
         return np.asarray(var.get_value())
     if isinstance(var, Constant):
         return np.asarray(var.data)
+    node = var.owner
+    if node is not None and isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, Cast):
+        inner = _data(node.inputs[0])
+        return None if inner is None else inner.astype(var.dtype)
     return None
 
 
