@@ -424,7 +424,7 @@ def _approaches_a_limit(
         # rise of 8 to 16 is still measurable: then the steps go on doubling to where it ended
         farther = [2.0**k for k in range(5, int(np.log2(distance)) + 1)] + [distance]
         tries = [RUNAWAY_STEPS] + ([(*RUNAWAY_STEPS, *farther)] if distance > 16 else [])
-        if any(_rises_to_a_limit(objective, result.x, functions.x0, i, s) for s in tries):
+        if any(_rises_to_a_limit(objective, result.x, functions.x0, int(i), s) for s in tries):
             found.append(names[i])
             k = labels.index(names[i]) if names[i] in labels else None
             where.append(f"{values[k]:.3g}" if k is not None else "far out")
