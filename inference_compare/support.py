@@ -19,7 +19,7 @@ and is left to the optimisers, which leave such a point.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pymc as pm
@@ -125,12 +125,10 @@ def check_start(model: pm.Model, *, random_seed: int = 0) -> None:
 
 def _confirm_outside_support(model, start, bad, random_seed: int) -> None:
     """Raise `DataError` for observations that have zero likelihood at every probe point."""
-    rng = np.random.default_rng(random_seed)
     rvs = [rv for rv, _ in bad]
     logps = _term_logps(model, rvs)
     never = [mask.copy() for _, mask in bad]
-    for _ in range(N_PROBES):
-        point = {k: v + PROBE_SCALE * rng.standard_normal(np.shape(v)) for k, v in start.items()}
+    for point in _probes(start, random_seed):
         try:
             values = logps(point)
         except ParameterValueError:
@@ -139,11 +137,8 @@ def _confirm_outside_support(model, start, bad, random_seed: int) -> None:
             never[k] &= ~np.isfinite(np.asarray(lp))
     for (rv, _), mask in zip(bad, never, strict=True):
         if np.any(mask):
-            data = _data(model, rv)
-            index = tuple(int(i) for i in np.argwhere(np.broadcast_to(mask, data.shape))[0])
-            value = data[index]
+            index, where = _first_offending(model, rv, mask)
             dist = distribution_name(rv)
-            where = f"{_describe_position(index)} is {value.item()!r}"
             if _degenerate_parameter(model, rv, start, index):
                 raise DataError(
                     f"the observed data of {rv.name!r} have zero likelihood at every parameter "
@@ -183,11 +178,8 @@ def check_censored_support(model: pm.Model, *, random_seed: int = 0) -> None:
     )
     fn = pytensor.function(values, densities, on_unused_input="ignore")
     start = model.initial_point()
-    rng = np.random.default_rng(random_seed)
     never: list[np.ndarray] | None = None
-    for k in range(N_PROBES + 1):
-        scale = 0.0 if k == 0 else PROBE_SCALE
-        point = {n: v + scale * rng.standard_normal(np.shape(v)) for n, v in start.items()}
+    for point in [start, *_probes(start, random_seed)]:
         try:
             with np.errstate(all="ignore"):
                 found = fn(*(point[v.name] for v in values))
@@ -197,15 +189,28 @@ def check_censored_support(model: pm.Model, *, random_seed: int = 0) -> None:
         never = zero if never is None else [a & b for a, b in zip(never, zero, strict=True)]
     for rv, mask in zip(censored, never or [], strict=True):
         if np.any(mask):
-            data = _data(model, rv)
-            index = tuple(int(i) for i in np.argwhere(np.broadcast_to(mask, data.shape))[0])
+            _, where = _first_offending(model, rv, mask)
             dist = distribution_name(rv.owner.inputs[0])
             raise DataError(
                 f"the observed data of {rv.name!r} are outside the support of its {dist} "
-                f"distribution: {_describe_position(index)} is {data[index].item()!r} "
+                f"distribution: {where} "
                 f"({int(mask.sum())} such value(s) in all); censoring at a bound does not make "
                 "an impossible value possible"
             )
+
+
+def _probes(start: dict, random_seed: int) -> Iterator[dict]:
+    """Yield the `N_PROBES` points around ``start`` where a zero likelihood is confirmed."""
+    rng = np.random.default_rng(random_seed)
+    for _ in range(N_PROBES):
+        yield {k: v + PROBE_SCALE * rng.standard_normal(np.shape(v)) for k, v in start.items()}
+
+
+def _first_offending(model: pm.Model, rv, mask: np.ndarray) -> tuple[tuple[int, ...], str]:
+    """Return the first observation of ``rv`` where ``mask`` holds: index, ``row 3 is -3.0``."""
+    data = _data(model, rv)
+    index = tuple(int(i) for i in np.argwhere(np.broadcast_to(mask, data.shape))[0])
+    return index, f"{_describe_position(index)} is {data[index].item()!r}"
 
 
 def _degenerate_parameter(model: pm.Model, rv, start: dict, index: tuple[int, ...]) -> bool:

@@ -57,7 +57,9 @@ def sampler_cores(chains: int) -> int:
     limit = _CORES.get()
     if limit is not None:
         return max(1, min(chains, limit))
-    count = getattr(os, "process_cpu_count", os.cpu_count)() or 1
+    # the CPUs this process may run on (os.process_cpu_count from Python 3.13)
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    count = count or 1
     return max(1, min(chains, count))
 
 
