@@ -28,6 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from inference_compare._interrupt import interrupt_noticed
+from inference_compare._numba_compile import slice_errors_without_shapes
 from inference_compare.diagnostics import nuts_diagnostics
 from inference_compare.draws import posterior_stats
 from inference_compare.methods._common import solve
@@ -170,7 +171,8 @@ class SizeFitter:
             import nutpie
 
             remember_installed_versions()
-            self.sampler = nutpie.compile_pymc_model(self.model)
+            with slice_errors_without_shapes():  # 2 s less of numba compilation
+                self.sampler = nutpie.compile_pymc_model(self.model)
 
     def truth_vector(self, truth: dict[str, np.ndarray]) -> np.ndarray:
         """Return the free variables' true values raveled in the order of ``labels``."""
