@@ -12,7 +12,13 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
-from inference_compare.draws import ChainStats, chain_stats, flat_draws
+from inference_compare.draws import (
+    ChainStats,
+    chain_stats,
+    flat_draws,
+    recorded_deterministics,
+    unchecked_variables,
+)
 
 __all__ = [
     "CODES",
@@ -597,7 +603,8 @@ def nuts_diagnostics(
                 bad_vars,
             )
         ]
-    stats = stats if stats is not None else chain_stats(post)
+    if stats is None:  # large deterministics (a value per observation) are not checked
+        stats = chain_stats(post, unchecked_variables(post, recorded_deterministics(dt)))
     # an element with one value in every draw, to rounding (the diagonal of a correlation
     # matrix), has no R-hat or ESS (ArviZ gives NaN, or a number computed on rounding noise):
     # there is nothing to converge, so it is not checked
@@ -609,7 +616,8 @@ def nuts_diagnostics(
         )
         if not (r <= RHAT_MAX and bulk >= min_ess and tail >= min_ess)
     ]
-    constant = _constant_elements(post, flagged)
+    constant = _constant_elements(post, [k for k in flagged if k not in stats.unchecked])
+    constant |= stats.unchecked  # as a constant element: nothing computed, nothing to flag
     rhat = {k: v for k, v in stats.by_label("r_hat").items() if k not in constant}
     lost = tuple(k for k, v in rhat.items() if not v <= RHAT_FAIL)
     if lost and n_chains > 1:

@@ -22,7 +22,12 @@ import xarray as xr
 
 from inference_compare._io import atomic_path
 from inference_compare.diagnostics import Diagnostic, diagnostics_from_json
-from inference_compare.draws import PosteriorStats, posterior_stats
+from inference_compare.draws import (
+    PosteriorStats,
+    posterior_stats,
+    recorded_deterministics,
+    unchecked_variables,
+)
 from inference_compare.registry import METHODS
 from inference_compare.settings import Settings
 from inference_compare.validate import check_methods
@@ -93,10 +98,16 @@ def bayes_rows(
 ) -> pd.DataFrame:
     """Rows of `Comparison.table` for a Bayes fit: posterior mean, sd, interval, ESS, R-hat.
 
+    A deterministic of more than `inference_compare.draws.CHECKED_DETERMINISTIC_MAX` elements
+    has no ESS or R-hat (NaN): it is a function of the free variables, which are checked.
+
     ``stats``: the posterior's `inference_compare.draws.posterior_stats` when already
     computed (with ``ci_prob`` and ``ci_kind``).
     """
-    stats = stats or posterior_stats(fit["posterior"].to_dataset(), ci_prob, ci_kind)
+    if stats is None:
+        post = fit["posterior"].to_dataset()
+        unchecked = unchecked_variables(post, recorded_deterministics(fit))
+        stats = posterior_stats(post, ci_prob, ci_kind, unchecked)
     failed = fit.attrs.get("status", "ok") != "ok"
     columns = ("mean", "sd", "lower", "upper", "ess_bulk", "ess_tail", "r_hat")
     values = {c: getattr(stats, c) * (np.nan if failed else 1.0) for c in columns}

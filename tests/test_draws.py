@@ -3,6 +3,8 @@ study replicate's draws read from nutpie's raw trace against nutpie's full conve
 
 from __future__ import annotations
 
+import json
+
 import arviz_stats as azs
 import numpy as np
 import pandas as pd
@@ -11,7 +13,12 @@ import pytest
 import xarray as xr
 
 from inference_compare.diagnostics import nuts_diagnostics
-from inference_compare.draws import chain_stats, flat_draws, posterior_stats
+from inference_compare.draws import (
+    chain_stats,
+    flat_draws,
+    posterior_stats,
+    unchecked_variables,
+)
 from inference_compare.result import bayes_rows
 from inference_compare.study.nutpie_trace import posterior_tree
 
@@ -110,3 +117,39 @@ def test_flat_draws_labels_are_arviz_labels():
     frame = dataset_to_dataframe(ds, sample_dims=["chain", "draw"])
     assert labels == [str(k) for k in frame.columns]
     np.testing.assert_array_equal(draws[:, 0, 0], frame.iloc[0].to_numpy(float))
+
+
+def test_a_large_deterministic_gets_no_chain_statistics_and_fails_nothing():
+    # a value per observation (150 > CHECKED_DETERMINISTIC_MAX) recorded as a deterministic:
+    # its ESS and R-hat are not computed (NaN), the others' are ArviZ's to rounding, its mean
+    # and interval are still every element's; a poorly mixed per-observation value flags nothing
+    rng = np.random.default_rng(3)
+    stuck = np.repeat(rng.standard_normal((2, 1, 150)), 400, axis=1)  # R-hat far above 1.01
+    post = xr.Dataset(
+        {
+            "a": (["chain", "draw"], rng.standard_normal((2, 400))),  # independent draws
+            "mu": (["chain", "draw", "obs"], stuck + 1e-3 * rng.standard_normal((2, 400, 150))),
+            "small": (["chain", "draw", "g"], rng.standard_normal((2, 400, 3))),
+        }
+    )
+    unchecked = unchecked_variables(post, ["mu", "small"])
+    assert unchecked == {"mu"}  # 3 elements: checked as any variable
+    stats = posterior_stats(post, 0.9, "eti", unchecked)
+    full = posterior_stats(post, 0.9, "eti")
+    is_mu = np.array([label.startswith("mu[") for label in stats.labels])
+    assert is_mu.sum() == 150 and stats.unchecked == {f"mu[{i}]" for i in range(150)}
+    for name in ("ess_bulk", "ess_tail", "r_hat"):
+        assert np.all(np.isnan(getattr(stats, name)[is_mu]))
+        np.testing.assert_array_equal(getattr(stats, name)[~is_mu], getattr(full, name)[~is_mu])
+    assert np.nanmax(full.r_hat[is_mu]) > 1.5  # checked, mu would fail the fit
+    for name in ("mean", "sd", "lower", "upper"):
+        np.testing.assert_array_equal(getattr(stats, name), getattr(full, name))
+    assert chain_stats(post, unchecked).unchecked == stats.unchecked
+    fit = xr.DataTree.from_dict({"posterior": post})
+    fit.attrs["deterministics"] = json.dumps(["mu", "small"])
+    codes = {d.code for d in nuts_diagnostics(fit)}
+    assert "chains_disagree" not in codes and "r_hat" not in codes
+    del fit.attrs["deterministics"]  # a fit saved before deterministics were recorded
+    assert "chains_disagree" in {d.code for d in nuts_diagnostics(fit)}
+    rows = bayes_rows(xr.DataTree.from_dict({"posterior": post}, name="bayes"), 0.9, "eti")
+    assert not rows["r_hat"].isna().any()  # no record: every element computed, as before

@@ -734,3 +734,67 @@ def test_flat_priors_with_a_deterministic_infinite_at_the_start_keep_exact_wald_
         [row["lower"], row["upper"]], y.mean() + np.array([-half, half]), rtol=1e-8
     )
     assert table.set_index("parameter").loc["sigma", "interval"] == "wald"
+
+
+def test_a_deterministic_per_observation_is_summarised_but_not_checked(tmp_path):
+    # found by a new user: mu = pm.Deterministic("mu", a + X @ b) with 40,000 rows took 17
+    # minutes, ArviZ's R-hat and ESS computed one element of mu at a time, twice. Its rows keep
+    # the posterior mean and interval (the mean of its draws) and leave R-hat and ESS empty;
+    # the free variables are checked as always, and the fit is ok
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(120, 3))
+    with pm.Model() as model:
+        a = pm.Normal("a", 0, 5)
+        b = pm.Normal("b", 0, 1, shape=3)
+        sigma = pm.HalfNormal("sigma", 5)
+        mu = pm.Deterministic("mu", a + pm.math.dot(X, b))
+        pm.Normal("y", mu, sigma, observed=X @ [1.0, -1.0, 0.5] + rng.normal(size=120))
+    cmp = ic.compare(
+        model, methods=("bayes",), draws=300, tune=300, chains=2, random_seed=0, progressbar=False
+    )
+    assert cmp.fits["bayes"].attrs["status"] == "ok"
+    table = cmp.table()
+    of_mu = table["parameter"].str.startswith("mu[")
+    assert of_mu.sum() == 120
+    assert table.loc[of_mu, ["ess_bulk", "ess_tail", "r_hat"]].isna().all().all()
+    assert table.loc[~of_mu, ["ess_bulk", "ess_tail", "r_hat"]].notna().all().all()
+    draws = cmp.fits["bayes"]["posterior"]["mu"].values.reshape(-1, 120)
+    np.testing.assert_allclose(table.loc[of_mu, "estimate"], draws.mean(axis=0), rtol=1e-12)
+    loaded = ic.load(cmp.save(tmp_path / "c.nc"))  # the record of deterministics is saved
+    assert loaded.table().loc[of_mu, "r_hat"].isna().all()
+
+
+def test_a_deterministic_per_observation_builds_no_matrix_of_observations_squared():
+    # the delta method needs the Jacobian of every value (n of mu) in the 5 parameters: n x 5.
+    # PyTensor's vectorised reverse-mode Jacobian builds an n x n identity to get it, and
+    # diag(J C J') an n x n product: at n = 40,000, 12.8 GB each (a new user's run was killed).
+    # At n = 10,000 one such matrix is 800 MB; the whole MLE stays below that
+    import tracemalloc
+
+    n = 10_000
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(n, 3))
+    with pm.Model() as model:
+        a = pm.Normal("a", 0, 5)
+        b = pm.Normal("b", 0, 1, shape=3)
+        sigma = pm.HalfNormal("sigma", 5)
+        mu = pm.Deterministic("mu", a + pm.math.dot(X, b))
+        pm.Normal("y", mu, sigma, observed=X @ [1.0, -1.0, 0.5] + rng.normal(size=n))
+    tracemalloc.start()
+    try:
+        cmp = ic.compare(model, methods=("mle",), random_seed=0, progressbar=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < n * n * 8, f"{peak / 1e6:.0f} MB"
+    # the standard error of mu[i] = a + x_i'b by the delta method, from statsmodels' OLS
+    # covariance (the MLE's, with sigma^2 = RSS / n)
+    import statsmodels.api as sm
+
+    design = sm.add_constant(X)
+    observed = cmp.fits["mle"]["observed_data"]["y"].values
+    ols = sm.OLS(observed, design).fit()
+    cov = ols.cov_params() * (n - 4) / n
+    expected = np.sqrt(np.einsum("ij,jk,ik->i", design, cov, design))
+    table = cmp.table().set_index("parameter")
+    np.testing.assert_allclose(table.loc[[f"mu[{i}]" for i in range(n)], "sd"], expected, rtol=1e-6)

@@ -70,6 +70,7 @@ from inference_compare.methods._objective import (
     LastCall,
     ModelFunctions,
     XIndex,
+    forward_jacobian,
     model_functions,
     variable_layout,
 )
@@ -506,8 +507,8 @@ def _compile(model: pm.Model, latent: list[str]) -> MarginalFunctions:
         [x, v],
         [
             flat,
-            pytensor.gradient.jacobian(flat, x, vectorize=True, **ignore),
-            pytensor.gradient.jacobian(flat, v, vectorize=True, **ignore),
+            forward_jacobian(flat, x),  # a value per observation: not reverse mode
+            forward_jacobian(flat, v),
             *outputs,
         ],
         mode="FAST_COMPILE",

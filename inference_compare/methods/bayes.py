@@ -7,6 +7,7 @@ import functools
 import importlib.metadata
 import importlib.util
 import io
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -189,6 +190,7 @@ def fit_bayes(
         check_start(model)  # the user's data or parameters? then say so, in one line
         raise FitFailedError("bayes", f"NUTS could not sample this model: {failure}")
     dt.name = "bayes"
+    dt.attrs["deterministics"] = json.dumps([d.name for d in model.deterministics])
     found = nuts_diagnostics(dt, hierarchical=bool(hierarchical_variables(model)))
     reason = failure_reason(found)
     dt.attrs.update(

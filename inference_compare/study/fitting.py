@@ -30,7 +30,7 @@ import xarray as xr
 from inference_compare._interrupt import interrupt_noticed
 from inference_compare._numba_compile import slice_errors_without_shapes
 from inference_compare.diagnostics import nuts_diagnostics
-from inference_compare.draws import posterior_stats
+from inference_compare.draws import posterior_stats, unchecked_variables
 from inference_compare.methods._common import solve
 from inference_compare.methods._laplace import OptimumSummary, free_labels, needs_draws
 from inference_compare.methods._marginal import MarginalFunctions, fitting_functions
@@ -248,7 +248,10 @@ class SizeFitter:
             nan = np.full(len(self.labels), np.nan)
             reason = self.last_error or "NUTS could not sample"
             return MethodRows(nan, nan, nan, nan, ["none"] * nan.size, "sampling_failed", reason)
-        stats = posterior_stats(trace["posterior"].to_dataset(), self.settings["ci_prob"], kind)
+        post = trace["posterior"].to_dataset()
+        deterministics = [d.name for d in self.model.deterministics]
+        unchecked = unchecked_variables(post, deterministics)  # a value per observation, say
+        stats = posterior_stats(post, self.settings["ci_prob"], kind, unchecked)
         table = bayes_rows(trace, self.settings["ci_prob"], kind, stats).set_index("parameter")
         table = table.reindex(self.labels)
         status, notes = _status(nuts_diagnostics(trace, stats=stats))
