@@ -798,3 +798,27 @@ def test_a_deterministic_per_observation_builds_no_matrix_of_observations_square
     expected = np.sqrt(np.einsum("ij,jk,ik->i", design, cov, design))
     table = cmp.table().set_index("parameter")
     np.testing.assert_allclose(table.loc[[f"mu[{i}]" for i in range(n)], "sd"], expected, rtol=1e-6)
+
+
+def test_the_forward_jacobian_of_the_values_equals_pytensors_reverse_mode():
+    # simplex (not elementwise), ordered, log and interval transforms, deterministics of both
+    # kinds, and a value not connected to the parameters at all
+    import pytensor
+    import pytensor.tensor as pt
+
+    from inference_compare.methods._objective import forward_jacobian
+
+    x = pt.vector("x")
+    w = pt.exp(x[:3]) / pt.exp(x[:3]).sum()  # a softmax, as the simplex's
+    ordered = pt.cumsum(pt.concatenate([x[3:4], pt.exp(x[4:6])]))
+    values = pt.concatenate([w, ordered, pt.exp(x[6:7]), x[6:7] / x[0:1], pt.ones(2)])
+    forward = pytensor.function([x], forward_jacobian(values, x))
+    reverse = pytensor.function(
+        [x], pytensor.gradient.jacobian(values, x, vectorize=True, disconnected_inputs="ignore")
+    )
+    point = np.random.default_rng(4).normal(size=7)
+    assert forward(point).shape == (10, 7)
+    np.testing.assert_allclose(forward(point), reverse(point), rtol=1e-13, atol=1e-15)
+    np.testing.assert_array_equal(forward(point)[-2:], 0.0)
+    unconnected = pytensor.function([x], forward_jacobian(pt.ones(3) * 2.0, x))(point)
+    np.testing.assert_array_equal(unconnected, np.zeros((3, 7)))
