@@ -198,10 +198,30 @@ def _read_json(path: Path) -> dict[str, list[Any]]:
     return out
 
 
+#: How a CSV cell spells a boolean (pandas writes True/False, R TRUE/FALSE), case aside.
+BOOLEAN_SPELLINGS = {"true": 1, "false": 0}
+
+
+def _booleans(values: list[Any]) -> np.ndarray | None:
+    """Return a column of booleans only (JSON true/false, CSV True/FALSE) as 0/1; else None."""
+    if all(isinstance(v, bool) for v in values):
+        return np.asarray(values, dtype=np.int64)
+    if all(isinstance(v, str) and v.strip().lower() in BOOLEAN_SPELLINGS for v in values):
+        return np.asarray([BOOLEAN_SPELLINGS[v.strip().lower()] for v in values], dtype=np.int64)
+    return None
+
+
 def _numeric(file: str, name: str, values: list[Any]) -> np.ndarray:
-    """Convert one column to a finite numeric array, naming the first bad value."""
+    """Convert one column to a finite numeric array, naming the first bad value.
+
+    A column holding only booleans (a Bernoulli outcome written by pandas or R) reads as 1 for
+    true and 0 for false; booleans among numbers are refused.
+    """
     if len(values) == 0:
         raise DataError(f"data file {file!r}: column {name!r} is empty")
+    flags = _booleans(values)
+    if flags is not None:
+        return flags
     for row, value in enumerate(values):
         if isinstance(value, bool) or value is None:
             raise DataError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import string
+import types
 import warnings
 
 import numpy as np
@@ -307,3 +308,36 @@ def test_a_zero_exposure_is_named_as_such_not_as_data_outside_the_support():
         pm.Truncated("y", pm.Normal.dist(mu, 1), lower=0.0, observed=np.array([0.5, -1.0, 0.2]))
     with pytest.raises(DataError, match=r"outside the support of its TruncatedNormal"):
         check_start(truncated)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("pandas.csv", "y,x\nTrue,0.5\nFalse,1.5\nTrue,2.0\n"),  # DataFrame.to_csv's booleans
+        ("r.csv", "y,x\nTRUE,0.5\nFALSE,1.5\n true ,2.0\n"),  # R's write.csv
+        ("data.json", '{"y": [true, false, true], "x": [0.5, 1.5, 2.0]}'),
+    ],
+)
+def test_a_column_of_booleans_reads_as_ones_and_zeros(tmp_path, name, text):
+    # found by a new user: a Bernoulli outcome saved by pandas was refused as text
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    columns = read_data(path)
+    np.testing.assert_array_equal(columns["y"], [1, 0, 1])
+    assert columns["y"].dtype == np.int64
+    np.testing.assert_array_equal(columns["x"], [0.5, 1.5, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "what"),
+    [
+        ("mixed.csv", "y\n1\nTrue\n0\n", "'True'"),
+        ("mixed.json", '{"y": [1, true, 0]}', "True"),
+    ],
+)
+def test_booleans_among_numbers_are_refused(tmp_path, name, text, what):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    module = types.SimpleNamespace(__name__="m", build=lambda data: data["y"])
+    with pytest.raises(ic.DataError, match=f"column 'y' row 2 holds {what}"):
+        build_model(module, read_data(path), name)
