@@ -611,12 +611,17 @@ def test_bad_arguments_are_refused(kwargs, match):
 def test_bayes_speed_settings_leave_the_posterior_unchanged():
     # fit_bayes limits BLAS to one thread while sampling and runs the chains at once (one per
     # CPU, where PyMC's default runs them one after the other on a 2-CPU machine): scheduling
-    # changes for speed; the same seed must give exactly the draws of a plain pm.sample
+    # changes for speed; the same seed must give exactly the draws of a plain pm.sample of the
+    # model as nutpie compiles it (its small pm.Data frozen into constants, which changes the
+    # rounding of the log density and so the draws, not their distribution)
     import contextlib
     import io
 
+    from inference_compare.methods.bayes import nutpie_compile_options
+
     module = ic.load_model("linear_regression")
     model = module.build(module.DATA)
+    assert nutpie_compile_options(model) == {"freeze_model": True}  # 50 rows in pm.Data
     ours = ic.fit_bayes(model, draws=200, tune=200, chains=2, random_seed=7)
     with contextlib.redirect_stdout(io.StringIO()):
         plain = pm.sample(
@@ -628,11 +633,28 @@ def test_bayes_speed_settings_leave_the_posterior_unchanged():
             random_seed=ours.attrs["random_seed"],
             nuts_sampler="nutpie",
             compute_convergence_checks=False,
+            compile_kwargs={"freeze_model": True},
         )
     for name in ("intercept", "beta", "sigma"):
         np.testing.assert_array_equal(
             ours["posterior"][name].values, plain["posterior"][name].values
         )
+    assert ours["posterior"]["beta"].dims == ("chain", "draw", "predictor")
+
+
+def test_nutpie_freezes_small_data_only():
+    from inference_compare.methods.bayes import FROZEN_DATA_MAX_BYTES, nutpie_compile_options
+
+    rows = FROZEN_DATA_MAX_BYTES // 8 + 1  # one float64 more than the limit
+    for n, expected in ((rows - 1, {"freeze_model": True}), (rows, {})):
+        with pm.Model() as model:
+            y = pm.Data("y", np.zeros(n))
+            mu = pm.Normal("mu")
+            pm.Normal("obs", mu, 1.0, observed=y)
+        assert nutpie_compile_options(model) == expected
+    with pm.Model() as no_data:  # data written into the model are constants already
+        pm.Normal("obs", pm.Normal("mu"), 1.0, observed=np.zeros(3))
+    assert nutpie_compile_options(no_data) == {}
 
 
 def test_nuts_runs_one_chain_per_cpu_except_in_a_study_worker():
