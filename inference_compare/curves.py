@@ -777,8 +777,11 @@ def compute_curves(
         posterior), ``methods`` (the fits they were computed from), ``prior_draws`` (0 when no
         prior was drawn), ``max_elements``, ``seed``.
     """
+    from inference_compare.result import shown_rows
+
     table = cmp.table()
-    labels = list(dict.fromkeys(table["parameter"]))[:max_elements]
+    # a variable of a value per observation has no density panel (it is named under the table)
+    labels = list(dict.fromkeys(shown_rows(table)[0]["parameter"]))[:max_elements]
     source = _posterior_source(cmp)
     posterior = cmp.fits[source or cmp.methods[0]]["posterior"].to_dataset()
     draws = sample_frame(posterior) if source is not None else pd.DataFrame()

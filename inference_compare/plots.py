@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 
 from inference_compare.curves import ensure_curves, sample_frame
 from inference_compare.registry import METHOD_COLORS, METHOD_NAMES
-from inference_compare.result import Comparison
+from inference_compare.result import Comparison, shown_rows, variable_of
 
 __all__ = [
     "METHOD_COLORS",
@@ -65,11 +65,6 @@ FOREST_MAX_ELEMENTS = 100
 # ----------------------------------------------------------------------------- forest
 
 
-def _variable(label: str) -> str:
-    """Return the variable of an ArviZ label: ``beta`` of ``beta[GPA]``."""
-    return label.split("[", 1)[0]
-
-
 def _label_ranges(table: pd.DataFrame) -> pd.DataFrame:
     """Per parameter label: the lowest and highest number any method shows (NaN-aware)."""
     numbers = table.assign(
@@ -101,8 +96,8 @@ def forest_panels(table: pd.DataFrame) -> list[list[str]]:
     ranges = _label_ranges(table)
     width = ranges["high"] - ranges["low"]
     panels: list[list[str]] = []
-    for variable in dict.fromkeys(_variable(label) for label in ranges.index):
-        labels = [label for label in ranges.index if _variable(label) == variable]
+    for variable in dict.fromkeys(variable_of(label) for label in ranges.index):
+        labels = [label for label in ranges.index if variable_of(label) == variable]
         span = ranges.loc[labels, "high"].max() - ranges.loc[labels, "low"].min()
         shared = len(labels) > 1 and bool(
             np.all(width[labels].to_numpy() >= FOREST_SHARE_FRACTION * span)
@@ -187,7 +182,7 @@ def forest(cmp: Comparison, *, var_names: list[str] | None = None) -> Figure:
     """
     table = cmp.table()
     if var_names is not None:
-        table = table[table["parameter"].map(_variable).isin(var_names)]
+        table = table[table["parameter"].map(variable_of).isin(var_names)]
     panels, left_out = _drawable(forest_panels(table))
     methods = _table_methods(table)
     rows = [len(labels) * (len(methods) + 1) for labels in panels]
@@ -215,13 +210,13 @@ def _drawable(panels: list[list[str]]) -> tuple[list[list[str]], dict[str, int]]
     """Drop the panels of variables too large for a forest; return them and what was dropped."""
     by_variable: dict[str, list[list[str]]] = {}
     for labels in panels:
-        by_variable.setdefault(_variable(labels[0]), []).append(labels)
+        by_variable.setdefault(variable_of(labels[0]), []).append(labels)
     left_out = {
         name: sum(map(len, own))
         for name, own in by_variable.items()
         if len(own) > FOREST_MAX_PANELS or sum(map(len, own)) > FOREST_MAX_ELEMENTS
     }
-    return [labels for labels in panels if _variable(labels[0]) not in left_out], left_out
+    return [labels for labels in panels if variable_of(labels[0]) not in left_out], left_out
 
 
 def _left_out_note(left_out: dict[str, int]) -> str:
@@ -292,7 +287,7 @@ def parameter_curves(cmp: Comparison, *, max_parameters: int = 24) -> list[Param
     list of ParameterCurves
     """
     table = cmp.table()
-    labels = list(dict.fromkeys(table["parameter"]))[:max_parameters]
+    labels = list(dict.fromkeys(shown_rows(table)[0]["parameter"]))[:max_parameters]
     ds = ensure_curves(cmp).dataset
     stored = set(ds["parameter"].to_numpy().tolist())
     source = str(ds.attrs.get("posterior_source", ""))

@@ -35,7 +35,18 @@ from inference_compare.validate import check_methods
 if TYPE_CHECKING:
     import pymc as pm
 
-__all__ = ["TABLE_COLUMNS", "Comparison", "bayes_rows", "flat", "load", "optimum_rows"]
+__all__ = [
+    "SHOWN_ELEMENTS_MAX",
+    "TABLE_COLUMNS",
+    "Comparison",
+    "bayes_rows",
+    "flat",
+    "left_out_sentence",
+    "load",
+    "optimum_rows",
+    "shown_rows",
+    "variable_of",
+]
 
 #: Name of the saved comparison's child that holds the curves (not a method).
 CURVES = "curves"
@@ -57,6 +68,45 @@ TABLE_COLUMNS = [
     "r_hat",
     "status",
 ]
+
+
+#: A variable of more elements than this (a ``pm.Deterministic`` with a value per observation)
+#: is named, not listed, in the printed, Markdown and HTML tables and the density figures;
+#: `Comparison.table`, ``summary.csv`` and the saved result keep every element.
+SHOWN_ELEMENTS_MAX = 100
+
+
+def variable_of(label: str) -> str:
+    """Return the variable of an ArviZ label: ``beta`` of ``beta[GPA]``."""
+    return label.split("[", 1)[0]
+
+
+def shown_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Return the rows of a `Comparison.table` a reader is shown, and what was left out.
+
+    Returns
+    -------
+    rows : pandas.DataFrame
+        The rows of every variable of at most `SHOWN_ELEMENTS_MAX` elements.
+    left_out : dict of str to int
+        The other variables, with their numbers of elements.
+    """
+    labels = pd.Series(list(dict.fromkeys(table["parameter"])), dtype=object)
+    counts = labels.map(variable_of).value_counts()
+    left_out = {str(k): int(n) for k, n in counts.items() if n > SHOWN_ELEMENTS_MAX}
+    if not left_out:
+        return table, {}
+    keep = ~table["parameter"].map(variable_of).isin(list(left_out))
+    return table[keep], left_out
+
+
+def left_out_sentence(left_out: dict[str, int]) -> str:
+    """Say which variables `shown_rows` left out and where their elements are."""
+    names = ", ".join(f"{name} ({count:,} elements)" for name, count in left_out.items())
+    return (
+        f"Not listed here, too many elements: {names}; every element is in summary.csv and "
+        "Comparison.table()"
+    )
 
 
 def flat(ds: xr.Dataset) -> pd.Series:
@@ -307,7 +357,8 @@ class Comparison:
     def __str__(self) -> str:
         """Return the side-by-side table and the diagnostics as text."""
         head = f"Comparison of {', '.join(self.methods)} ({self.attrs.get('model', 'model')})"
-        body = _text_table(self.table())
+        rows, left_out = shown_rows(self.table())
+        body = _text_table(rows) + (f"\n{left_out_sentence(left_out)}" if left_out else "")
         notes = "\n".join(f"  {d}" for d in self.diagnostics)
         return f"{head}, {self.ci_prob:.0%} intervals\n{body}" + (
             f"\nDiagnostics:\n{notes}" if notes else ""
@@ -317,7 +368,10 @@ class Comparison:
 
     def _repr_html_(self) -> str:
         cols = ["parameter", "method", "estimate", "sd", "lower", "upper", "interval"]
-        table = self.table()[cols].to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        rows, left_out = shown_rows(self.table())
+        table = rows[cols].to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        if left_out:
+            table += f"<p>{html.escape(left_out_sentence(left_out))}</p>"
         notes = "".join(
             f"<li><b>{html.escape(d.method)} {html.escape(d.code)}</b>: "
             f"{html.escape(d.message)}</li>"

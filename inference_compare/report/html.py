@@ -23,7 +23,7 @@ from inference_compare.report._format import (
 )
 from inference_compare.report._templates import ENV
 from inference_compare.report.figures import Figures, draw_figures
-from inference_compare.result import Comparison
+from inference_compare.result import Comparison, left_out_sentence, shown_rows
 from inference_compare.settings import TARGET_ACCEPT
 
 __all__ = [
@@ -162,7 +162,7 @@ def _table(cmp: Comparison) -> tuple[list[dict[str, Any]], list[tuple[str, str]]
     rows: dict[str, dict[str, Any]] = {}
     kinds: set[str] = set()
     sd_names = {"mle": "SE", "map": "sd (Laplace)", "bayes": "sd"}
-    for r in cmp.table().itertuples():
+    for r in shown_rows(cmp.table())[0].itertuples():
         kinds.add(str(r.interval))
         profile = _profile_cell(r)
         if profile:
@@ -277,6 +277,7 @@ def report_context(
     density_pngs = figures.densities
     attrs = cmp.attrs
     table, notes = _table(cmp)
+    left_out = shown_rows(cmp.table())[1]
     labels = [row["label"] for row in table]
     model_view = describe_model(cmp.model) if cmp.model is not None else {}
     versions = attrs.get("versions")
@@ -297,6 +298,7 @@ def report_context(
         "ci_percent": f"{cmp.ci_prob:.0%}",
         "ci_kind": cmp.ci_kind,
         "table": table,
+        "left_out": left_out_sentence(left_out) if left_out else "",
         "interval_notes": notes,
         "densities": [{"label": k, **_image(v)} for k, v in density_pngs.items()],
         "truncated": len(density_pngs) < len(table),

@@ -9,7 +9,7 @@ from inference_compare._io import atomic_write
 from inference_compare.registry import METHOD_NAMES
 from inference_compare.report._analyses import analysis_context
 from inference_compare.report._format import fmt, fmt_fixed
-from inference_compare.result import Comparison
+from inference_compare.result import Comparison, left_out_sentence, shown_rows
 
 __all__ = ["render_markdown", "write_markdown"]
 
@@ -48,7 +48,7 @@ def render_markdown(cmp: Comparison, *, command: str | None = None) -> str:
         "| parameter | " + " | ".join(METHOD_NAMES.get(m, m) for m in methods) + " |",
         "|---|" + "---|" * len(methods),
     ]
-    table = cmp.table()
+    table, left_out = shown_rows(cmp.table())
     for label in dict.fromkeys(table["parameter"]):
         cells = []
         for m in methods:
@@ -66,6 +66,8 @@ def render_markdown(cmp: Comparison, *, command: str | None = None) -> str:
             cells.append(text)
         lines.append(f"| `{_cell(label)}` | " + " | ".join(_cell(c) for c in cells) + " |")
     lines += ["", "Estimate (sd or standard error) [interval].", ""]
+    if left_out:
+        lines += [left_out_sentence(left_out) + ".", ""]
     extra = _profile_lines(table) + _analysis_lines(cmp)
     if extra:
         lines += [*extra, ""]
