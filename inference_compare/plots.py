@@ -11,6 +11,7 @@ with their intervals. The curves are the ones stored with the comparison
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,6 +61,8 @@ FOREST_SHARE_FRACTION = 0.2
 #: readable nor quick to draw (520 panels took six minutes). The tables have every element.
 FOREST_MAX_PANELS = 30
 FOREST_MAX_ELEMENTS = 100
+#: Characters per line of the forest's note on what it left out (its title spans the figure).
+FOREST_NOTE_CHARACTERS = 72
 
 
 # ----------------------------------------------------------------------------- forest
@@ -220,8 +223,10 @@ def _drawable(panels: list[list[str]]) -> tuple[list[list[str]], dict[str, int]]
 
 
 def _left_out_note(left_out: dict[str, int]) -> str:
-    names = ", ".join(f"{name} ({count} elements)" for name, count in left_out.items())
-    return f"Not drawn, too many elements for this figure (every one is in the tables): {names}"
+    """Name the variables left out of the forest, in lines that fit its width."""
+    names = ", ".join(f"{name} ({count:,} elements)" for name, count in left_out.items())
+    note = f"Not drawn, too many elements for this figure (every one is in summary.csv): {names}"
+    return "\n".join(textwrap.wrap(note, FOREST_NOTE_CHARACTERS))
 
 
 # ----------------------------------------------------------------------------- densities

@@ -28,7 +28,7 @@ from inference_compare.analyses import (
 )
 from inference_compare.analysis import KHAT_MAX, prior_influence
 from inference_compare.report._format import fmt
-from inference_compare.result import Comparison
+from inference_compare.result import Comparison, shown_rows, variable_of
 
 __all__ = ["analysis_context"]
 
@@ -144,9 +144,10 @@ def _heldout(records: list[dict[str, Any]]) -> list[dict[str, str]]:
 def _influence(cmp: Comparison) -> list[dict[str, str]]:
     if "mle" not in cmp.fits or not {"map", "bayes"} & set(cmp.fits):
         return []
+    table, left_out = shown_rows(cmp.table())  # not a sentence per observation
     influence = prior_influence(cmp)
+    influence = influence[[variable_of(str(label)) not in left_out for label in influence.index]]
     medians = Analyses.from_attrs(cmp.attrs).prior_medians  # computed with the analyses
-    table = cmp.table()
     sentences = influence_sentences(influence, table, medians)
     gaps = mean_mode_gaps(table)
     rows = []
@@ -182,7 +183,8 @@ def analysis_context(cmp: Comparison) -> dict[str, Any]:
     return {
         "influence": _influence(cmp),
         "mean_mode": [
-            {"label": k, "sentence": v} for k, v in mean_mode_sentences(cmp.table()).items()
+            {"label": k, "sentence": v}
+            for k, v in mean_mode_sentences(shown_rows(cmp.table())[0]).items()
         ],
         "prior_sweep": _sweep(found.prior_sweep) if found.prior_sweep else None,
         "khat": _khat(found.laplace_khat),
