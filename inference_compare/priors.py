@@ -28,6 +28,7 @@ LATENT_AUTO = "auto"
 __all__ = [
     "check_model",
     "flat_prior_model",
+    "group_effects",
     "hierarchical_variables",
     "latent_variables",
     "likelihood_terms",
@@ -120,6 +121,35 @@ def hierarchical_variables(model: pm.Model) -> list[str]:
     return out
 
 
+def group_effects(model: pm.Model) -> list[str]:
+    """Return the free variables that are group effects: what ``latent="auto"`` integrates out.
+
+    A group effect's prior depends on a free variable that the likelihood does not read
+    directly (a population mean or scale: ``theta ~ Normal(mu, tau)``, ``y ~ Normal(theta,
+    s)``). A prior that depends only on parameters the likelihood also reads is a conjugate
+    prior, not a hierarchy: ``mu ~ Normal(m0, sqrt(sigma2 / k0))`` with ``y ~ Normal(mu,
+    sqrt(sigma2))`` (Gelman et al., BDA3 section 3.3) makes ``mu`` one of `hierarchical_variables`
+    but not a group effect, and its MLE is the sample mean.
+    """
+    from pytensor.graph.traversal import ancestors
+
+    candidates = hierarchical_variables(model)
+    if not candidates:
+        return []
+    values = set(model.value_vars)
+    terms = likelihood_terms(model)
+    graph = model.logp(vars=terms, jacobian=False, sum=False) if terms else []
+    read = {model.values_to_rvs[v] for v in ancestors(graph) if v in values}
+    free = set(model.free_RVs)
+    out = []
+    for name in candidates:
+        rv = model[name]
+        parents = {a for a in ancestors(rv.owner.inputs) if a in free}
+        if parents - read:
+            out.append(name)
+    return out
+
+
 def likelihood_terms(model: pm.Model) -> list:
     """Return the model variables whose log densities form the likelihood.
 
@@ -196,8 +226,9 @@ def latent_variables(
     ----------
     model : pymc.Model
     latent : "auto", list of str or None
-        ``"auto"``: every free variable whose prior depends on another free variable (the group
-        effects of a centred hierarchical model, ``theta ~ Normal(mu, tau)``). A list names them
+        ``"auto"``: the group effects (`group_effects`): every free variable whose prior depends
+        on a free variable the likelihood does not read directly (the group effects of a
+        centred hierarchical model, ``theta ~ Normal(mu, tau)``). A list names them
         explicitly (needed for a non-centred model, ``z ~ Normal(0, 1)``, ``theta = mu + tau *
         z``, where nothing in the prior of ``z`` shows it is a group effect). None or an empty
         list: no latent variable (every prior made flat for the MLE).
@@ -221,7 +252,7 @@ def latent_variables(
             raise ModelError(
                 f"latent must be 'auto', a list of variable names or None, got {latent!r}"
             )
-        names = hierarchical_variables(model)
+        names = group_effects(model)
     else:
         names = list(latent)
         unknown = [n for n in names if n not in free]

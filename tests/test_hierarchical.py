@@ -1049,3 +1049,31 @@ def test_plot_draws_the_shrinkage_figure_of_a_hierarchical_comparison():
     assert isinstance(figure, Figure)
     assert figure.get_suptitle().startswith("Group effects: empirical Bayes (MLE, MAP;")
     assert "credible" not in figure.get_suptitle()  # no Bayes fit: none drawn, none named
+
+
+def test_a_conjugate_prior_is_not_a_hierarchy():
+    # found by a new user (a statistics teacher): BDA3 section 3.3's normal model with a
+    # conjugate prior, mu ~ Normal(mu0, sqrt(sigma2 / k0)), on Newcomb's speed-of-light data.
+    # mu's prior depends on sigma2, but the likelihood reads sigma2 itself: mu is no group
+    # effect, nothing is integrated out, and the MLE is the sample mean and the ML variance
+    # (closed forms), where integrating mu out had given 21.905 and 295.69
+    newcomb = np.array(
+        [28, 26, 33, 24, 34, -44, 27, 16, 40, -2, 29, 22, 24, 21, 25, 30, 23, 29, 31, 19]
+        + [24, 20, 36, 32, 36, 28, 25, 21, 28, 29, 37, 25, 28, 26, 30, 32, 36, 26, 30, 22]
+        + [36, 23, 27, 27, 28, 27, 31, 27, 26, 33, 26, 32, 32, 24, 39, 28, 24, 25, 32, 25]
+        + [29, 27, 28, 29, 16, 23],
+        dtype=float,
+    )
+    with pm.Model() as model:
+        sigma2 = pm.InverseGamma("sigma2", alpha=1.0, beta=1.0)
+        mu = pm.Normal("mu", mu=20.0, sigma=pm.math.sqrt(sigma2 / 1.0))
+        pm.Normal("y", mu=mu, sigma=pm.math.sqrt(sigma2), observed=newcomb)
+    assert latent_variables(model, "auto") == []
+    cmp = ic.compare(model, methods=("mle",), random_seed=0, progressbar=False)
+    assert cmp.attrs["latent"] == []
+    mle = cmp.table().set_index("parameter")["estimate"]
+    np.testing.assert_allclose(mle["mu"], newcomb.mean(), rtol=1e-8)
+    np.testing.assert_allclose(mle["sigma2"], newcomb.var(), rtol=1e-8)
+    # the eight schools' theta stays a group effect: mu and tau reach the data only through it
+    module = ic.load_model("eight_schools")
+    assert latent_variables(module.build(module.DATA), "auto") == ["theta"]

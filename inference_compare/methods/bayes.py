@@ -24,7 +24,7 @@ from inference_compare._numba_compile import slice_errors_without_shapes
 from inference_compare.diagnostics import diagnostics_to_json, failure_reason, nuts_diagnostics
 from inference_compare.errors import FitFailedError, UsageError
 from inference_compare.methods._objective import start_is_finite
-from inference_compare.priors import check_model, hierarchical_variables
+from inference_compare.priors import check_model, group_effects
 from inference_compare.progress import sampler_progress_shown
 from inference_compare.seeds import make_rng
 from inference_compare.settings import TARGET_ACCEPT
@@ -221,7 +221,7 @@ def fit_bayes(
         raise FitFailedError("bayes", f"NUTS could not sample this model: {failure}")
     dt.name = "bayes"
     dt.attrs["deterministics"] = json.dumps([d.name for d in model.deterministics])
-    found = nuts_diagnostics(dt, hierarchical=bool(hierarchical_variables(model)))
+    found = nuts_diagnostics(dt, hierarchical=bool(group_effects(model)))
     reason = failure_reason(found)
     dt.attrs.update(
         method="bayes",
