@@ -252,7 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="default",
         metavar="a,b|auto|none",
         help="variables the MLE and MAP integrate out (default: the model file's LATENT, else "
-        "auto: those whose prior depends on another free variable; none: no latent variable)",
+        "auto: the group effects, whose prior depends on a parameter the likelihood does not "
+        "read; none: no latent variable)",
     )
     run.add_argument(
         "--nagq",

@@ -114,7 +114,8 @@ def compare(
         these forms and more than ``LARGE_DATA`` data values. Recorded in ``attrs["rewrite"]``.
     latent : "auto", list of str or None, default "auto"
         Variables that the MLE and MAP integrate out (Laplace approximation): ``"auto"``, the
-        free variables whose prior depends on another free variable (centred group effects);
+        group effects (`inference_compare.priors.group_effects`: a prior that depends on a free
+        variable the likelihood does not read directly, as centred group effects' does);
         a list of names (needed for non-centred forms); None, none (every prior flat for the
         MLE). Recorded in ``attrs["latent"]`` and ``attrs["latent_rule"]``. Bayes samples
         every variable whatever this is.

@@ -551,7 +551,7 @@ def nuts_diagnostics(
     dt : xarray.DataTree
         The Bayes fit, with ``posterior`` and ``sample_stats``.
     hierarchical : bool, default False
-        True when some free variable's prior depends on another (a centred hierarchy): then
+        True when the model has group effects (a centred hierarchy): then
         a non-centred parameterisation is the advice for divergences.
     stats : ChainStats, optional
         R-hat and effective sample sizes of ``dt``'s posterior when already computed (for

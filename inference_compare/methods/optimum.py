@@ -41,7 +41,7 @@ class OptimumOptions(TypedDict, total=False):
         Called with a description of each optimiser attempt (progress display).
     latent : "auto", list of str or None, default "auto"
         Variables to integrate out: see `inference_compare.priors.latent_variables` (``"auto"``:
-        the free variables whose prior depends on another free variable; None: none).
+        the group effects, `inference_compare.priors.group_effects`; None: none).
     nagq : int, default 1
         How the latent variables are integrated out: 1, the Laplace approximation; more,
         adaptive Gauss-Hermite quadrature with ``nagq`` points per group (as lme4's ``nAGQ``;

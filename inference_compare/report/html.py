@@ -213,7 +213,7 @@ def latent_note(attrs: dict[str, Any]) -> str:
     why = (
         "named as latent for this run (LATENT in the model file or --latent)"
         if attrs.get("latent_rule") == "given"
-        else "group effects: their prior depends on other parameters"
+        else "group effects: their prior depends on parameters the data reach only through them"
     )
     nagq = int(attrs.get("nagq", 1))
     how = (
