@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -234,6 +235,8 @@ def _numeric(file: str, name: str, values: list[Any]) -> np.ndarray:
         row = int(np.flatnonzero(bad.to_numpy())[0])
         shown = values[row]
         what = "a missing value" if shown in ("", None) else f"{shown!r}"
+        if isinstance(shown, str) and re.fullmatch(r"\s*[-+]?\d+,\d+\s*", shown):
+            what += f" (a decimal comma? write {shown.strip().replace(',', '.')})"
         raise DataError(
             f"data file {file!r}: column {name!r} row {row + 1} holds {what}; every value must "
             "be a finite number (no text, empty cells, NaN or infinity)"

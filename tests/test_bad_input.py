@@ -341,3 +341,11 @@ def test_booleans_among_numbers_are_refused(tmp_path, name, text, what):
     module = types.SimpleNamespace(__name__="m", build=lambda data: data["y"])
     with pytest.raises(ic.DataError, match=f"column 'y' row 2 holds {what}"):
         build_model(module, read_data(path), name)
+
+
+def test_a_decimal_comma_is_named_as_the_likely_cause(tmp_path):
+    path = tmp_path / "komma.csv"
+    path.write_text("id;y\n1;1,5\n2;2\n", encoding="utf-8")  # a European spreadsheet's export
+    module = types.SimpleNamespace(__name__="m", build=lambda data: data["y"])
+    with pytest.raises(ic.DataError, match=r"row 1 holds '1,5' \(a decimal comma\? write 1\.5\)"):
+        build_model(module, read_data(path), "komma.csv")
