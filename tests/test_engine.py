@@ -22,6 +22,7 @@ import scipy.stats
 import statsmodels.api as sm
 import xarray as xr
 from arviz_stats import ess
+from conftest import fitted_line_model
 
 import inference_compare as ic
 from inference_compare.methods._objective import model_functions
@@ -763,14 +764,7 @@ def test_a_deterministic_per_observation_is_summarised_but_not_checked(tmp_path)
     # minutes, ArviZ's R-hat and ESS computed one element of mu at a time, twice. Its rows keep
     # the posterior mean and interval (the mean of its draws) and leave R-hat and ESS empty;
     # the free variables are checked as always, and the fit is ok
-    rng = np.random.default_rng(8)
-    X = rng.normal(size=(120, 3))
-    with pm.Model() as model:
-        a = pm.Normal("a", 0, 5)
-        b = pm.Normal("b", 0, 1, shape=3)
-        sigma = pm.HalfNormal("sigma", 5)
-        mu = pm.Deterministic("mu", a + pm.math.dot(X, b))
-        pm.Normal("y", mu, sigma, observed=X @ [1.0, -1.0, 0.5] + rng.normal(size=120))
+    model, _ = fitted_line_model(120)
     cmp = ic.compare(
         model, methods=("bayes",), draws=300, tune=300, chains=2, random_seed=0, progressbar=False
     )
@@ -794,14 +788,7 @@ def test_a_deterministic_per_observation_builds_no_matrix_of_observations_square
     import tracemalloc
 
     n = 10_000
-    rng = np.random.default_rng(8)
-    X = rng.normal(size=(n, 3))
-    with pm.Model() as model:
-        a = pm.Normal("a", 0, 5)
-        b = pm.Normal("b", 0, 1, shape=3)
-        sigma = pm.HalfNormal("sigma", 5)
-        mu = pm.Deterministic("mu", a + pm.math.dot(X, b))
-        pm.Normal("y", mu, sigma, observed=X @ [1.0, -1.0, 0.5] + rng.normal(size=n))
+    model, X = fitted_line_model(n)
     tracemalloc.start()
     try:
         cmp = ic.compare(model, methods=("mle",), random_seed=0, progressbar=False)

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import fitted_line_model
 from matplotlib.figure import Figure
 from PIL import Image
 from scipy import stats
@@ -131,17 +132,7 @@ def test_forest_leaves_out_a_deterministic_of_one_value_per_observation(tmp_path
     forest of 520 panels, and writing the report took six minutes; with 10,000 rows the printed
     table had 30,000 lines and the density figures showed mu[0] to mu[20], not the ratio the
     user had declared after it."""
-    import pymc as pm
-
-    rng = np.random.default_rng(8)
-    X = rng.normal(size=(120, 3))
-    with pm.Model() as model:
-        a = pm.Normal("a", 0, 5)
-        b = pm.Normal("b", 0, 1, shape=3)
-        sigma = pm.HalfNormal("sigma", 5)
-        mu = pm.Deterministic("mu", a + pm.math.dot(X, b))
-        pm.Deterministic("ratio", b[0] / b[1])
-        pm.Normal("y", mu, sigma, observed=X @ [1.0, -1.0, 0.5] + rng.normal(size=120))
+    model, _ = fitted_line_model(120, ratio=True)
     cmp = ic.compare(model, methods=("mle", "map"), random_seed=0)  # with the prior's influence
     assert (cmp.table()["parameter"].str.startswith("mu[")).sum() == 240  # the table keeps them
     named = "mu (120 elements); every element is in summary.csv"
