@@ -511,3 +511,15 @@ def test_a_failed_laplace_check_is_not_followed_by_no_problems_found(coin_cmp, t
     trusted = dataclasses.replace(coin_cmp, attrs={**coin_cmp.attrs, "laplace_khat": 0.3})
     page = html.unescape(ic.to_html(trusted, tmp_path / "t.html").read_text())
     assert "No problems found: " in page and "But the check" not in page
+
+
+def test_a_failed_bayes_fit_measures_no_gap_between_mean_and_mode(coin_cmp, coin_pngs, tmp_path):
+    # found by a new user: NUTS failed (R-hat 1.22), every Bayes cell was empty, and the report
+    # still said the mean-versus-mode gap was "negligible for every parameter"
+    fits = dict(coin_cmp.fits)
+    fits["bayes"] = fits["bayes"].copy()
+    fits["bayes"].attrs["status"] = "failed: chains disagree (R-hat 1.22)"
+    failed = dataclasses.replace(coin_cmp, fits=fits, curves=None)
+    html = write_html(failed, tmp_path / "r.html", figures=Figures(*coin_pngs)).read_text()
+    assert "negligible for every parameter" not in html
+    assert "not measured here: the Bayes fit failed" in html

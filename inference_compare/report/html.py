@@ -294,6 +294,7 @@ def report_context(
         "created": str(attrs.get("created", "")),
         "methods": [{"key": m, "name": METHOD_NAMES.get(m, m)} for m in cmp.methods],
         "has_bayes": "bayes" in cmp.fits,
+        "bayes_ok": "bayes" in cmp.fits and cmp.fits["bayes"].attrs.get("status", "ok") == "ok",
         "has_model": cmp.model is not None or _has_prior(cmp),
         "ci_percent": f"{cmp.ci_prob:.0%}",
         "ci_kind": cmp.ci_kind,
