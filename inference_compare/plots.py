@@ -56,11 +56,11 @@ FOREST_PANEL_INCHES = 0.45
 #: range of them all (see `forest_panels`).
 FOREST_SHARE_FRACTION = 0.2
 #: A variable whose elements would take more forest panels than this (one per element, on
-#: different scales), or that has more elements than `FOREST_MAX_ELEMENTS`, is not drawn in
-#: the forest (a deterministic with one value per observation): such a figure is neither
-#: readable nor quick to draw (520 panels took six minutes). The tables have every element.
+#: different scales), or that has more elements than `inference_compare.result.
+#: SHOWN_ELEMENTS_MAX` (a deterministic with one value per observation), is not drawn in the
+#: forest: such a figure is neither readable nor quick to draw (520 panels took six minutes).
+#: The tables have every element.
 FOREST_MAX_PANELS = 30
-FOREST_MAX_ELEMENTS = 100
 #: Characters per line of the forest's note on what it left out (its title spans the figure).
 FOREST_NOTE_CHARACTERS = 72
 
@@ -186,7 +186,9 @@ def forest(cmp: Comparison, *, var_names: list[str] | None = None) -> Figure:
     table = cmp.table()
     if var_names is not None:
         table = table[table["parameter"].map(variable_of).isin(var_names)]
-    panels, left_out = _drawable(forest_panels(table))
+    table, left_out = shown_rows(table)  # a variable of a value per observation: not drawn
+    panels, crowded = _drawable(forest_panels(table))
+    left_out |= crowded
     methods = _table_methods(table)
     rows = [len(labels) * (len(methods) + 1) for labels in panels]
     if not panels:
@@ -210,14 +212,14 @@ def forest(cmp: Comparison, *, var_names: list[str] | None = None) -> Figure:
 
 
 def _drawable(panels: list[list[str]]) -> tuple[list[list[str]], dict[str, int]]:
-    """Drop the panels of variables too large for a forest; return them and what was dropped."""
+    """Drop the panels of variables needing more than `FOREST_MAX_PANELS`; say which those were."""
     by_variable: dict[str, list[list[str]]] = {}
     for labels in panels:
         by_variable.setdefault(variable_of(labels[0]), []).append(labels)
     left_out = {
         name: sum(map(len, own))
         for name, own in by_variable.items()
-        if len(own) > FOREST_MAX_PANELS or sum(map(len, own)) > FOREST_MAX_ELEMENTS
+        if len(own) > FOREST_MAX_PANELS
     }
     return [labels for labels in panels if variable_of(labels[0]) not in left_out], left_out
 

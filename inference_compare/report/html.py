@@ -158,11 +158,15 @@ def _profile_cell(r: Any) -> dict[str, str]:
     return {"profile_lower": fmt(lower), "profile_upper": fmt(upper)}
 
 
-def _table(cmp: Comparison) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+def _table(
+    cmp: Comparison,
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]], dict[str, int]]:
+    """Return the table's rows by parameter, the interval notes and the variables left out."""
     rows: dict[str, dict[str, Any]] = {}
     kinds: set[str] = set()
     sd_names = {"mle": "SE", "map": "sd (Laplace)", "bayes": "sd"}
-    for r in shown_rows(cmp.table())[0].itertuples():
+    shown, left_out = shown_rows(cmp.table())
+    for r in shown.itertuples():
         kinds.add(str(r.interval))
         profile = _profile_cell(r)
         if profile:
@@ -186,7 +190,7 @@ def _table(cmp: Comparison) -> tuple[list[dict[str, Any]], list[tuple[str, str]]
         }
         rows.setdefault(r.parameter, {"label": r.parameter, "cells": {}})["cells"][r.method] = cell
     notes = [(k, interval_names[k]) for k in sorted(kinds) if k in interval_names]
-    return list(rows.values()), notes
+    return list(rows.values()), notes, left_out
 
 
 def _question(cmp: Comparison, labels: list[str]) -> str:
@@ -276,8 +280,7 @@ def report_context(
         figures = draw_figures(cmp)
     density_pngs = figures.densities
     attrs = cmp.attrs
-    table, notes = _table(cmp)
-    left_out = shown_rows(cmp.table())[1]
+    table, notes, left_out = _table(cmp)
     labels = [row["label"] for row in table]
     model_view = describe_model(cmp.model) if cmp.model is not None else {}
     versions = attrs.get("versions")
