@@ -15,8 +15,12 @@ Usage: ``python benchmarks/bench_hierarchical.py [--reps 5]``
 from __future__ import annotations
 
 import argparse
+import importlib
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pymc as pm
@@ -87,6 +91,42 @@ def compare_seconds(build, reps: int, methods: tuple[str, ...]) -> float:
     return statistics.median(times)
 
 
+#: One ``compare()`` in a fresh process: argv = model kind, methods, seed, "alongside"/"one".
+FRESH = """
+import importlib, sys, time
+sys.path.insert(0, {here!r})
+import inference_compare as ic
+import bench_hierarchical as bench
+kind, methods, mode = sys.argv[1], tuple(sys.argv[2].split(",")), sys.argv[4]
+seed = int(sys.argv[3])
+if mode == "one":
+    importlib.import_module("inference_compare.compare").bayes_alongside = lambda m, s: False
+module = ic.load_model("efron_morris")
+model = bench.BUILDERS[kind](module.DATA)
+start = time.perf_counter()
+ic.compare(model, methods=methods, random_seed=seed, progressbar=False)
+print(time.perf_counter() - start)
+"""
+
+BUILDERS = {
+    "glmm": lambda data: ic.load_model("efron_morris").build(data),
+    "pooled": pooled_batters,
+    "pooled_as_written": pooled_batters_as_written,
+}
+
+
+def fresh_compare_seconds(kind: str, reps: int, methods: tuple[str, ...], mode: str) -> float:
+    """Median seconds of ``compare()`` each in a new process (imports not counted)."""
+    code = FRESH.format(here=str(Path(__file__).parent))
+    times = []
+    for rep in range(reps + 1):
+        args = [sys.executable, "-c", code, kind, ",".join(methods), str(rep), mode]
+        out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+        if rep:
+            times.append(float(out.strip().splitlines()[-1]))
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5)
@@ -98,22 +138,45 @@ def main() -> None:
         label = name if nagq == 1 else f"{name}, nagq={nagq}"
         print(f"| {label} | {c:.2f} | {mle:.3f} | {map_:.3f} |")
     module = ic.load_model("efron_morris")
+    compare_module = importlib.import_module("inference_compare.compare")
+    alongside = compare_module.bayes_alongside
     print()
     print(
-        "| compile included (s) | efron_morris | without player effects | ratio "
+        "| compile included (s) | efron_morris | one process | without player effects | ratio "
         "| the same, data in pm.Data | ratio |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for methods in (("mle", "map"), ("mle", "map", "bayes")):
         glmm = compare_seconds(lambda: module.build(module.DATA), args.reps, methods)
+        compare_module.bayes_alongside = lambda model, settings: False
+        glmm_one = compare_seconds(lambda: module.build(module.DATA), args.reps, methods)
+        compare_module.bayes_alongside = alongside
         pooled = compare_seconds(lambda: pooled_batters(module.DATA), args.reps, methods)
         as_written = lambda: pooled_batters_as_written(module.DATA)  # noqa: E731
         written = compare_seconds(as_written, args.reps, methods)
         label = f"compare(methods={methods})" if len(methods) < 3 else "compare() with defaults"
         print(
-            f"| {label} | {glmm:.2f} | {pooled:.2f} | {glmm / pooled:.1f} "
+            f"| {label} | {glmm:.2f} | {glmm_one:.2f} | {pooled:.2f} | {glmm / pooled:.1f} "
             f"| {written:.2f} | {glmm / written:.1f} |"
         )
+    methods = ("mle", "map", "bayes")
+    times = {
+        (kind, mode): fresh_compare_seconds(kind, args.reps, methods, mode)
+        for kind in BUILDERS
+        for mode in ("alongside", "one")
+    }
+    print()
+    print(
+        "| compare() with defaults, each in a new process (s) | efron_morris | one process "
+        "| without player effects | ratio | the same, data in pm.Data | ratio |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    glmm = times["glmm", "alongside"]
+    pooled, written = times["pooled", "alongside"], times["pooled_as_written", "alongside"]
+    print(
+        f"| compare() with defaults | {glmm:.2f} | {times['glmm', 'one']:.2f} | {pooled:.2f} "
+        f"| {glmm / pooled:.1f} | {written:.2f} | {glmm / written:.1f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
+import logging
+import signal
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -11,13 +15,16 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from inference_compare.errors import FitFailedError
+from inference_compare._alongside import Alongside, ChildEndedError, fork_is_safe
+from inference_compare.errors import FitFailedError, InferenceCompareError
 from inference_compare.methods import fit_bayes, fit_map, fit_mle
 from inference_compare.methods._laplace import observed_data
 from inference_compare.methods._marginal import fitting_functions
 from inference_compare.methods._objective import LARGE_DATA, data_size
+from inference_compare.methods.bayes import cores_limited, default_nuts_sampler, installed_version
 from inference_compare.methods.optimum import OptimumOptions
-from inference_compare.priors import check_model
+from inference_compare.priors import check_model, latent_variables
+from inference_compare.progress import LIBRARY_LOGGERS, loggers_at
 from inference_compare.registry import METHODS
 from inference_compare.result import Comparison, load
 from inference_compare.rewrites import large_data_rewrite
@@ -25,7 +32,12 @@ from inference_compare.seeds import fresh_seed, spawn
 from inference_compare.settings import COMPARE_NUTS, TARGET_ACCEPT, Settings
 from inference_compare.support import check_censored_support
 
-__all__ = ["Comparison", "compare", "compare_settings", "load"]
+__all__ = ["ALONGSIDE_MAX_BYTES", "Comparison", "compare", "compare_settings", "load"]
+
+#: NUTS runs in a second process, alongside the MLE and MAP (`bayes_alongside`), only when its
+#: draws, bounded by (free values + data values) x draws x chains x 8 bytes, are at most this:
+#: they are pickled back through a pipe, and both processes hold them for a moment.
+ALONGSIDE_MAX_BYTES = 256 * 2**20
 
 
 def _versions() -> dict[str, str]:
@@ -47,12 +59,10 @@ def _versions() -> dict[str, str]:
         "xarray": xr.__version__,
         "pandas": pd.__version__,
     }
-    try:
-        import nutpie
-
-        out["nutpie"] = nutpie.__version__
-    except ImportError:  # pragma: no cover - optional sampler
-        pass
+    # from its metadata: importing nutpie (and with it all of ArviZ, matplotlib included) takes
+    # seconds, and this process need not have (NUTS may have run in a child process)
+    with contextlib.suppress(importlib.metadata.PackageNotFoundError):  # an optional sampler
+        out["nutpie"] = installed_version("nutpie")
     return out
 
 
@@ -171,18 +181,34 @@ def compare_settings(
     fit_model, rewrite = _fitting_model(model, settings.sufficient_statistics)
     latent = settings.latent_option()
     functions = None
-    if {"mle", "map"} & set(settings.methods):
-        step("compiling log-likelihood and log-prior")
-        functions = fitting_functions(fit_model, latent, settings.nagq)
     failed: dict[str, str] = {}
-    for method in settings.methods:
-        step(f"fitting {method}")
-        try:
-            fits[method] = _fit_one(method, fit_model, functions, rngs[method], step, settings)
-            if fit_model is not model:  # the data, as the user's model holds them
-                fits[method]["observed_data"] = observed_data(model)
-        except FitFailedError as exc:  # keep the other methods' answers; say why this one failed
-            failed[method] = exc.reason
+    # started before the first step: the command line's spinner is a thread
+    pending = (
+        Alongside(_fit_bayes_in_child, fit_model, rngs["bayes"], settings)
+        if bayes_alongside(fit_model, settings)
+        else None
+    )
+    try:
+        if {"mle", "map"} & set(settings.methods):
+            step("compiling log-likelihood and log-prior")
+            functions = fitting_functions(fit_model, latent, settings.nagq)
+        for method in settings.methods:
+            try:
+                if method == "bayes" and pending is not None:
+                    step(ALONGSIDE_STEP)
+                    fits[method] = _alongside_result(pending)
+                else:
+                    step(f"fitting {method}")
+                    fits[method] = _fit_one(
+                        method, fit_model, functions, rngs[method], step, settings
+                    )
+                if fit_model is not model:  # the data, as the user's model holds them
+                    fits[method]["observed_data"] = observed_data(model)
+            except FitFailedError as exc:  # keep the others' answers; say why this one failed
+                failed[method] = exc.reason
+    finally:
+        if pending is not None:
+            pending.cancel()  # an error or an interrupt here: the sampler stops too
     if not fits:
         raise FitFailedError(", ".join(failed), "; ".join(failed.values()))
     attrs = {
@@ -209,6 +235,61 @@ def compare_settings(
         model=model,
         settings=settings,
     )
+
+
+#: The progress step while the parent waits for the NUTS fit that runs alongside.
+ALONGSIDE_STEP = "waiting for bayes (NUTS, sampling in a second process since the start)"
+
+
+def bayes_alongside(model: pm.Model, settings: Settings) -> bool:
+    """Return True when `compare` runs NUTS in a forked child, alongside the MLE and MAP.
+
+    The compilation of each side holds Python's interpreter lock, so only a second process
+    runs them at once (`inference_compare._alongside`). That pays where the MLE and MAP compile
+    much: a hierarchical model's marginal likelihood (latent variables to integrate out). For a
+    one-level model their compilation is short and shares its warming-up (numba's, PyTensor's)
+    with the sampler's, which a child would do again: measured slower there
+    (docs/benchmarks.md). Done when: the MLE or MAP integrates latent variables out; NUTS is
+    asked for, with nutpie (PyMC's sampler starts processes of its own); forking is safe here
+    (`fork_is_safe`: Linux, one Python thread, two CPUs or more); no study has limited a fit
+    to one CPU; and the draws are small enough to send back (`ALONGSIDE_MAX_BYTES`). The draws
+    are the same either way (the child gets the same random stream).
+    """
+    if "bayes" not in settings.methods or not {"mle", "map"} & set(settings.methods):
+        return False
+    if default_nuts_sampler() != "nutpie" or cores_limited() or not fork_is_safe():
+        return False
+    try:
+        if not latent_variables(model, settings.latent_option()):
+            return False
+    except InferenceCompareError:  # raised again, in its place, by the MLE's compilation
+        return False
+    free = sum(int(np.size(value)) for value in model.initial_point().values())
+    draws_bytes = (free + data_size(model)) * settings.draws * settings.chains * 8
+    return draws_bytes <= ALONGSIDE_MAX_BYTES
+
+
+def _fit_bayes_in_child(
+    model: pm.Model, rng: np.random.Generator, settings: Settings
+) -> xr.DataTree:
+    """Fit NUTS in the child, without a progress table or the libraries' INFO lines.
+
+    They would cut into the parent's progress display, which names the step itself.
+    """
+    with loggers_at(logging.WARNING, *LIBRARY_LOGGERS):
+        return _fit_one(
+            "bayes", model, None, rng, lambda _message: None, settings.replace(progressbar=False)
+        )
+
+
+def _alongside_result(pending: Alongside) -> xr.DataTree:
+    """Return the child's NUTS fit; a child that ended without one is a failed fit, with how."""
+    try:
+        return pending.result()
+    except ChildEndedError as exc:
+        killed = exc.exitcode == -signal.SIGKILL
+        hint = " (the system ends a process that runs out of memory so)" if killed else ""
+        raise FitFailedError("bayes", f"the sampler's process {exc}{hint}") from None
 
 
 def _unnamed(model: pm.Model) -> str:

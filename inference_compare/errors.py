@@ -44,6 +44,10 @@ class FitFailedError(InferenceCompareError):
         self.reason = reason
         super().__init__(f"{method}: {reason}")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle by the arguments of ``__init__`` (a fit in a child process sends it back)."""
+        return (type(self), (self.method, self.reason), self.__dict__)
+
 
 class StudyInterrupted(KeyboardInterrupt):
     """A study stopped by Ctrl-C or SIGTERM; every finished replicate is on disk.
@@ -62,3 +66,7 @@ class StudyInterrupted(KeyboardInterrupt):
         self.saved, self.total, self.out = saved, total, out
         where = f"; rerun with --resume (--out {out}) to continue" if out else ""
         super().__init__(f"interrupted: {saved} of {total} replicates saved{where}")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle by the arguments of ``__init__``."""
+        return (type(self), (self.saved, self.total, self.out), self.__dict__)

@@ -137,7 +137,7 @@ class StepProgress:
             return
         self._finish_step()
         self._step, self._started = message, time.perf_counter()
-        if message.startswith("fitting bayes"):
+        if message == "fitting bayes":  # the sampler draws its own progress table
             self._console.print(f"[bold]{message}[/] (NUTS; {ONE_TIME_NOTE})")
             return
         compiling = message.startswith("compiling")

@@ -391,7 +391,8 @@ def start_is_finite(model: pm.Model) -> bool:
     if cached is not None and cached[0] == tuple(model.named_vars):
         ll, lp, *_ = cached[1].terms(cached[1].x0)
         return bool(np.isfinite(ll + lp))
-    logp = model.compile_logp(jacobian=False)
+    # evaluated once: PyTensor's full rewriting would cost more than it saves
+    logp = model.compile_logp(jacobian=False, mode="FAST_COMPILE")
     return bool(np.isfinite(logp(model.initial_point())))
 
 

@@ -32,8 +32,10 @@ from inference_compare.support import check_start
 from inference_compare.validate import check_ci_prob, check_positive_int, check_target_accept
 
 __all__ = [
+    "cores_limited",
     "default_nuts_sampler",
     "fit_bayes",
+    "installed_version",
     "nutpie_compile_options",
     "one_core_per_fit",
     "remember_installed_versions",
@@ -67,6 +69,11 @@ def sampler_cores(chains: int) -> int:
     return max(1, min(chains, count))
 
 
+def cores_limited() -> bool:
+    """Return True inside `one_core_per_fit` (a study's worker: its parallel work is there)."""
+    return _CORES.get() is not None
+
+
 @contextlib.contextmanager
 def one_core_per_fit() -> Iterator[None]:
     """Run every NUTS fit in the block on one core (parallel work is already elsewhere)."""
@@ -78,7 +85,14 @@ def one_core_per_fit() -> Iterator[None]:
 
 
 @functools.cache
-def _installed_version(name: str) -> str:
+def installed_version(name: str) -> str:
+    """Return the installed version of distribution ``name`` (looked up once per process).
+
+    Raises
+    ------
+    importlib.metadata.PackageNotFoundError
+        When ``name`` is not installed.
+    """
     return importlib.metadata.version(name)
 
 
@@ -119,7 +133,7 @@ def remember_installed_versions() -> None:
     """
     module = sys.modules.get("nutpie.sample")
     if module is not None and getattr(module, "version", None) is importlib.metadata.version:
-        module.version = _installed_version  # type: ignore[attr-defined]  # nutpie's import
+        module.version = installed_version  # type: ignore[attr-defined]  # nutpie's import
 
 
 def fit_bayes(
