@@ -105,8 +105,13 @@ def caused_by_interrupt(exc: BaseException) -> bool:
 
     A signal that lands inside compiled code (a numba-compiled PyTensor function) comes back
     as ``SystemError: ... returned a result with an exception set``, its cause the
-    ``KeyboardInterrupt``.
+    ``KeyboardInterrupt``. Also True when an interrupt was swallowed since the last check
+    (`swallowed_interrupts`): the library that swallowed it (numba's compiler) may fail later
+    with an error of its own, such as numba's ``RuntimeError: no compiled object yet for
+    <Library ...>`` from a compilation the interrupt cut short.
     """
+    if _PENDING:
+        return True
     seen: set[int] = set()
     link: BaseException | None = exc
     while link is not None and id(link) not in seen:
