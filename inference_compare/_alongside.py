@@ -35,7 +35,10 @@ __all__ = ["Alongside", "ChildEndedError", "fork_is_safe", "usable_cpus"]
 
 
 def usable_cpus() -> int:
-    """Return the number of CPUs this process may run on (at least 1)."""
+    """Return the number of CPUs this process may run on (at least 1).
+
+    Its affinity mask where the platform has one (``os.process_cpu_count`` from Python 3.13).
+    """
     count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, count or 1)
 

@@ -182,12 +182,9 @@ def compare_settings(
     seed = int(settings.random_seed or 0)
     rngs = spawn(seed, METHODS)  # one stream per method, whatever methods run
     step = on_step or (lambda _msg: None)
-    fits: dict[str, xr.DataTree] = {}
     check_censored_support(model)
     fit_model, rewrite = _fitting_model(model, settings.sufficient_statistics)
     latent = settings.latent_option()
-    functions = None
-    failed: dict[str, str] = {}
     # started before the first step: the command line's spinner is a thread
     pending = (
         Alongside(_fit_bayes_in_child, fit_model, rngs["bayes"], settings)
@@ -195,23 +192,7 @@ def compare_settings(
         else None
     )
     try:
-        if {"mle", "map"} & set(settings.methods):
-            step("compiling log-likelihood and log-prior")
-            functions = fitting_functions(fit_model, latent, settings.nagq)
-        for method in settings.methods:
-            try:
-                if method == "bayes" and pending is not None:
-                    step(ALONGSIDE_STEP)
-                    fits[method] = _alongside_result(pending)
-                else:
-                    step(f"fitting {method}")
-                    fits[method] = _fit_one(
-                        method, fit_model, functions, rngs[method], step, settings
-                    )
-                if fit_model is not model:  # the data, as the user's model holds them
-                    fits[method]["observed_data"] = observed_data(model)
-            except FitFailedError as exc:  # keep the others' answers; say why this one failed
-                failed[method] = exc.reason
+        functions, fits, failed = _fit_methods(model, fit_model, settings, rngs, step, pending)
     finally:
         if pending is not None:
             pending.cancel()  # an error or an interrupt here: the sampler stops too
@@ -241,6 +222,41 @@ def compare_settings(
         model=model,
         settings=settings,
     )
+
+
+def _fit_methods(
+    model: pm.Model,
+    fit_model: pm.Model,
+    settings: Settings,
+    rngs: dict[str, np.random.Generator],
+    step: Callable[[str], None],
+    pending: Alongside | None,
+) -> tuple[Any, dict[str, xr.DataTree], dict[str, str]]:
+    """Fit each method of ``settings``: (the MLE/MAP functions, the fits, why others failed).
+
+    ``pending`` is the NUTS fit running in a second process, if any; a method whose fit fails
+    is left out of the fits and its reason kept, so that the others' answers are not lost.
+    """
+    functions = None
+    if {"mle", "map"} & set(settings.methods):
+        step("compiling log-likelihood and log-prior")
+        functions = fitting_functions(fit_model, settings.latent_option(), settings.nagq)
+    fits: dict[str, xr.DataTree] = {}
+    failed: dict[str, str] = {}
+    for method in settings.methods:
+        try:
+            if method == "bayes" and pending is not None:
+                step(ALONGSIDE_STEP)
+                fits[method] = _alongside_result(pending)
+            else:
+                step(f"fitting {method}")
+                fits[method] = _fit_one(method, fit_model, functions, rngs[method], step, settings)
+        except FitFailedError as exc:
+            failed[method] = exc.reason
+            continue
+        if fit_model is not model:  # the data, as the user's model holds them
+            fits[method]["observed_data"] = observed_data(model)
+    return functions, fits, failed
 
 
 #: The progress step while the parent waits for the NUTS fit that runs alongside.

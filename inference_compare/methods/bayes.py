@@ -8,7 +8,6 @@ import importlib.metadata
 import importlib.util
 import io
 import json
-import os
 import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -19,6 +18,7 @@ import pymc as pm
 import xarray as xr
 from threadpoolctl import threadpool_limits
 
+from inference_compare._alongside import usable_cpus
 from inference_compare._interrupt import interrupt_noticed
 from inference_compare._numba_compile import slice_errors_without_shapes
 from inference_compare.diagnostics import diagnostics_to_json, failure_reason, nuts_diagnostics
@@ -63,10 +63,7 @@ def sampler_cores(chains: int) -> int:
     limit = _CORES.get()
     if limit is not None:
         return max(1, min(chains, limit))
-    # the CPUs this process may run on (os.process_cpu_count from Python 3.13)
-    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    count = count or 1
-    return max(1, min(chains, count))
+    return max(1, min(chains, usable_cpus()))
 
 
 def cores_limited() -> bool:
