@@ -14,6 +14,9 @@ parameters' own scale, so they do not depend on how a variable is transformed fo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
 import pymc as pm
 from pymc.model.fgraph import ModelFreeRV, fgraph_from_model, model_free_rv, model_from_fgraph
@@ -26,6 +29,8 @@ from inference_compare.errors import DataError, ModelError
 LATENT_AUTO = "auto"
 
 __all__ = [
+    "IndexOutOfRange",
+    "check_indices_in_columns",
     "check_model",
     "flat_prior_model",
     "group_effects",
@@ -287,8 +292,82 @@ def population_location(model: pm.Model, name: str) -> str | None:
     return str(loc.name)
 
 
+@dataclass(frozen=True)
+class IndexOutOfRange:
+    """Data used as an index that points outside what it indexes (`out_of_range_index`)."""
+
+    #: How the index is named: ``the data 'county'`` or ``an index array``.
+    what: str
+    #: The index's values, flattened.
+    values: np.ndarray
+    #: The first position (0-based) whose value is out of range.
+    position: int
+    #: The indexed variable's name.
+    target: str
+    #: How many entries the indexed axis has.
+    length: int
+
+    @property
+    def value(self) -> int:
+        """The first value out of range."""
+        return int(self.values[self.position])
+
+    def consequence(self) -> str:
+        """Say what is wrong with the value, after the clause that names it."""
+        return (
+            f"it indexes {self.target}, whose {self.length} entries are numbered 0 to "
+            f"{self.length - 1}: every index must be one of those (a group coded from 1, or a "
+            "missing group?)"
+        )
+
+
 def _check_indices(model: pm.Model) -> None:
-    """Refuse data used as an index that points outside what it indexes.
+    """Refuse data used as an index that points outside what it indexes."""
+    problem = out_of_range_index(model)
+    if problem is not None:
+        raise DataError(
+            f"{problem.what} holds {problem.value} at position {problem.position} (counting "
+            f"from 0), but {problem.consequence()}"
+        )
+
+
+def check_indices_in_columns(model: pm.Model, data: Mapping[str, np.ndarray], source: str) -> None:
+    """Refuse an index out of range, naming the data column and row it comes from.
+
+    `check_model` refuses the same index by its position in the model's array; here the
+    array is matched to a column of ``data`` (the same length, and equal values or values a
+    constant apart: ``group - 1`` for groups coded from 1), so the message names what the user
+    can find in the file. No column matches: nothing is raised here (`check_model` does).
+
+    Raises
+    ------
+    DataError
+        Naming ``source``, the column, its row (1-based) and its value.
+    """
+    problem = out_of_range_index(model)
+    if problem is None:
+        return
+    columns = {
+        name: np.ravel(np.asarray(column))
+        for name, column in data.items()
+        if np.size(column) == problem.values.size and np.asarray(column).dtype.kind in "iuf"
+    }
+    offsets = {name: values - problem.values for name, values in columns.items()}
+    same = [name for name, offset in offsets.items() if not offset.any()]
+    shifted = [name for name, offset in offsets.items() if np.all(offset == offset[0])]
+    matching = [*same, *shifted]
+    if matching:
+        name = matching[0]
+        held = columns[name][problem.position].item()
+        turned = "" if name in same else f" (index {problem.value} in the model)"
+        raise DataError(
+            f"{source}: column {name!r} row {problem.position + 1} holds {held}{turned}, but "
+            f"{problem.consequence()}"
+        )
+
+
+def out_of_range_index(model: pm.Model) -> IndexOutOfRange | None:
+    """Return the first data used as an index that points outside what it indexes, or None.
 
     ``a[county]`` with a county of -1 would silently take the last county (NumPy's negative
     indexing) and one of len(a) would fail deep inside the fit; both are the data's mistake.
@@ -314,20 +393,20 @@ def _check_indices(model: pm.Model) -> None:
                 continue
             values = np.asarray(
                 index.get_value() if isinstance(index, SharedVariable) else index.data
-            )
+            ).ravel()
             length = _axis_length(model, node.inputs[0], axis)
             if length is None or values.size == 0:
                 continue
-            bad = np.flatnonzero((values.ravel() < 0) | (values.ravel() >= length))
+            bad = np.flatnonzero((values < 0) | (values >= length))
             if bad.size:
-                what = f"the data {index.name!r}" if index.name else "an index array"
-                target = node.inputs[0].name or "a variable"
-                raise DataError(
-                    f"{what} holds {values.ravel()[bad[0]]} at position {bad[0]} (counting from "
-                    f"0), but it indexes {target}, whose {length} entries are numbered 0 to "
-                    f"{length - 1}: every index must be one of those (a group coded from 1, or "
-                    "a missing group?)"
+                return IndexOutOfRange(
+                    what=f"the data {index.name!r}" if index.name else "an index array",
+                    values=values,
+                    position=int(bad[0]),
+                    target=node.inputs[0].name or "a variable",
+                    length=int(length),
                 )
+    return None
 
 
 def _axis_length(model: pm.Model, x, axis: int) -> int | None:

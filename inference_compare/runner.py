@@ -31,7 +31,7 @@ from inference_compare.compare import compare_settings
 from inference_compare.curves import compute_curves
 from inference_compare.data import build_model, read_data, summarize_data
 from inference_compare.errors import DataError, UsageError
-from inference_compare.priors import population_location
+from inference_compare.priors import check_indices_in_columns, population_location
 from inference_compare.progress import StepProgress, progress_enabled, quiet_library_logs
 from inference_compare.report import RunOutputs
 from inference_compare.report.rewrite import write_outputs
@@ -301,6 +301,7 @@ def run_model(
         where = "the model's DATA"
     built = build_model(module, data, where=where)
     check_whole_numbers(built, data, where)
+    check_indices_in_columns(built, data, where)
     n_rows = max((np.size(v) for v in data.values()), default=0)
     if heldout > n_rows:
         raise UsageError(

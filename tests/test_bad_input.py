@@ -349,3 +349,48 @@ def test_a_decimal_comma_is_named_as_the_likely_cause(tmp_path):
     module = types.SimpleNamespace(__name__="m", build=lambda data: data["y"])
     with pytest.raises(ic.DataError, match=r"row 1 holds '1,5' \(a decimal comma\? write 1\.5\)"):
         build_model(module, read_data(path), "komma.csv")
+
+
+_SCHOOLS_FROM_ONE = """
+import numpy as np
+import pymc as pm
+
+DATA = {"school": np.array([1, 1, 2, 2, 3, 3]), "score": np.array([1.0, 1.2, 2.0, 2.1, 0.5, 0.7])}
+
+def build(data):
+    school = np.asarray(data["school"]).astype(int) - SHIFT
+    with pm.Model(coords={"school": [1, 2, 3]}) as model:
+        mu = pm.Normal("mu", 0, 5)
+        tau = pm.HalfNormal("tau", 2)
+        a = pm.Normal("a", mu, tau, dims="school")
+        sigma = pm.HalfNormal("sigma", 2)
+        pm.Normal("y", a[school], sigma, observed=data["score"])
+    return model
+"""
+
+
+@pytest.mark.parametrize(
+    ("shift", "cells", "needle"),
+    [
+        (0, "1 1 2 2 3 3", "column 'school' row 5 holds 3, but it indexes a, whose 3 entries"),
+        (1, "1 1 2 0 3 3", "column 'school' row 4 holds 0 (index -1 in the model), but it"),
+    ],
+    ids=["coded from one, used as is", "a zero, shifted by the model"],
+)
+def test_a_group_index_out_of_range_is_named_by_its_file_column_and_row(
+    tmp_path, capsys, shift, cells, needle
+):
+    """Found by a new user: the refusal named the model's array and a 0-based position, where
+    every other data error names the file's column and row."""
+    model_file = _write(tmp_path, _SCHOOLS_FROM_ONE.replace("SHIFT", str(shift)))
+    scores = ["1.0", "1.2", "2.0", "2.1", "0.5", "0.7"]
+    rows = [f"{school},{score}" for school, score in zip(cells.split(), scores, strict=True)]
+    data_file = tmp_path / "scores.csv"
+    data_file.write_text("school,score\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    argv = ["run", model_file, "--data", str(data_file), "--no-progress", "--out", str(out)]
+    code = cli.main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert f"data file 'scores.csv': {needle}" in err, err
+    assert not out.exists()
