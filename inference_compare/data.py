@@ -288,10 +288,32 @@ def build_model(
         raise
     except Exception as exc:  # noqa: BLE001 - the user's build() may raise anything
         raise_if_interrupted(exc)
-        raise ModelError(f"{name}.build(data) failed: {type(exc).__name__}: {exc}") from None
+        failure = f"{name}.build(data) failed: {type(exc).__name__}: {exc}"
+        where = where or (f"data file {source!r}" if source else "the data")
+        _refuse_non_finite(data, where, failure)
+        raise ModelError(failure) from None
     if not isinstance(model, pm.Model):
         raise ModelError(f"{name}.build(data) returned {type(model).__name__}, not a pymc.Model")
     return model
+
+
+def _refuse_non_finite(data: dict[str, np.ndarray], where: str, failure: str) -> None:
+    """Name the first NaN or infinity in ``data`` as the likely cause of ``failure``.
+
+    A model file's own ``DATA`` is not read through `read_data`, so a NaN there first meets
+    PyMC (``pm.Data`` refuses it with a message about masked arrays and imputation).
+    """
+    for column, values in data.items():
+        array = np.asarray(values)
+        if array.dtype.kind not in "fc":
+            continue
+        bad = np.flatnonzero(~np.isfinite(array.ravel()))
+        if bad.size:
+            row = int(bad[0])
+            raise DataError(
+                f"{where}: column {column!r} row {row + 1} holds {array.ravel()[row]}; every "
+                f"value must be a finite number ({failure})"
+            ) from None
 
 
 def summarize_data(data: dict[str, Any]) -> list[dict[str, Any]]:

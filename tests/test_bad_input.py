@@ -394,3 +394,21 @@ def test_a_group_index_out_of_range_is_named_by_its_file_column_and_row(
     assert code == 2 and len(err.splitlines()) == 1, err
     assert f"data file 'scores.csv': {needle}" in err, err
     assert not out.exists()
+
+
+def test_a_nan_in_a_model_files_data_is_named_where_pymc_refuses_it(tmp_path, capsys):
+    """Found by a new user: a NaN in DATA read through pm.Data was reported as the build's
+    failure with PyMC's words on masked arrays and imputation, not as the data's mistake."""
+    source = (
+        "import numpy as np\nimport pymc as pm\n"
+        "DATA = {'x': np.array([1.0, 2.0, 3.0]), 'y': np.array([1.1, np.nan, 2.9])}\n"
+        "def build(data):\n    with pm.Model() as m:\n"
+        "        y = pm.Data('y', data['y'])\n        b = pm.Normal('b', 0, 10)\n"
+        "        pm.Normal('obs', b * data['x'], 1, observed=y)\n    return m\n"
+    )
+    out = tmp_path / "out"
+    code = cli.main(["run", _write(tmp_path, source), "--no-progress", "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "the model's DATA: column 'y' row 2 holds nan; every value must be a finite" in err
+    assert not out.exists()
