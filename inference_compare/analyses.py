@@ -616,6 +616,12 @@ def mean_mode_sentences(table: pd.DataFrame) -> dict[str, str]:
             f"{abs(row['gap']):.2f} posterior sds {side} the {name} ({row['mode']:.4g}, a mode)"
         )
         tail = tails.get(str(label))
+        peak = (  # a hierarchical model's MLE and MAP integrate the group effects out
+            "the peak of the marginal density of the top-level parameters (the group effects "
+            "integrated out)"
+            if conditional.get(row["mode_method"])
+            else "the peak of the joint density of all the parameters"
+        )
         ending = " This is the posterior's shape, not the prior's pull"
         if str(label) in conditional.get(row["mode_method"], set()):
             cause = (
@@ -627,8 +633,8 @@ def mean_mode_sentences(table: pd.DataFrame) -> dict[str, str]:
         elif tail is not None and tail != side:  # the interval leans the other way: not skew
             cause = (
                 f". Its credible interval reaches further {tail} than {side}, so skew does not "
-                f"explain the gap: the {name} is the peak of the joint density of all the "
-                "parameters, while the Bayes estimate averages over the others (the elements "
+                f"explain the gap: the {name} is {peak}, while the Bayes estimate averages "
+                "over the others (the elements "
                 "of a simplex, which sum to one, differ so even without skew)."
                 if several
                 else ": a mean and a mode differ where the posterior is not symmetric about "
@@ -636,9 +642,8 @@ def mean_mode_sentences(table: pd.DataFrame) -> dict[str, str]:
             )
         else:
             joint = (
-                f" Part of the gap can also be that the {name} is the peak of the joint "
-                "density of all the parameters, while the Bayes estimate averages over the "
-                "others."
+                f" Part of the gap can also be that the {name} is {peak}, while the Bayes "
+                "estimate averages over the others."
                 if several
                 else ""
             )

@@ -178,6 +178,27 @@ def _needed_to_rise(functions, objective, x, v) -> tuple[str, ...]:
     return tuple(dict.fromkeys(needed))
 
 
+def _running_off(moved: tuple[str, ...], functions, direction: np.ndarray) -> str:
+    """Say which parameters run off along ``direction``, and which way.
+
+    ``b1 runs to -infinity``; ``alpha runs to +infinity and beta to -infinity``. The way is
+    given where every name is a coordinate of an elementwise transform: each such transform
+    (none, log, logodds, interval) increases, and one running to a finite edge is
+    `on_boundary`, not here. Otherwise the names alone (``a, b run off``).
+    """
+    if not moved:
+        return "the parameters run off"
+    names = list(functions.x_labels())
+    ways = []
+    for name in moved:
+        if name not in names or not functions.elementwise(name.split("[", 1)[0]):
+            return f"{', '.join(moved)} {'runs' if len(moved) == 1 else 'run'} off"
+        ways.append(f"{'+' if direction[names.index(name)] > 0 else '-'}infinity")
+    parts = [f"{name} to {way}" for name, way in zip(moved, ways, strict=True)]
+    parts[0] = parts[0].replace(" to ", " runs to ", 1)
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
 def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> list[Diagnostic]:
     """Check an MLE or MAP optimum.
 
@@ -244,8 +265,8 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                 f"the {kind} is highest as {', '.join(collapsed)} goes to zero, the edge of "
                 "its support: the estimate is that edge, where a standard error and a Wald "
                 "interval do not exist, so the interval is the profile-likelihood interval. A "
-                "prior that vanishes at zero (e.g. Gamma with shape > 2 for a scale) keeps the "
-                "MAP off the edge",
+                "prior whose density vanishes at zero (a Gamma with shape > 1, such as Gamma(2, "
+                "small rate), Chung et al. 2013) keeps the MAP off the edge",
                 collapsed,
             )
         ]
@@ -332,16 +353,16 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                 or _flat_parameters(v / d, functions)
                 or moved
             )
-            run = "runs" if len(moved) == 1 else "run"
             return out + [
                 Diagnostic(
                     method,
                     "mle_does_not_exist" if method == "mle" else "map_does_not_exist",
                     "error",
-                    f"the {kind} keeps increasing as {', '.join(moved) or 'the parameters'} "
-                    f"{run} to infinity, so the estimate does not exist (typical of separated "
-                    "or quasi-separated classes in logistic regression), and none is reported. "
-                    "A prior (the MAP, or full Bayes) gives finite estimates",
+                    f"the {kind} keeps increasing as {_running_off(moved, functions, sign * v)}, "
+                    "so the estimate does not exist (typical of separated or "
+                    "quasi-separated classes in logistic regression, or of a category whose "
+                    "counts are all zero), and none is reported. A prior (the MAP, or full "
+                    "Bayes) gives finite estimates",
                     moved,
                 )
             ]
@@ -357,9 +378,11 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                 f"{'runs' if len(names) == 1 else 'run'} off (the optimiser took "
                 f"{'it' if len(names) == 1 else 'them'} to {steps}), each step adding less: "
                 "it approaches a limit that no finite value reaches, so the estimate does not "
-                "exist and none is reported (a dispersion or degrees-of-freedom parameter "
-                "running to infinity means the simpler limiting model, Poisson or Normal, fits "
-                "as well). A prior (the MAP, or full Bayes) gives finite estimates",
+                "exist and none is reported (a coefficient running off: a category whose "
+                "counts are all zero, or whose outcomes are all 0 or all 1, as in separated "
+                "logistic regression; a dispersion or degrees-of-freedom parameter running to "
+                "infinity: the simpler limiting model, Poisson or Normal, fits as well). A "
+                "prior (the MAP, or full Bayes) gives finite estimates",
                 names,
             )
         ]
@@ -442,8 +465,10 @@ def _approaches_a_limit(
 def _rises_to_a_limit(objective, x_end, x0, i: int, steps) -> bool:
     """Return True when the objective rises to a limit along coordinate ``i``.
 
-    The gains stepping out from its start along ``steps``: all positive, each smaller than the
-    last, the last unmeasurable (see `_approaches_a_limit`).
+    The gains stepping out from its start along ``steps``: positive, each smaller than the
+    last, the last unmeasurable (see `_approaches_a_limit`). Gains of exactly zero may end the
+    run: the objective has reached its limit to double precision (a Poisson coefficient of a
+    category whose counts are all zero: its term ``exp(-64)`` is lost beside the others).
     """
     sign = np.sign(x_end[i] - x0[i])
     f = []
@@ -453,10 +478,12 @@ def _rises_to_a_limit(objective, x_end, x0, i: int, steps) -> bool:
             x[i] = x0[i] + sign * step
             f.append(objective(x))
     gains = np.diff(f)
+    rising = gains[: int(np.count_nonzero(gains > 0))]
     return bool(
         np.all(np.isfinite(f))
-        and np.all(gains > 0)
-        and np.all(gains[1:] < gains[:-1])
+        and rising.size >= 2
+        and np.all(gains[rising.size :] == 0)  # the limit reached to double precision
+        and np.all(rising[1:] < rising[:-1])
         and gains[-1] < MEASURABLE_RISE
     )
 

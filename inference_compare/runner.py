@@ -176,9 +176,10 @@ def _run_attrs(
     file = _module_file(module)
     n_rows = max((np.size(v) for v in data.values()), default=0)
     if data_file:
-        columns = f"{len(data)} column{'s' if len(data) != 1 else ''}"
+        ignored = list(getattr(data, "refused", {}))  # text columns that build never read
+        count = len(data) + len(ignored)
+        columns = f"{count} column{'s' if count != 1 else ''}"
         source = f"Data file {Path(data_file).name}: {columns}, {n_rows} rows."
-        ignored = list(getattr(data, "refused", {}))
         if ignored:
             source += f" Not numeric, and not read by the model: {', '.join(ignored)}."
     else:

@@ -433,6 +433,7 @@ def test_a_text_column_the_model_never_reads_is_left_out_and_said(csv, tmp_path)
     assert pd.read_csv(tmp_path / "r" / "summary.csv")["estimate"].iloc[0] == pytest.approx(0.75)
     report = (tmp_path / "r" / "report.html").read_text()
     assert "Not numeric, and not read by the model: id" in report
+    assert "Data file data.csv: 2 columns, 4 rows." in report  # the text column counted too
     # read by the model, the same column is refused naming its first bad row
     code, _, err = run_main(
         ["run", "coin_flip", "--data", csv("y\nA7\n1\n", "t.csv"), "--out", str(tmp_path / "t")]

@@ -253,7 +253,7 @@ def test_every_parameter_that_runs_to_infinity_is_named():
     found = [d for d in diagnostics_from_json(fit.attrs["diagnostics"]) if d.severity == "error"]
     assert [d.code for d in found] == ["mle_does_not_exist"]
     assert found[0].parameters == ("alpha", "beta")
-    assert "alpha, beta run to infinity" in found[0].message
+    assert "alpha runs to +infinity and beta to -infinity" in found[0].message
 
 
 def test_quasi_separation_names_the_slope_alone():

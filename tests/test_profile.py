@@ -87,3 +87,42 @@ def test_skewed_likelihood_flags_wald_profile_disagreement():
     fit = ic.fit_mle(_coin(50, 100), profile=True, random_seed=0)
     codes = {d.code for d in diagnostics_from_json(fit.attrs["diagnostics"])}
     assert "wald_profile_disagree" not in codes
+
+
+def test_a_wald_interval_holding_zero_that_the_profile_excludes_is_flagged():
+    """Found by a new user: BDA3's bioassay (Gelman et al., section 3.7). The Wald interval of
+    the slope, [-1.8, 17.3], holds 0 and the profile interval, [2.3, 20.9], does not; their ends
+    differ by 21% of the Wald width, under the 25% rule, and no warning was given."""
+    dose = np.array([-0.86, -0.30, -0.05, 0.73])
+    deaths, animals = np.array([0, 1, 3, 5]), np.array([5, 5, 5, 5])
+    with pm.Model() as model:
+        alpha = pm.Normal("alpha", 0.0, 10.0)
+        beta = pm.Normal("beta", 0.0, 10.0)
+        pm.Binomial("deaths", n=animals, logit_p=alpha + beta * dose, observed=deaths)
+    fit = ic.fit_mle(model, profile=True, random_seed=0)
+
+    def ll(a, b):  # the binomial log-likelihood, closed form
+        eta = a + b * dose
+        return float(np.sum(deaths * eta - animals * np.logaddexp(0.0, eta)))
+
+    def profile(b):
+        return -scipy.optimize.minimize_scalar(lambda a: -ll(a, b), bounds=(-20, 20)).fun
+
+    best = -scipy.optimize.minimize(lambda t: -ll(*t), [0.0, 1.0], method="Nelder-Mead").fun
+    cut = scipy.stats.chi2.ppf(0.95, 1) / 2
+    beta_hat = float(fit["point_estimate"]["beta"])
+    ends = [
+        scipy.optimize.brentq(lambda b: profile(b) - best + cut, lo, hi)
+        for lo, hi in [(0.0, beta_hat), (beta_hat, 60.0)]
+    ]
+    np.testing.assert_allclose(fit["profile_interval"]["beta"].values, ends, atol=1e-3)
+    wald = fit["interval"]["beta"].values
+    assert wald[0] < 0 < ends[0]
+    from inference_compare.diagnostics import diagnostics_from_json
+
+    found = [
+        d
+        for d in diagnostics_from_json(fit.attrs["diagnostics"])
+        if d.code == "wald_profile_disagree"
+    ]
+    assert found and "beta" in found[0].parameters

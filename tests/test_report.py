@@ -447,6 +447,13 @@ def test_mean_versus_mode_of_a_skewed_beta_posterior_is_explained():
     sentence = mean_mode_sentences(group)["p"]
     assert "conditional mode given the top-level estimates" in sentence
     assert "skew" in sentence and "posterior's shape" not in sentence
+    # found by a new user: beside group effects, a top-level parameter's MAP is the peak of the
+    # marginal density (the group effects integrated out), not of the joint density
+    top = faces.assign(interval="wald")
+    top.loc[(top["parameter"] == "q") & (top["method"] == "map"), "interval"] = "conditional"
+    sentence = mean_mode_sentences(top)["p"]
+    assert "the MAP is the peak of the marginal density of the top-level parameters" in sentence
+    assert "joint density" not in sentence
 
 
 def test_prior_influence_is_mode_against_mode():

@@ -203,6 +203,42 @@ def test_failed_fit_shows_no_estimate_anywhere(tmp_path):
     assert "nan" not in text.lower()
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_poisson_category_with_only_zero_counts_has_no_mle(seed):
+    """Found by a new user: the MLE of a rate ratio with no events in one arm was shown as
+    b1 = -126.3 (se 8e26), status ok. The treated arm's log-likelihood is -4 exp(b0 + b1), which
+    rises toward 0 as b1 -> -infinity and never reaches it: no finite MLE (statsmodels' GLM
+    stops wherever its iterations end, with a standard error of 1e4). The objective reaches its
+    limit to double precision far out, which the check now counts as reaching it."""
+    treated = np.array([0, 0, 0, 0, 1, 1, 1, 1.0])
+    with pm.Model() as model:
+        b0 = pm.Normal("b0", 0.0, 2.0)
+        b1 = pm.Normal("b1", 0.0, 1.0)
+        pm.Deterministic("rate_ratio", pm.math.exp(b1))
+        pm.Poisson("defects", mu=pm.math.exp(b0 + b1 * treated), observed=[3, 1, 4, 2, 0, 0, 0, 0])
+    cmp = ic.compare(model, methods=("mle", "map"), random_seed=seed, progressbar=False)
+    mle, map_ = rows(cmp, "mle"), rows(cmp, "map")
+    assert mle[["estimate", "sd", "lower", "upper"]].isna().all().all()
+    assert mle.status.str.startswith("failed: the MLE does not exist").all()
+    found = [d for d in cmp.diagnostics if d.method == "mle" and d.severity == "error"]
+    assert [d.code for d in found] == ["mle_does_not_exist"] and found[0].parameters == ("b1",)
+    assert (map_.status == "ok").all() and np.isfinite(map_.estimate).all()
+
+
+def test_a_log_rate_of_all_zero_counts_runs_to_minus_infinity():
+    """Found by a new user: the message said the estimate ran "to infinity", typical of
+    logistic regression, where log(rate) of all-zero Poisson counts runs to -infinity."""
+    with pm.Model() as model:
+        log_rate = pm.Normal("log_rate", 0.0, 2.0)
+        pm.Poisson("y", mu=pm.math.exp(log_rate), observed=np.zeros(6, dtype=int))
+    fit = ic.fit_mle(model, random_seed=0)
+    from inference_compare.diagnostics import diagnostics_from_json
+
+    found = [d for d in diagnostics_from_json(fit.attrs["diagnostics"]) if d.severity == "error"]
+    assert [d.code for d in found] == ["mle_does_not_exist"]
+    assert "as log_rate runs to -infinity" in found[0].message, found[0].message
+
+
 def test_non_identified_parameters_are_named():
     y, s = np.array([28.0, 8, -3, 7, -1, 1, 18, 12]), np.array([15.0, 10, 16, 11, 9, 11, 10, 18])
     with pm.Model() as model:  # eight schools, centred, all group priors removed by the MLE

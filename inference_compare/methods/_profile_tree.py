@@ -41,9 +41,14 @@ def add_profile(tree, functions, result, labels, *, ci_prob: float) -> None:
         [np.ravel(wald[v.name].sel(ci_bound="upper")) for v in functions.variables if v.free]
     )
     width = wald_hi - wald_lo
+    lower, upper = lower[: len(labels)], upper[: len(labels)]
     with np.errstate(invalid="ignore"):
-        gap = np.maximum(abs(lower[: len(labels)] - wald_lo), abs(upper[: len(labels)] - wald_hi))
-        bad = tuple(lab for lab, g, w in zip(labels, gap, width, strict=True) if g > DISAGREE * w)
+        gap = np.maximum(abs(lower - wald_lo), abs(upper - wald_hi))
+        # one contains 0 and the other not: they answer "is it zero?" differently, however
+        # small the gap (a logistic slope: Wald [-1.8, 17.3], profile [2.3, 20.9])
+        zero_apart = ((lower <= 0) & (upper >= 0)) != ((wald_lo <= 0) & (wald_hi >= 0))
+        differ = (gap > DISAGREE * width) | (zero_apart & np.isfinite(gap))
+    bad = tuple(label for label, flag in zip(labels, differ, strict=True) if flag)
     if bad:
         notes = diagnostics_from_json(tree.attrs["diagnostics"])
         notes.append(
@@ -52,9 +57,9 @@ def add_profile(tree, functions, result, labels, *, ci_prob: float) -> None:
                 "wald_profile_disagree",
                 "warning",
                 "the Wald and profile-likelihood intervals differ by more than "
-                f"{DISAGREE:.0%} of the Wald width: the likelihood is far from quadratic here, "
-                "so the standard error and Wald interval are not to be trusted; use the profile "
-                "interval",
+                f"{DISAGREE:.0%} of the Wald width, or only one of them contains 0: the "
+                "likelihood is far from quadratic here, so the standard error and Wald interval "
+                "are not to be trusted; use the profile interval",
                 bad,
             )
         )
