@@ -41,6 +41,7 @@ __all__ = [
     "Comparison",
     "bayes_rows",
     "flat",
+    "integrated_out_note",
     "left_out_sentence",
     "load",
     "optimum_rows",
@@ -106,6 +107,22 @@ def left_out_sentence(left_out: dict[str, int]) -> str:
     return (
         f"Not listed here, too many elements: {names}; every element is in summary.csv and "
         "Comparison.table()"
+    )
+
+
+def integrated_out_note(attrs: dict[str, Any]) -> str:
+    """Say what the MLE and MAP integrated out, and what their rows of it are; "" if nothing.
+
+    For the text and Markdown tables, which have no column for the kind of interval (the
+    report says more, `inference_compare.report.html.latent_note`).
+    """
+    names = ", ".join(str(name) for name in attrs.get("latent") or [])
+    if not names:
+        return ""
+    return (
+        f"Integrated out by the MLE and MAP: {names}. Their rows of {names} are conditional "
+        "modes given the top-level estimates, with conditional intervals (empirical Bayes), "
+        "which leave out the uncertainty of those estimates; Bayes includes it."
     )
 
 
@@ -359,6 +376,8 @@ class Comparison:
         head = f"Comparison of {', '.join(self.methods)} ({self.attrs.get('model', 'model')})"
         rows, left_out = shown_rows(self.table())
         body = _text_table(rows) + (f"\n{left_out_sentence(left_out)}" if left_out else "")
+        note = integrated_out_note(self.attrs)
+        body += f"\n{note}" if note else ""
         notes = "\n".join(f"  {d}" for d in self.diagnostics)
         return f"{head}, {self.ci_prob:.0%} intervals\n{body}" + (
             f"\nDiagnostics:\n{notes}" if notes else ""

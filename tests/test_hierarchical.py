@@ -260,6 +260,12 @@ def test_eight_schools_mle_is_on_the_boundary_with_chi_bar_profile_interval():
     # the school effects: conditional modes, all at the pooled mean
     np.testing.assert_allclose(value(mle, "theta"), closed_profile_mu(0.0), rtol=ESTIMATE_RTOL)
     assert table.loc[("theta[0]", "mle"), "interval"] == "conditional"
+    # found by a new user: the text table and summary.md, which have no interval column, did
+    # not say that the theta rows are conditional modes of integrated-out effects
+    from inference_compare.report.markdown import render_markdown
+
+    said = "Integrated out by the MLE and MAP: theta. Their rows of theta are conditional modes"
+    assert said in str(cmp) and said in render_markdown(cmp)
 
 
 def test_group_effects_at_a_zero_scale_have_the_limits_of_their_conditional_sds():
