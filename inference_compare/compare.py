@@ -23,7 +23,7 @@ from inference_compare.methods._marginal import fitting_functions
 from inference_compare.methods._objective import LARGE_DATA, data_size
 from inference_compare.methods.bayes import cores_limited, default_nuts_sampler, installed_version
 from inference_compare.methods.optimum import OptimumOptions
-from inference_compare.priors import check_model, latent_variables
+from inference_compare.priors import check_model, groups_without_data, latent_variables
 from inference_compare.progress import LIBRARY_LOGGERS, loggers_at
 from inference_compare.registry import METHODS
 from inference_compare.result import Comparison, load
@@ -207,6 +207,9 @@ def compare_settings(
     }
     if failed:
         attrs["failed"] = failed
+    unread = groups_without_data(model)
+    if unread:
+        attrs["groups_without_data"] = unread
     if rewrite:
         attrs["rewrite"] = rewrite
     if functions is not None:

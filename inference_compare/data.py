@@ -291,10 +291,34 @@ def build_model(
         failure = f"{name}.build(data) failed: {type(exc).__name__}: {exc}"
         where = where or (f"data file {source!r}" if source else "the data")
         _refuse_non_finite(data, where, failure)
-        raise ModelError(failure) from None
+        raise ModelError(failure + _float_index_hint(exc, data)) from None
     if not isinstance(model, pm.Model):
         raise ModelError(f"{name}.build(data) returned {type(model).__name__}, not a pymc.Model")
     return model
+
+
+def _float_index_hint(exc: Exception, data: dict[str, np.ndarray]) -> str:
+    """Name the decimal columns of whole numbers when ``build`` indexed with a float array.
+
+    A file that writes its groups as 0.0, 1.0 reads as decimals; NumPy and PyTensor refuse them
+    as an index ("index must be integers"), and the message names neither file nor column.
+    """
+    if "integer" not in str(exc) or "index" not in str(exc):
+        return ""
+    whole = [
+        column
+        for column, values in data.items()
+        if np.asarray(values).dtype.kind == "f"
+        and np.all(np.asarray(values) == np.trunc(np.asarray(values)))
+    ]
+    if not whole:
+        return ""
+    return (
+        f" ({'columns' if len(whole) > 1 else 'column'} {', '.join(map(repr, whole))} "
+        f"{'hold' if len(whole) > 1 else 'holds'} whole numbers written as decimals, which "
+        "read as floats: an index must be integers, so "
+        "write 0, 1, 2 in the file, or use .astype(int) in build)"
+    )
 
 
 def _refuse_non_finite(data: dict[str, np.ndarray], where: str, failure: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pymc as pm
@@ -29,11 +30,13 @@ from inference_compare.errors import DataError, ModelError
 LATENT_AUTO = "auto"
 
 __all__ = [
-    "IndexOutOfRange",
+    "DataIndex",
     "check_indices_in_columns",
     "check_model",
+    "data_indices",
     "flat_prior_model",
     "group_effects",
+    "groups_without_data",
     "hierarchical_variables",
     "latent_variables",
     "likelihood_terms",
@@ -293,29 +296,31 @@ def population_location(model: pm.Model, name: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class IndexOutOfRange:
-    """Data used as an index that points outside what it indexes (`out_of_range_index`)."""
+class DataIndex:
+    """Data (a ``pm.Data`` container or a constant array) indexing a variable: ``a[county]``."""
 
     #: How the index is named: ``the data 'county'`` or ``an index array``.
     what: str
     #: The index's values, flattened.
     values: np.ndarray
-    #: The first position (0-based) whose value is out of range.
-    position: int
-    #: The indexed variable's name.
-    target: str
-    #: How many entries the indexed axis has.
+    #: The indexed variable (a PyTensor variable) and its name.
+    target: Any
+    target_name: str
+    #: The indexed axis and how many entries it has.
+    axis: int
     length: int
+    #: The indexing node of the graph.
+    node: Any
 
-    @property
-    def value(self) -> int:
-        """The first value out of range."""
-        return int(self.values[self.position])
+    def out_of_range(self) -> int | None:
+        """Return the first position (0-based) whose value is out of range, or None."""
+        bad = np.flatnonzero((self.values < 0) | (self.values >= self.length))
+        return int(bad[0]) if bad.size else None
 
     def consequence(self) -> str:
-        """Say what is wrong with the value, after the clause that names it."""
+        """Say what is wrong with a value out of range, after the clause that names it."""
         return (
-            f"it indexes {self.target}, whose {self.length} entries are numbered 0 to "
+            f"it indexes {self.target_name}, whose {self.length} entries are numbered 0 to "
             f"{self.length - 1}: every index must be one of those (a group coded from 1, or a "
             "missing group?)"
         )
@@ -323,61 +328,125 @@ class IndexOutOfRange:
 
 def _check_indices(model: pm.Model) -> None:
     """Refuse data used as an index that points outside what it indexes."""
-    problem = out_of_range_index(model)
-    if problem is not None:
-        raise DataError(
-            f"{problem.what} holds {problem.value} at position {problem.position} (counting "
-            f"from 0), but {problem.consequence()}"
-        )
+    for index in data_indices(model):
+        position = index.out_of_range()
+        if position is not None:
+            raise DataError(
+                f"{index.what} holds {index.values[position]} at position {position} (counting "
+                f"from 0), but {index.consequence()}"
+            )
 
 
 def check_indices_in_columns(model: pm.Model, data: Mapping[str, np.ndarray], source: str) -> None:
-    """Refuse an index out of range, naming the data column and row it comes from.
+    """Refuse an index that the data make wrong, naming the data column and row it comes from.
 
-    `check_model` refuses the same index by its position in the model's array; here the
-    array is matched to a column of ``data`` (the same length, and equal values or values a
-    constant apart: ``group - 1`` for groups coded from 1), so the message names what the user
-    can find in the file. No column matches: nothing is raised here (`check_model` does).
+    Each index array of the model is matched to a column of ``data``: the same length, and
+    equal values or values a constant apart (``group - 1`` for groups coded from 1). Refused:
+    a value out of range (`check_model` refuses it too, by its position in the model's array;
+    here the message names what the user can find in the file), and a column of fractional
+    values that the model truncated into the index (``.astype(int)`` makes 2.5 group 2, without
+    a word). No column matches: nothing is raised here.
 
     Raises
     ------
     DataError
         Naming ``source``, the column, its row (1-based) and its value.
     """
-    problem = out_of_range_index(model)
-    if problem is None:
-        return
+    indices = data_indices(model)
     columns = {
         name: np.ravel(np.asarray(column))
         for name, column in data.items()
-        if np.size(column) == problem.values.size and np.asarray(column).dtype.kind in "iuf"
+        if np.asarray(column).dtype.kind in "iuf"
     }
-    offsets = {name: values - problem.values for name, values in columns.items()}
-    same = [name for name, offset in offsets.items() if not offset.any()]
-    shifted = [name for name, offset in offsets.items() if np.all(offset == offset[0])]
-    matching = [*same, *shifted]
-    if matching:
-        name = matching[0]
-        held = columns[name][problem.position].item()
-        turned = "" if name in same else f" (index {problem.value} in the model)"
-        raise DataError(
-            f"{source}: column {name!r} row {problem.position + 1} holds {held}{turned}, but "
-            f"{problem.consequence()}"
-        )
+    for index in indices:
+        position = index.out_of_range()
+        if position is None:
+            continue
+        for name, values in columns.items():
+            offset = _offset(values, index.values)
+            if offset is not None:
+                shown = "" if offset == 0 else f" (index {index.values[position]} in the model)"
+                raise DataError(
+                    f"{source}: column {name!r} row {position + 1} holds "
+                    f"{values[position].item()}{shown}, but {index.consequence()}"
+                )
+    for index in indices:
+        for name, values in columns.items():
+            fractional = np.flatnonzero(values != np.trunc(values))
+            if fractional.size and _offset(np.trunc(values), index.values) is not None:
+                row = int(fractional[0])
+                raise DataError(
+                    f"{source}: column {name!r} row {row + 1} holds {values[row].item()}, but "
+                    f"the model truncates it to {index.values[row]}, an index of "
+                    f"{index.target_name}: a group number must be a whole number"
+                )
 
 
-def out_of_range_index(model: pm.Model) -> IndexOutOfRange | None:
-    """Return the first data used as an index that points outside what it indexes, or None.
+def groups_without_data(model: pm.Model) -> list[str]:
+    """Label the elements of a variable that no observation reads: ``a[0]`` of groups 1 to 8.
+
+    A vector that the likelihood reads only through data indices (``a[county]``), of which
+    some element is never indexed: the data say nothing about that element directly, so every
+    method estimates it from the rest of the model alone (a group effect: the population's).
+    Usually a group coded from 1, or a group with no rows. Labels as `Comparison.table` labels
+    them (by the variable's coordinates, if it has dims).
+    """
+    from pytensor.graph.traversal import ancestors
+
+    outputs = [*model.observed_RVs, *model.potentials]
+    reading = {id(var) for var in ancestors(outputs)}
+    indices = [
+        index
+        for index in data_indices(model)
+        if id(index.node.outputs[0]) in reading
+        and index.target.name in model.named_vars
+        and index.target.ndim == 1
+    ]
+    through_index = {id(index.node) for index in indices}
+    read_whole = {  # a target that some other operation reads whole: every element is read
+        id(node.inputs[k])
+        for node in {var.owner for var in ancestors(outputs) if var.owner is not None}
+        for k in range(len(node.inputs))
+        if not (id(node) in through_index and k == 0)
+    }
+    unread: dict[str, set[int]] = {}
+    for index in indices:
+        if id(index.target) in read_whole:
+            continue
+        name = index.target.name
+        unread.setdefault(name, set(range(index.length)))
+        unread[name] -= set(index.values.tolist())
+    labels = []
+    for name, positions in unread.items():
+        dims = model.named_vars_to_dims.get(name) or ()
+        coords = model.coords.get(dims[0]) if dims else None
+        for i in sorted(positions):
+            labels.append(f"{name}[{coords[i] if coords is not None else i}]")
+    return labels
+
+
+def _offset(values: np.ndarray, index: np.ndarray) -> float | None:
+    """Return c where ``values == index + c`` for one constant c, else None."""
+    if values.shape != index.shape or not values.size:
+        return None
+    offset = values - index
+    return float(offset[0]) if np.all(offset == offset[0]) else None
+
+
+def data_indices(model: pm.Model) -> list[DataIndex]:
+    """Return every integer data array that indexes a variable of the likelihood or the model.
 
     ``a[county]`` with a county of -1 would silently take the last county (NumPy's negative
     indexing) and one of len(a) would fail deep inside the fit; both are the data's mistake.
-    Only indices that are data (a ``pm.Data`` container or a constant array) are checked.
+    Only indices that are data (a ``pm.Data`` container or a constant array) are returned, and
+    only where the indexed axis's length is known.
     """
     from pytensor.compile.sharedvalue import SharedVariable
     from pytensor.graph.basic import Constant
     from pytensor.graph.traversal import ancestors
     from pytensor.tensor.subtensor import AdvancedSubtensor
 
+    found = []
     for var in ancestors([*model.observed_RVs, *model.potentials, *model.deterministics]):
         node = var.owner
         if node is None or not isinstance(node.op, AdvancedSubtensor):
@@ -397,16 +466,18 @@ def out_of_range_index(model: pm.Model) -> IndexOutOfRange | None:
             length = _axis_length(model, node.inputs[0], axis)
             if length is None or values.size == 0:
                 continue
-            bad = np.flatnonzero((values < 0) | (values >= length))
-            if bad.size:
-                return IndexOutOfRange(
+            found.append(
+                DataIndex(
                     what=f"the data {index.name!r}" if index.name else "an index array",
                     values=values,
-                    position=int(bad[0]),
-                    target=node.inputs[0].name or "a variable",
+                    target=node.inputs[0],
+                    target_name=node.inputs[0].name or "a variable",
+                    axis=axis,
                     length=int(length),
+                    node=node,
                 )
-    return None
+            )
+    return found
 
 
 def _axis_length(model: pm.Model, x, axis: int) -> int | None:

@@ -46,6 +46,7 @@ __all__ = [
     "load",
     "optimum_rows",
     "shown_rows",
+    "unread_groups_note",
     "variable_of",
 ]
 
@@ -123,6 +124,20 @@ def integrated_out_note(attrs: dict[str, Any]) -> str:
         f"Integrated out by the MLE and MAP: {names}. Their rows of {names} are conditional "
         "modes given the top-level estimates, with conditional intervals (empirical Bayes), "
         "which leave out the uncertainty of those estimates; Bayes includes it."
+    )
+
+
+def unread_groups_note(attrs: dict[str, Any]) -> str:
+    """Say which elements no observation reads (`priors.groups_without_data`); "" if none."""
+    labels = [str(label) for label in attrs.get("groups_without_data") or []]
+    if not labels:
+        return ""
+    shown = ", ".join(labels[:10]) + (f" and {len(labels) - 10} more" if len(labels) > 10 else "")
+    return (
+        f"No observation reads {shown}: the data say nothing about "
+        f"{'it' if len(labels) == 1 else 'them'} directly, so every method estimates "
+        f"{'it' if len(labels) == 1 else 'them'} from the rest of the model alone (a group "
+        "effect: the population's). A group coded from 1, or a group with no rows?"
     )
 
 
@@ -376,8 +391,8 @@ class Comparison:
         head = f"Comparison of {', '.join(self.methods)} ({self.attrs.get('model', 'model')})"
         rows, left_out = shown_rows(self.table())
         body = _text_table(rows) + (f"\n{left_out_sentence(left_out)}" if left_out else "")
-        note = integrated_out_note(self.attrs)
-        body += f"\n{note}" if note else ""
+        for note in (integrated_out_note(self.attrs), unread_groups_note(self.attrs)):
+            body += f"\n{note}" if note else ""
         notes = "\n".join(f"  {d}" for d in self.diagnostics)
         return f"{head}, {self.ci_prob:.0%} intervals\n{body}" + (
             f"\nDiagnostics:\n{notes}" if notes else ""

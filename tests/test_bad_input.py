@@ -412,3 +412,34 @@ def test_a_nan_in_a_model_files_data_is_named_where_pymc_refuses_it(tmp_path, ca
     assert code == 2 and len(err.splitlines()) == 1, err
     assert "the model's DATA: column 'y' row 2 holds nan; every value must be a finite" in err
     assert not out.exists()
+
+
+def test_a_fractional_group_number_truncated_by_the_model_is_refused(tmp_path, capsys):
+    """Found by a new user: school = 0.5 in row 6, and the model's ``.astype(int)`` made it
+    school 0 without a word (the same numbers as the clean data)."""
+    model_file = _write(tmp_path, _SCHOOLS_FROM_ONE.replace("SHIFT", "1"))
+    data_file = tmp_path / "scores.csv"
+    data_file.write_text("school,score\n1,1.0\n1,1.2\n2,2.0\n2,2.1\n3,0.5\n2.5,0.7\n")
+    out = tmp_path / "out"
+    code = cli.main(["run", model_file, "--data", str(data_file), "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "column 'school' row 6 holds 2.5, but the model truncates it to 1, an index" in err
+    assert not out.exists()
+
+
+def test_groups_written_as_decimals_are_named_when_build_cannot_index_with_them(tmp_path, capsys):
+    """Found by a new user: groups written 0.0, 1.0 read as floats; indexing with them failed
+    in build with NumPy's "index must be integers", naming no column."""
+    source = _SCHOOLS_FROM_ONE.replace(
+        'np.asarray(data["school"]).astype(int) - SHIFT', 'data["school"]'
+    )
+    assert source != _SCHOOLS_FROM_ONE
+    data_file = tmp_path / "scores.csv"
+    data_file.write_text("school,score\n0.0,1.0\n0.0,1.2\n1.0,2.0\n1.0,2.1\n2.0,0.5\n2.0,0.7\n")
+    out = tmp_path / "out"
+    code = cli.main(["run", _write(tmp_path, source), "--data", str(data_file), "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "column 'school' holds whole numbers written as decimals" in err, err
+    assert not out.exists()

@@ -1083,3 +1083,36 @@ def test_a_conjugate_prior_is_not_a_hierarchy():
     # the eight schools' theta stays a group effect: mu and tau reach the data only through it
     module = ic.load_model("eight_schools")
     assert latent_variables(module.build(module.DATA), "auto") == ["theta"]
+
+
+def _sites(site: np.ndarray, read_whole: bool = False) -> pm.Model:
+    """A Poisson random intercept per site, sized by the largest site number (as users do)."""
+    counts = np.array([3, 5, 2, 4, 6, 1, 2, 3, 4, 2, 7, 5])[: len(site)]
+    with pm.Model(coords={"site": np.arange(site.max() + 1)}) as model:
+        mu = pm.Normal("mu", 0.0, 2.0)
+        sigma = pm.HalfNormal("sigma", 1.0)
+        b = pm.Normal("b", mu, sigma, dims="site")
+        rate = pm.math.exp(b[site] + (0.0 * b.sum() if read_whole else 0.0))
+        pm.Poisson("count", mu=rate, observed=counts)
+    return model
+
+
+def test_a_group_that_no_observation_reads_is_said():
+    """Found by a new user: sites coded 1 to 4 in a model sized by max + 1 gave a phantom
+    b[0], and a site with no rows a b[2], each with estimates (the population's) and nothing
+    said anywhere."""
+    from inference_compare.priors import groups_without_data
+    from inference_compare.report.markdown import render_markdown
+
+    coded_from_one = np.repeat([1, 2, 3, 4], 3)
+    assert groups_without_data(_sites(coded_from_one)) == ["b[0]"]
+    assert groups_without_data(_sites(np.repeat([0, 1, 3, 4], 3))) == ["b[2]"]
+    assert groups_without_data(_sites(np.repeat([0, 1, 2, 3], 3))) == []
+    # read whole elsewhere too (a sum of every b): every element reaches the data
+    assert groups_without_data(_sites(coded_from_one, read_whole=True)) == []
+    cmp = ic.compare(
+        _sites(coded_from_one), methods=("mle", "map"), random_seed=SEED, progressbar=False
+    )
+    assert cmp.attrs["groups_without_data"] == ["b[0]"]
+    said = "No observation reads b[0]: the data say nothing about it directly"
+    assert said in str(cmp) and said in render_markdown(cmp)

@@ -23,7 +23,7 @@ from inference_compare.report._format import (
 )
 from inference_compare.report._templates import ENV
 from inference_compare.report.figures import Figures, draw_figures
-from inference_compare.result import Comparison, left_out_sentence, shown_rows
+from inference_compare.result import Comparison, left_out_sentence, shown_rows, unread_groups_note
 from inference_compare.settings import TARGET_ACCEPT
 
 __all__ = [
@@ -293,6 +293,7 @@ def report_context(
         "question": _question(cmp, labels),
         "equivalence": str(attrs.get("equivalence", "")),
         "latent_note": latent_note(attrs),
+        "unread_groups_note": unread_groups_note(attrs),
         "model_name": str(attrs.get("model", "model")),
         "created": str(attrs.get("created", "")),
         "methods": [{"key": m, "name": METHOD_NAMES.get(m, m)} for m in cmp.methods],

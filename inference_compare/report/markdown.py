@@ -9,7 +9,13 @@ from inference_compare._io import atomic_write
 from inference_compare.registry import METHOD_NAMES
 from inference_compare.report._analyses import analysis_context
 from inference_compare.report._format import fmt, fmt_fixed
-from inference_compare.result import Comparison, integrated_out_note, left_out_sentence, shown_rows
+from inference_compare.result import (
+    Comparison,
+    integrated_out_note,
+    left_out_sentence,
+    shown_rows,
+    unread_groups_note,
+)
 
 __all__ = ["render_markdown", "write_markdown"]
 
@@ -68,8 +74,8 @@ def render_markdown(cmp: Comparison, *, command: str | None = None) -> str:
     lines += ["", "Estimate (sd or standard error) [interval].", ""]
     if left_out:
         lines += [left_out_sentence(left_out) + ".", ""]
-    if integrated_out_note(attrs):
-        lines += [_cell(integrated_out_note(attrs)), ""]
+    for note in (integrated_out_note(attrs), unread_groups_note(attrs)):
+        lines += [_cell(note), ""] if note else []
     extra = _profile_lines(table) + _analysis_lines(cmp)
     if extra:
         lines += [*extra, ""]
