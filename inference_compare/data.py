@@ -41,14 +41,16 @@ def read_data(path: str | os.PathLike) -> dict[str, np.ndarray]:
     Returns
     -------
     dict of str to numpy.ndarray
-        Integer columns stay integer; others are float.
+        A `DataColumns`: integer columns stay integer, others are float; a column of names
+        only (text labels) is an array of strings when ``build`` reads it.
 
     Raises
     ------
     DataError
         When the file is missing or unreadable, empty, ragged, or holds a missing, NaN or
-        infinite value. A column holding text is kept aside: its `DataError` is raised when
-        it is read (`DataColumns`), so a column ``build`` never reads does not matter.
+        infinite value. A column mixing text with numbers or empty cells is kept aside: its
+        `DataError` is raised when it is read (`DataColumns`), so a column ``build`` never
+        reads does not matter.
     """
     path = Path(path)
     if not path.is_file():
@@ -62,38 +64,77 @@ def read_data(path: str | os.PathLike) -> dict[str, np.ndarray]:
     columns = _read_csv(path) if suffix == ".csv" else _read_json(path)
     if not columns:
         raise DataError(f"data file {path.name!r} has no columns")
-    numeric, refused = {}, {}
+    numeric, labels, refused = {}, {}, {}
     for name, values in columns.items():
         try:
             numeric[name] = _numeric(path.name, name, values)
         except DataError as exc:  # refused when build reads it: an ID column is no mistake
-            refused[name] = exc
-    if not numeric:
-        raise next(iter(refused.values()))
-    return DataColumns(numeric, refused)
+            text = _labels(values)
+            if text is None:
+                refused[name] = exc
+            else:
+                labels[name] = (text, exc)
+    if not numeric:  # nothing a likelihood could observe: the first column's error
+        raise next(iter([*refused.values(), *(exc for _, exc in labels.values())]))
+    return DataColumns(numeric, refused, {name: text for name, (text, _) in labels.items()})
+
+
+def _labels(values: list[Any]) -> np.ndarray | None:
+    """Return a column of text labels (``"Hennepin"``, ``"A"``) as strings; else None.
+
+    Every cell text that is not a number: a group's name, which ``build`` codes itself
+    (``pd.factorize``). A column mixing numbers with text, or with empty cells, is not one.
+    """
+    if not all(isinstance(v, str) and v.strip() for v in values):
+        return None
+    stripped = [v.strip() for v in values]
+    if pd.to_numeric(pd.Series(stripped), errors="coerce").notna().any():
+        return None
+    return np.asarray(stripped, dtype=str)
 
 
 class DataColumns(dict):
-    """A data file's numeric columns; reading one that is not numeric raises why it is not.
+    """A data file's numeric columns, its text labels on request, and why others are refused.
 
-    A column holding text (an ID, a name) that ``build`` never reads does not stop the run;
-    ``build`` reading it raises the `DataError` naming its first bad row. ``refused`` maps
-    those columns to their errors.
+    A column of text labels (every cell a name: a county, a school) is returned as an array of
+    strings when ``build`` reads it (``data["county"]``), for ``build`` to code (``pd.factorize``);
+    ``labels_read`` records which were. A column mixing text with numbers, or with empty cells,
+    that ``build`` never reads does not stop the run; reading it raises the `DataError` naming
+    its first bad row. ``refused`` maps those columns to their errors. Iterating, ``items()``
+    and ``len`` see the numeric columns only.
     """
 
-    def __init__(self, columns: dict[str, np.ndarray], refused: dict[str, DataError]) -> None:
+    def __init__(
+        self,
+        columns: dict[str, np.ndarray],
+        refused: dict[str, DataError],
+        labels: dict[str, np.ndarray] | None = None,
+    ) -> None:
         super().__init__(columns)
         self.refused = refused
+        self.labels = labels or {}
+        self.labels_read: set[str] = set()
 
     def __getitem__(self, key: str) -> np.ndarray:
         """Return column ``key``; raise its `DataError` if it is not numeric."""
+        if key in self.labels:
+            self.labels_read.add(key)
+            return self.labels[key]
         if key in self.refused:
             raise self.refused[key]
         return super().__getitem__(key)
 
+    def __contains__(self, key: object) -> bool:
+        """Return True for a numeric column or a column of text labels."""
+        return key in self.labels or super().__contains__(key)
+
     def get(self, key: str, default: Any = None) -> Any:
         """Return column ``key`` or ``default``; raise its `DataError` if it is not numeric."""
-        return self[key] if key in self.refused else super().get(key, default)
+        return self[key] if key in self.refused or key in self.labels else super().get(key, default)
+
+    def unread(self) -> list[str]:
+        """Return the columns left out: text that ``build`` did not read."""
+        return [*self.refused, *(name for name in self.labels if name not in self.labels_read)]
 
 
 def _read_csv(path: Path) -> dict[str, list[Any]]:
@@ -291,6 +332,7 @@ def build_model(
         failure = f"{name}.build(data) failed: {type(exc).__name__}: {exc}"
         where = where or (f"data file {source!r}" if source else "the data")
         _refuse_non_finite(data, where, failure)
+        _refuse_labels_read(data, where, failure)
         raise ModelError(failure + _float_index_hint(exc, data)) from None
     if not isinstance(model, pm.Model):
         raise ModelError(f"{name}.build(data) returned {type(model).__name__}, not a pymc.Model")
@@ -319,6 +361,25 @@ def _float_index_hint(exc: Exception, data: dict[str, np.ndarray]) -> str:
         "read as floats: an index must be integers, so "
         "write 0, 1, 2 in the file, or use .astype(int) in build)"
     )
+
+
+def _refuse_labels_read(data: dict[str, np.ndarray], where: str, failure: str) -> None:
+    """Name a text column that a failed ``build`` read: most likely it wanted numbers there.
+
+    Text labels reach ``build`` as strings, for it to code (``pd.factorize``); a build that
+    fails after reading one (an outcome written ``yes``/``no``, or a name used as a number)
+    gets the data's error, naming the column and its first cell.
+    """
+    if not isinstance(data, DataColumns):
+        return
+    read = [name for name in data.labels if name in data.labels_read]
+    if read:
+        first = str(data.labels[read[0]][0])
+        raise DataError(
+            f"{where}: column {read[0]!r} holds text (row 1: {first!r}), and {failure}: write "
+            "numbers in the file, or code text labels in build as 0, 1, 2, ... "
+            "(pd.factorize(data[...]))"
+        ) from None
 
 
 def _refuse_non_finite(data: dict[str, np.ndarray], where: str, failure: str) -> None:

@@ -29,7 +29,7 @@ from inference_compare.analyses import (
 from inference_compare.catalog import load_model, model_title
 from inference_compare.compare import compare_settings
 from inference_compare.curves import compute_curves
-from inference_compare.data import build_model, read_data, summarize_data
+from inference_compare.data import DataColumns, build_model, read_data, summarize_data
 from inference_compare.errors import DataError, UsageError
 from inference_compare.priors import check_indices_in_columns, population_location
 from inference_compare.progress import StepProgress, progress_enabled, quiet_library_logs
@@ -176,10 +176,13 @@ def _run_attrs(
     file = _module_file(module)
     n_rows = max((np.size(v) for v in data.values()), default=0)
     if data_file:
-        ignored = list(getattr(data, "refused", {}))  # text columns that build never read
-        count = len(data) + len(ignored)
+        ignored = data.unread() if isinstance(data, DataColumns) else []
+        labels = sorted(getattr(data, "labels_read", ()))
+        count = len(data) + len(ignored) + len(labels)
         columns = f"{count} column{'s' if count != 1 else ''}"
         source = f"Data file {Path(data_file).name}: {columns}, {n_rows} rows."
+        if labels:
+            source += f" Text labels, read by the model: {', '.join(labels)}."
         if ignored:
             source += f" Not numeric, and not read by the model: {', '.join(ignored)}."
     else:

@@ -13,6 +13,7 @@ import types
 import warnings
 
 import numpy as np
+import pandas as pd
 import pymc as pm
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -443,3 +444,61 @@ def test_groups_written_as_decimals_are_named_when_build_cannot_index_with_them(
     assert code == 2 and len(err.splitlines()) == 1, err
     assert "column 'school' holds whole numbers written as decimals" in err, err
     assert not out.exists()
+
+
+_SCHOOLS_BY_NAME = """
+import numpy as np
+import pandas as pd
+import pymc as pm
+
+DATA = {"school": np.array(["A", "A", "B", "B"]), "score": np.array([1.0, 1.2, 2.0, 2.1])}
+
+def build(data):
+    school, names = pd.factorize(np.asarray(data["school"]))
+    with pm.Model(coords={"school": names}) as model:
+        mu = pm.Normal("mu", 0, 5)
+        tau = pm.HalfNormal("tau", 2)
+        a = pm.Normal("a", mu, tau, dims="school")
+        sigma = pm.HalfNormal("sigma", 2)
+        pm.Normal("y", a[school], sigma, observed=data["score"])
+    return model
+"""
+
+
+def test_a_column_of_group_names_reaches_build_as_text_labels(tmp_path, capsys):
+    """Found by a new user: a radon-style CSV (county names, coded by pd.factorize in build,
+    as the PyMC gallery does) was refused: "column 'school' row 1 holds 'A'"."""
+    names = ["Aitkin", "Aitkin", "Anoka", "Anoka", "Benton", "Benton"]
+    scores = ["1.0", "1.2", "2.0", "2.1", "0.5", "0.7"]
+    rows = [f"{n},{s},s{i}" for i, (n, s) in enumerate(zip(names, scores, strict=True))]
+    named = tmp_path / "named.csv"
+    named.write_text("school,score,student\n" + "\n".join(rows) + "\n")
+    coded = tmp_path / "coded.csv"
+    coded.write_text("school,score\n0,1.0\n0,1.2\n1,2.0\n1,2.1\n2,0.5\n2,0.7\n")
+    model_file = _write(tmp_path, _SCHOOLS_BY_NAME)
+    tables = []
+    for data_file, out in [(named, tmp_path / "by_name"), (coded, tmp_path / "by_code")]:
+        argv = ["run", model_file, "--data", str(data_file), "--methods", "mle"]
+        code = cli.main([*argv, "--no-progress", "--seed", "1", "--out", str(out)])
+        assert code == 0, capsys.readouterr().err
+        tables.append(pd.read_csv(out / "summary.csv"))
+    by_name, by_code = tables
+    assert {"a[Aitkin]", "a[Anoka]", "a[Benton]"} <= set(by_name["parameter"])
+    np.testing.assert_allclose(by_name["estimate"], by_code["estimate"], rtol=1e-10)
+    report = (tmp_path / "by_name" / "report.html").read_text()
+    assert "Data file named.csv: 3 columns, 6 rows. Text labels, read by the model: school." in (
+        report
+    )
+    assert "Not numeric, and not read by the model: student." in report
+
+
+def test_text_that_build_cannot_use_as_numbers_is_the_datas_mistake(tmp_path, capsys):
+    source = _SCHOOLS_FROM_ONE.replace("SHIFT", "0")  # casts the groups with .astype(int)
+    data_file = tmp_path / "named.csv"
+    data_file.write_text("school,score\nA,1.0\nA,1.2\nB,2.0\nB,2.1\n")
+    out = tmp_path / "out"
+    code = cli.main(["run", _write(tmp_path, source), "--data", str(data_file), "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "data file 'named.csv': column 'school' holds text (row 1: 'A'), and" in err, err
+    assert "pd.factorize" in err and not out.exists()
