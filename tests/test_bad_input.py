@@ -370,6 +370,19 @@ def build(data):
 """
 
 
+def _refused_run(tmp_path, capsys, source: str, csv_text: str) -> str:
+    """Run a model file on a CSV; assert exit 2, one line, no output folder; return the line."""
+    data_file = tmp_path / "scores.csv"
+    data_file.write_text(csv_text)
+    out = tmp_path / "out"
+    argv = ["run", _write(tmp_path, source), "--data", str(data_file), "--out", str(out)]
+    code = cli.main([*argv, "--no-progress"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert not out.exists()
+    return err
+
+
 @pytest.mark.parametrize(
     ("shift", "cells", "needle"),
     [
@@ -383,18 +396,11 @@ def test_a_group_index_out_of_range_is_named_by_its_file_column_and_row(
 ):
     """Found by a new user: the refusal named the model's array and a 0-based position, where
     every other data error names the file's column and row."""
-    model_file = _write(tmp_path, _SCHOOLS_FROM_ONE.replace("SHIFT", str(shift)))
     scores = ["1.0", "1.2", "2.0", "2.1", "0.5", "0.7"]
     rows = [f"{school},{score}" for school, score in zip(cells.split(), scores, strict=True)]
-    data_file = tmp_path / "scores.csv"
-    data_file.write_text("school,score\n" + "\n".join(rows) + "\n")
-    out = tmp_path / "out"
-    argv = ["run", model_file, "--data", str(data_file), "--no-progress", "--out", str(out)]
-    code = cli.main(argv)
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and len(err.splitlines()) == 1, err
+    source = _SCHOOLS_FROM_ONE.replace("SHIFT", str(shift))
+    err = _refused_run(tmp_path, capsys, source, "school,score\n" + "\n".join(rows) + "\n")
     assert f"data file 'scores.csv': {needle}" in err, err
-    assert not out.exists()
 
 
 def test_a_nan_in_a_model_files_data_is_named_where_pymc_refuses_it(tmp_path, capsys):
@@ -418,15 +424,10 @@ def test_a_nan_in_a_model_files_data_is_named_where_pymc_refuses_it(tmp_path, ca
 def test_a_fractional_group_number_truncated_by_the_model_is_refused(tmp_path, capsys):
     """Found by a new user: school = 0.5 in row 6, and the model's ``.astype(int)`` made it
     school 0 without a word (the same numbers as the clean data)."""
-    model_file = _write(tmp_path, _SCHOOLS_FROM_ONE.replace("SHIFT", "1"))
-    data_file = tmp_path / "scores.csv"
-    data_file.write_text("school,score\n1,1.0\n1,1.2\n2,2.0\n2,2.1\n3,0.5\n2.5,0.7\n")
-    out = tmp_path / "out"
-    code = cli.main(["run", model_file, "--data", str(data_file), "--out", str(out)])
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and len(err.splitlines()) == 1, err
+    source = _SCHOOLS_FROM_ONE.replace("SHIFT", "1")
+    csv_text = "school,score\n1,1.0\n1,1.2\n2,2.0\n2,2.1\n3,0.5\n2.5,0.7\n"
+    err = _refused_run(tmp_path, capsys, source, csv_text)
     assert "column 'school' row 6 holds 2.5, but the model truncates it to 1, an index" in err
-    assert not out.exists()
 
 
 def test_groups_written_as_decimals_are_named_when_build_cannot_index_with_them(tmp_path, capsys):
@@ -436,33 +437,16 @@ def test_groups_written_as_decimals_are_named_when_build_cannot_index_with_them(
         'np.asarray(data["school"]).astype(int) - SHIFT', 'data["school"]'
     )
     assert source != _SCHOOLS_FROM_ONE
-    data_file = tmp_path / "scores.csv"
-    data_file.write_text("school,score\n0.0,1.0\n0.0,1.2\n1.0,2.0\n1.0,2.1\n2.0,0.5\n2.0,0.7\n")
-    out = tmp_path / "out"
-    code = cli.main(["run", _write(tmp_path, source), "--data", str(data_file), "--out", str(out)])
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and len(err.splitlines()) == 1, err
+    csv_text = "school,score\n0.0,1.0\n0.0,1.2\n1.0,2.0\n1.0,2.1\n2.0,0.5\n2.0,0.7\n"
+    err = _refused_run(tmp_path, capsys, source, csv_text)
     assert "column 'school' holds whole numbers written as decimals" in err, err
-    assert not out.exists()
 
 
-_SCHOOLS_BY_NAME = """
-import numpy as np
-import pandas as pd
-import pymc as pm
-
-DATA = {"school": np.array(["A", "A", "B", "B"]), "score": np.array([1.0, 1.2, 2.0, 2.1])}
-
-def build(data):
-    school, names = pd.factorize(np.asarray(data["school"]))
-    with pm.Model(coords={"school": names}) as model:
-        mu = pm.Normal("mu", 0, 5)
-        tau = pm.HalfNormal("tau", 2)
-        a = pm.Normal("a", mu, tau, dims="school")
-        sigma = pm.HalfNormal("sigma", 2)
-        pm.Normal("y", a[school], sigma, observed=data["score"])
-    return model
-"""
+#: The same model coding its groups from their names, as the PyMC gallery does.
+_SCHOOLS_BY_NAME = "import pandas as pd\n" + _SCHOOLS_FROM_ONE.replace(
+    'school = np.asarray(data["school"]).astype(int) - SHIFT',
+    'school, names = pd.factorize(np.asarray(data["school"]))',
+).replace('coords={"school": [1, 2, 3]}', 'coords={"school": names}')
 
 
 def test_a_column_of_group_names_reaches_build_as_text_labels(tmp_path, capsys):
@@ -494,11 +478,6 @@ def test_a_column_of_group_names_reaches_build_as_text_labels(tmp_path, capsys):
 
 def test_text_that_build_cannot_use_as_numbers_is_the_datas_mistake(tmp_path, capsys):
     source = _SCHOOLS_FROM_ONE.replace("SHIFT", "0")  # casts the groups with .astype(int)
-    data_file = tmp_path / "named.csv"
-    data_file.write_text("school,score\nA,1.0\nA,1.2\nB,2.0\nB,2.1\n")
-    out = tmp_path / "out"
-    code = cli.main(["run", _write(tmp_path, source), "--data", str(data_file), "--out", str(out)])
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and len(err.splitlines()) == 1, err
-    assert "data file 'named.csv': column 'school' holds text (row 1: 'A'), and" in err, err
-    assert "pd.factorize" in err and not out.exists()
+    err = _refused_run(tmp_path, capsys, source, "school,score\nA,1.0\nA,1.2\nB,2.0\nB,2.1\n")
+    assert "data file 'scores.csv': column 'school' holds text (row 1: 'A'), and" in err, err
+    assert "pd.factorize" in err
