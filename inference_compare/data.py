@@ -71,12 +71,33 @@ def read_data(path: str | os.PathLike) -> dict[str, np.ndarray]:
         except DataError as exc:  # refused when build reads it: an ID column is no mistake
             text = _labels(values)
             if text is None:
-                refused[name] = exc
+                refused[name] = _names_error(path.name, name, values) or exc
             else:
                 labels[name] = (text, exc)
     if not numeric:  # nothing a likelihood could observe: the first column's error
         raise next(iter([*refused.values(), *(exc for _, exc in labels.values())]))
     return DataColumns(numeric, refused, {name: text for name, (text, _) in labels.items()})
+
+
+def _names_error(file: str, name: str, values: list[Any]) -> DataError | None:
+    """Say what spoils a column of names (mostly text): its first empty or numeric cell.
+
+    Without this, the column is refused as a column of numbers, naming its first name as
+    the bad value. None where the column is not mostly names.
+    """
+    cells = ["" if v is None else str(v).strip() for v in values]
+    numbers = pd.to_numeric(pd.Series(cells), errors="coerce").notna().to_numpy()
+    names = np.array([isinstance(v, str) and c != "" for v, c in zip(values, cells, strict=True)])
+    names &= ~numbers
+    if names.sum() <= numbers.sum() or names.all():
+        return None
+    first_name = cells[int(np.flatnonzero(names)[0])]
+    row = int(np.flatnonzero(~names)[0])
+    what = "a missing value" if cells[row] == "" else f"{values[row]!r}, a number,"
+    return DataError(
+        f"data file {file!r}: column {name!r} row {row + 1} holds {what} among names (such "
+        f"as {first_name!r}): a column of names needs a name in every row"
+    )
 
 
 def _labels(values: list[Any]) -> np.ndarray | None:

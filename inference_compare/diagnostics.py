@@ -178,6 +178,25 @@ def _needed_to_rise(functions, objective, x, v) -> tuple[str, ...]:
     return tuple(dict.fromkeys(needed))
 
 
+def _where_ended(names: tuple[str, ...], functions, x: np.ndarray, labels: list[str]) -> str:
+    """Say where the optimiser left ``names``: `` (the optimiser took it to -126)``, or ""."""
+    values = functions.values_only(x)
+    ends = [f"{values[labels.index(name)]:.3g}" for name in names if name in labels]
+    if not ends or len(ends) != len(names):
+        return ""
+    return f" (the optimiser took {'it' if len(ends) == 1 else 'them'} to {', '.join(ends)})"
+
+
+def _log_transformed(functions, name: str) -> bool:
+    """Return True for an element of a free variable on (0, inf): a scale, dispersion or df."""
+    model = functions.model
+    variable = name.split("[", 1)[0]
+    if variable not in model.named_vars:
+        return False
+    transform = model.rvs_to_transforms.get(model[variable])
+    return getattr(transform, "name", "") == "log"
+
+
 def _running_off(moved: tuple[str, ...], functions, direction: np.ndarray) -> str:
     """Say which parameters run off along ``direction``, and which way.
 
@@ -358,7 +377,8 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
                     method,
                     "mle_does_not_exist" if method == "mle" else "map_does_not_exist",
                     "error",
-                    f"the {kind} keeps increasing as {_running_off(moved, functions, sign * v)}, "
+                    f"the {kind} keeps increasing as {_running_off(moved, functions, sign * v)}"
+                    f"{_where_ended(moved, functions, result.x, labels)}, "
                     "so the estimate does not exist (typical of separated or "
                     "quasi-separated classes in logistic regression, or of a category whose "
                     "counts are all zero), and none is reported. A prior (the MAP, or full "
@@ -369,20 +389,24 @@ def optimum_diagnostics(functions, result, method: str, labels: list[str]) -> li
     runaway = _approaches_a_limit(functions, objective, result, labels)
     if runaway:
         names, steps = runaway
+        moving = _running_off(names, functions, result.x - functions.x0)
+        cause = (
+            "a dispersion or degrees-of-freedom parameter running to infinity: the simpler "
+            "limiting model, Poisson or Normal, fits as well"
+            if all(_log_transformed(functions, name) for name in names)
+            else "a coefficient running off: a category whose counts are all zero, or whose "
+            "outcomes are all 0 or all 1, as in separated logistic regression"
+        )
         return out + [
             Diagnostic(
                 method,
                 "mle_does_not_exist" if method == "mle" else "map_does_not_exist",
                 "error",
-                f"the {kind} keeps increasing as {', '.join(names)} "
-                f"{'runs' if len(names) == 1 else 'run'} off (the optimiser took "
+                f"the {kind} keeps increasing as {moving} (the optimiser took "
                 f"{'it' if len(names) == 1 else 'them'} to {steps}), each step adding less: "
                 "it approaches a limit that no finite value reaches, so the estimate does not "
-                "exist and none is reported (a coefficient running off: a category whose "
-                "counts are all zero, or whose outcomes are all 0 or all 1, as in separated "
-                "logistic regression; a dispersion or degrees-of-freedom parameter running to "
-                "infinity: the simpler limiting model, Poisson or Normal, fits as well). A "
-                "prior (the MAP, or full Bayes) gives finite estimates",
+                f"exist and none is reported ({cause}). A prior (the MAP, or full Bayes) gives "
+                "finite estimates",
                 names,
             )
         ]

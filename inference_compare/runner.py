@@ -164,6 +164,17 @@ def _module_file(module: ModuleType) -> Path | None:
     return Path(file).resolve() if file else None
 
 
+def _describe_labels(name: str, values: np.ndarray) -> str:
+    """Describe a column of names: how many, and those in one row only (a misspelling?)."""
+    names, counts = np.unique(values, return_counts=True)
+    text = f"{name} ({len(names)} names"
+    single = [str(n) for n, c in zip(names, counts, strict=True) if c == 1]
+    if single and len(single) < len(names):
+        shown = ", ".join(single[:5]) + (", ..." if len(single) > 5 else "")
+        text += f"; in one row only: {shown}"
+    return text + ")"
+
+
 def _run_attrs(
     module: ModuleType,
     model: Any,
@@ -182,7 +193,8 @@ def _run_attrs(
         columns = f"{count} column{'s' if count != 1 else ''}"
         source = f"Data file {Path(data_file).name}: {columns}, {n_rows} rows."
         if labels:
-            source += f" Text labels, read by the model: {', '.join(labels)}."
+            described = "; ".join(_describe_labels(name, data[name]) for name in labels)
+            source += f" Text labels, read by the model: {described}."
         if ignored:
             source += f" Not numeric, and not read by the model: {', '.join(ignored)}."
     else:

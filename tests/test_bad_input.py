@@ -470,9 +470,10 @@ def test_a_column_of_group_names_reaches_build_as_text_labels(tmp_path, capsys):
     assert {"a[Aitkin]", "a[Anoka]", "a[Benton]"} <= set(by_name["parameter"])
     np.testing.assert_allclose(by_name["estimate"], by_code["estimate"], rtol=1e-10)
     report = (tmp_path / "by_name" / "report.html").read_text()
-    assert "Data file named.csv: 3 columns, 6 rows. Text labels, read by the model: school." in (
-        report
+    said = (
+        "Data file named.csv: 3 columns, 6 rows. Text labels, read by the model: school (3 names)."
     )
+    assert said in report
     assert "Not numeric, and not read by the model: student." in report
 
 
@@ -481,3 +482,26 @@ def test_text_that_build_cannot_use_as_numbers_is_the_datas_mistake(tmp_path, ca
     err = _refused_run(tmp_path, capsys, source, "school,score\nA,1.0\nA,1.2\nB,2.0\nB,2.1\n")
     assert "data file 'scores.csv': column 'school' holds text (row 1: 'A'), and" in err, err
     assert "pd.factorize" in err
+
+
+def test_a_name_in_one_row_only_is_pointed_out_as_a_possible_misspelling():
+    """Found by a new user: a misspelled county (AITKEN for AITKIN) became a group of one row,
+    with nothing said."""
+    from inference_compare.runner import _describe_labels
+
+    names = np.array(["AITKIN", "AITKEN", "AITKIN", "ANOKA", "ANOKA"])
+    assert _describe_labels("county", names) == "county (3 names; in one row only: AITKEN)"
+    assert _describe_labels("county", np.array(["A", "B"])) == "county (2 names)"
+
+
+def test_a_column_of_names_with_a_gap_or_a_number_names_that_row(tmp_path):
+    """Found by a new user: an empty cell in row 6 of a county column was reported as "row 1
+    holds 'AITKIN'; every value must be a finite number", the opposite of the fix."""
+    counties = ["AITKIN", "AITKIN", "ANOKA", "ANOKA", "BENTON", "BENTON"]
+    for bad, what in [("", "a missing value"), ("5", "'5', a number,")]:
+        cells = [*counties[:5], bad]
+        path = tmp_path / "radon.csv"
+        path.write_text("county,y\n" + "".join(f"{c},1.0\n" for c in cells))
+        data = read_data(path)
+        with pytest.raises(ic.DataError, match=f"column 'county' row 6 holds {what} among names"):
+            data["county"]

@@ -298,8 +298,31 @@ def test_a_dispersion_running_to_its_poisson_limit_has_no_mle():
 
     found = [d for d in diagnostics_from_json(fit.attrs["diagnostics"]) if d.severity == "error"]
     assert [(d.code, d.parameters) for d in found] == [("mle_does_not_exist", ("alpha",))]
+    # the way it runs, where the optimiser took it, and the cause that fits a dispersion
+    assert "as alpha runs to +infinity (the optimiser took it to" in found[0].message
+    assert "Poisson or Normal, fits as well" in found[0].message
+    assert "coefficient" not in found[0].message
     assert np.isnan(float(fit["point_estimate"]["alpha"]))
     assert not _codes(ic.fit_map(model, random_seed=0))  # the Gamma prior holds alpha
+
+
+def test_a_category_of_all_successes_runs_to_plus_infinity_with_where_it_ended():
+    """Found by a new user: the message for a logistic category with every outcome 1 named no
+    direction and offered a dispersion parameter among its causes; the other form of the same
+    finding (a Poisson arm of zeros) named the direction but no value reached."""
+    school = np.repeat([0, 1, 2], 6)
+    passed = np.r_[[1, 0, 1, 0, 0, 1], [0, 1, 1, 0, 1, 0], np.ones(6, dtype=int)]
+    with pm.Model(coords={"school": ["North", "South", "East"]}) as model:
+        a = pm.Normal("a", 0.0, 2.0, dims="school")
+        pm.Bernoulli("passed", logit_p=a[school], observed=passed)
+    fit = ic.fit_mle(model, random_seed=0)
+    from inference_compare.diagnostics import diagnostics_from_json
+
+    found = [d for d in diagnostics_from_json(fit.attrs["diagnostics"]) if d.severity == "error"]
+    assert [(d.code, d.parameters) for d in found] == [("mle_does_not_exist", ("a[East]",))]
+    message = found[0].message
+    assert "as a[East] runs to +infinity (the optimiser took it to" in message, message
+    assert "logistic regression" in message and "dispersion" not in message
 
 
 def test_numbas_object_mode_note_does_not_reach_a_python_user():

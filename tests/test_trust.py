@@ -222,6 +222,7 @@ def test_a_poisson_category_with_only_zero_counts_has_no_mle(seed):
     assert mle.status.str.startswith("failed: the MLE does not exist").all()
     found = [d for d in cmp.diagnostics if d.method == "mle" and d.severity == "error"]
     assert [d.code for d in found] == ["mle_does_not_exist"] and found[0].parameters == ("b1",)
+    assert "as b1 runs to -infinity (the optimiser took it to" in found[0].message
     assert (map_.status == "ok").all() and np.isfinite(map_.estimate).all()
 
 

@@ -460,6 +460,14 @@ def _edge_diagnostic(method: str, labels: list[str]) -> Diagnostic:
         if method == "map"
         else "This is a valid maximum likelihood estimate on the edge of the support."
     )
+    cutoff = (
+        "the 50:50 chi-bar-square cutoff for a boundary"
+        if method == "mle"
+        # a likelihood-ratio calibration: for a posterior mode only an approximation
+        else "the MLE's 50:50 chi-bar-square cutoff (a likelihood-ratio calibration, applied "
+        "here to the posterior density: an approximation; the Bayes column gives the scale's "
+        "credible interval)"
+    )
     return Diagnostic(
         method,
         "group_scale_at_zero",
@@ -467,7 +475,7 @@ def _edge_diagnostic(method: str, labels: list[str]) -> Diagnostic:
         f"the {kind} is highest at {names} = 0: the data cannot tell the groups apart, so "
         "every group effect shrinks to the population value. The estimate is reported as 0 "
         "with no standard error (none is defined on a boundary); its interval runs from 0 to "
-        "where the profile falls by the 50:50 chi-bar-square cutoff for a boundary. Given a "
+        f"where the profile falls by {cutoff}. Given a "
         "scale of 0 the group effects' conditional intervals have width 0: they leave out the "
         "uncertainty of the population value and of the scale itself, which the Bayes "
         "intervals include. " + advice,
