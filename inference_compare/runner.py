@@ -187,13 +187,14 @@ def _run_attrs(
     file = _module_file(module)
     n_rows = max((np.size(v) for v in data.values()), default=0)
     if data_file:
-        ignored = data.unread() if isinstance(data, DataColumns) else []
-        labels = sorted(getattr(data, "labels_read", ()))
+        columns_file = data if isinstance(data, DataColumns) else DataColumns(data, {})
+        ignored = columns_file.unread()
+        labels = sorted(columns_file.labels_read)
         count = len(data) + len(ignored) + len(labels)
         columns = f"{count} column{'s' if count != 1 else ''}"
         source = f"Data file {Path(data_file).name}: {columns}, {n_rows} rows."
         if labels:
-            described = "; ".join(_describe_labels(name, data[name]) for name in labels)
+            described = "; ".join(_describe_labels(n, columns_file.labels[n]) for n in labels)
             source += f" Text labels, read by the model: {described}."
         if ignored:
             source += f" Not numeric, and not read by the model: {', '.join(ignored)}."
