@@ -19,9 +19,14 @@ from inference_compare._alongside import Alongside, ChildEndedError, fork_is_saf
 from inference_compare.errors import FitFailedError, InferenceCompareError
 from inference_compare.methods import fit_bayes, fit_map, fit_mle
 from inference_compare.methods._laplace import observed_data
-from inference_compare.methods._marginal import fitting_functions
+from inference_compare.methods._marginal import fitting_functions, probably_kept
 from inference_compare.methods._objective import LARGE_DATA, data_size
-from inference_compare.methods.bayes import cores_limited, default_nuts_sampler, installed_version
+from inference_compare.methods.bayes import (
+    cores_limited,
+    default_nuts_sampler,
+    installed_version,
+    nutpie_compiled_here,
+)
 from inference_compare.methods.optimum import OptimumOptions
 from inference_compare.priors import check_model, groups_without_data, latent_variables
 from inference_compare.progress import LIBRARY_LOGGERS, loggers_at
@@ -269,25 +274,32 @@ ALONGSIDE_STEP = "waiting for bayes (NUTS, sampling in a second process since th
 def bayes_alongside(model: pm.Model, settings: Settings) -> bool:
     """Return True when `compare` runs NUTS in a forked child, alongside the MLE and MAP.
 
-    The compilation of each side holds Python's interpreter lock, so only a second process
-    runs them at once (`inference_compare._alongside`). That pays where the MLE and MAP compile
+    The compilation of each side holds Python's interpreter lock, so only a second process runs
+    them at once (`inference_compare._alongside`). That pays where the MLE and MAP compile
     much: a hierarchical model's marginal likelihood (latent variables to integrate out). For a
     one-level model their compilation is short and shares its warming-up (numba's, PyTensor's)
     with the sampler's, which a child would do again: measured slower there
-    (docs/benchmarks.md). Done when: the MLE or MAP integrates latent variables out; NUTS is
-    asked for, with nutpie (PyMC's sampler starts processes of its own); forking is safe here
-    (`fork_is_safe`: Linux, one Python thread, two CPUs or more); no study has limited a fit
-    to one CPU; and the draws are small enough to send back (`ALONGSIDE_MAX_BYTES`). The draws
-    are the same either way (the child gets the same random stream).
+    (docs/benchmarks.md). A child starts from its parent's memory: from a parent where nutpie
+    never compiled, its compilation is cold (seconds longer), and what it warms is lost when it
+    ends. So where the marginal is compiled already (`probably_kept`: the same model, or one of
+    its structure run before) and nutpie never compiled here, NUTS runs here instead: no slower
+    than a cold child, and the children of later calls start warm. Done when: the MLE or MAP
+    integrates latent variables out, and their compilation is not (likely) kept from before
+    unless nutpie has compiled here (`nutpie_compiled_here`); NUTS is asked for, with nutpie
+    (PyMC's sampler starts processes of its own); forking is safe here (`fork_is_safe`: Linux,
+    one Python thread, two CPUs or more); no study has limited a fit to one CPU; and the draws
+    are small enough to send back (`ALONGSIDE_MAX_BYTES`). The draws are the same either way
+    (the child gets the same random stream).
     """
     if "bayes" not in settings.methods or not {"mle", "map"} & set(settings.methods):
         return False
     if default_nuts_sampler() != "nutpie" or cores_limited() or not fork_is_safe():
         return False
     try:
-        if not latent_variables(model, settings.latent_option()):
-            return False
+        latent = latent_variables(model, settings.latent_option())
     except InferenceCompareError:  # raised again, in its place, by the MLE's compilation
+        return False
+    if not latent or (probably_kept(model, latent) and not nutpie_compiled_here()):
         return False
     free = sum(int(np.size(value)) for value in model.initial_point().values())
     draws_bytes = (free + data_size(model)) * settings.draws * settings.chains * 8

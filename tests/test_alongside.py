@@ -19,10 +19,13 @@ import pytest
 
 import inference_compare as ic
 from inference_compare._alongside import Alongside, ChildEndedError, fork_is_safe
-from inference_compare.methods.bayes import fit_bayes, one_core_per_fit
+from inference_compare.methods import _marginal
+from inference_compare.methods._marginal import fitting_functions
+from inference_compare.methods.bayes import fit_bayes, nutpie_compiled_here, one_core_per_fit
 from inference_compare.settings import Settings
 
 compare_module = importlib.import_module("inference_compare.compare")
+bayes_module = importlib.import_module("inference_compare.methods.bayes")
 
 needs_fork = pytest.mark.skipif(not fork_is_safe(), reason="forking is not safe or useful here")
 
@@ -61,6 +64,13 @@ def _kill_self() -> None:
 def _sleep_then_return(seconds: float) -> str:
     time.sleep(seconds)
     return "finished"
+
+
+@pytest.fixture(autouse=True)
+def nutpie_compiled(monkeypatch) -> None:
+    """Each test as in a process where nutpie has compiled: where NUTS runs does not depend on
+    which tests ran before in this process (`test_nuts_runs_here_...` sets it otherwise)."""
+    monkeypatch.setattr(bayes_module, "_NUTPIE_COMPILED", [True])
 
 
 @pytest.fixture
@@ -127,6 +137,24 @@ def test_no_fork_beside_another_thread_in_a_study_worker_for_large_draws_or_one_
     assert not compare_module.bayes_alongside(model, settings.replace(latent=None))
     # a one-level model: the MLE and MAP compile little, the child would warm up again
     assert not compare_module.bayes_alongside(_coin(), settings)
+
+
+@needs_fork
+def test_nuts_runs_here_once_when_the_marginal_is_kept_and_nutpie_never_compiled_here(
+    monkeypatch,
+):
+    # a child forked from a process where nutpie never compiled compiles cold, and loses what
+    # it warms; where the MLE and MAP have little to compile, NUTS runs here, once
+    settings = Settings()
+    _marginal._KEPT.clear()
+    monkeypatch.setattr(bayes_module, "_NUTPIE_COMPILED", [])
+    assert compare_module.bayes_alongside(_schools(), settings)  # a structure not compiled yet
+    fitting_functions(_schools(), "auto")
+    again = _schools()  # the same code and data: its marginal is kept
+    assert not compare_module.bayes_alongside(again, settings)
+    fit_bayes(_coin(), draws=50, tune=50, random_seed=1)
+    assert nutpie_compiled_here()
+    assert compare_module.bayes_alongside(again, settings)  # children now start warm
 
 
 def _alongside_in_a_pool_worker(_: int) -> bool:

@@ -567,6 +567,52 @@ def test_glmm_laplace_marginal_matches_independent_implementation():
             np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-7)
 
 
+def test_a_new_model_object_of_the_same_structure_reuses_the_compiled_marginal(monkeypatch):
+    """A notebook cell run again: the same code and data give copies, not a new compilation.
+
+    Their numbers are the first model's; a copy reads its own model's ``pm.Data`` (after
+    ``pm.set_data`` it gives what a model built with those data gives), and other data, names
+    or coordinates compile anew.
+    """
+    from inference_compare.methods import _marginal
+
+    module, first = batters()
+    x = np.array([-1.0, np.log(0.3)])
+    reference = fitting_functions(first, "auto").terms(x)
+    compiled: list[str] = []
+    real = _marginal._compile
+    monkeypatch.setattr(_marginal, "_compile", lambda *args: compiled.append("once") or real(*args))
+    again = module.build(module.DATA)
+    functions = fitting_functions(again, "auto")
+    assert compiled == [] and functions.model is again
+    for ours, theirs in zip(functions.terms(x), reference, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+    other = {k: np.asarray(v).copy() for k, v in module.DATA.items()}
+    other["hits"][:3] += 2
+    with again:
+        pm.set_data({"hits_data": other["hits"]})
+    moved = fitting_functions(again, "auto").terms(x)[0]
+    assert compiled == []
+    np.testing.assert_array_equal(fitting_functions(first, "auto").terms(x)[0], reference[0])
+    fresh = fitting_functions(module.build(other), "auto")  # other data: compiled
+    assert compiled == ["once"]
+    np.testing.assert_allclose(moved, fresh.terms(x)[0], rtol=0, atol=1e-12)
+    assert moved != reference[0]
+
+    hits, at_bats = np.asarray(module.DATA["hits"]), np.asarray(module.DATA["at_bats"])
+    with pm.Model(coords={"player": [f"p{i}" for i in range(len(hits))]}) as labelled:
+        hits_data = pm.Data("hits_data", hits, dims="player")  # the catalogue's model, but
+        at_bats_data = pm.Data("at_bats_data", at_bats, dims="player")  # players named
+        mu = pm.Normal("mu", mu=-1.0, sigma=1.0)
+        tau = pm.HalfNormal("tau", sigma=0.5)
+        eta = pm.Normal("eta", mu=mu, sigma=tau, dims="player")
+        p = pm.Deterministic("p", pm.math.sigmoid(eta), dims="player")
+        pm.Binomial("hits", n=at_bats_data, p=p, observed=hits_data, dims="player")
+    assert fitting_functions(labelled, "auto").variables[2].dims == ("player",)
+    assert compiled == ["once", "once"]  # other player labels: compiled
+
+
 def test_glmm_mle_and_empirical_bayes_predictions():
     module, model = batters()
     cmp = ic.compare(model, methods=("mle", "map"), random_seed=SEED, progressbar=False)

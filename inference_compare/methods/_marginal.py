@@ -61,7 +61,7 @@ import scipy.special
 from pymc.blocking import DictToArrayBijection
 from pymc.logprob.utils import ParameterValueError
 from pymc.pytensorf import join_nonshared_inputs
-from pytensor.graph.replace import vectorize_graph
+from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.traversal import ancestors
 
 from inference_compare._traces import compiling
@@ -74,9 +74,17 @@ from inference_compare.methods._objective import (
     model_functions,
     variable_layout,
 )
+from inference_compare.methods._reuse import Kept, copy_reading, labels_of, structure_of
 from inference_compare.priors import check_model, latent_variables, likelihood_terms
 
-__all__ = ["MAX_NAGQ", "MarginalFunctions", "check_nagq", "fitting_functions", "marginal_functions"]
+__all__ = [
+    "MAX_NAGQ",
+    "MarginalFunctions",
+    "check_nagq",
+    "fitting_functions",
+    "marginal_functions",
+    "probably_kept",
+]
 
 #: The inner Newton iteration stops when half its Newton decrement is below this.
 INNER_TOL = 1e-18
@@ -379,8 +387,7 @@ def marginal_functions(model: pm.Model, latent: list[str], nagq: int = 1) -> Mar
     per_model = _COMPILED.setdefault(model, {})
     if key not in per_model:
         per_model.clear()  # a variable added since: compile again
-        with compiling(model):
-            per_model[key] = _compile(model, list(latent))
+        per_model[key] = _compiled_or_kept(model, list(latent))
     if (key, nagq) not in per_model:
         base = per_model[key]
         if nagq > 1:
@@ -442,19 +449,90 @@ def _check_scalar_groups(functions: MarginalFunctions) -> None:
         )
 
 
-def _compile(model: pm.Model, latent: list[str]) -> MarginalFunctions:
-    """Compile the inner and outer functions of the Laplace marginal (module docstring)."""
-    start = model.initial_point()
+@dataclass(frozen=True)
+class _Graphs:
+    """The graphs `_compile` compiles, in the model's value variables, and its initial point."""
+
+    start: dict[str, np.ndarray]
+    top_rvs: list
+    latent_rvs: list
+    joint: Any  # the likelihood terms and the latent variables' conditional prior
+    logprior: Any  # the top-level parameters' priors
+    outputs: list  # every random variable's value, then the deterministics
+
+
+def _graphs(model: pm.Model, latent: list[str]) -> _Graphs:
+    """Build the graphs of the Laplace marginal of ``model`` (module docstring)."""
     latent_rvs = [model[name] for name in latent]
     top_rvs = [rv for rv in model.free_RVs if rv.name not in latent]
-    top_values = [model.rvs_to_values[rv] for rv in top_rvs]
-    latent_values = [model.rvs_to_values[rv] for rv in latent_rvs]
     joint = model.logp(vars=likelihood_terms(model), jacobian=False, sum=True)
     joint = joint + model.logp(vars=latent_rvs, jacobian=True, sum=True)
     logprior = model.logp(vars=top_rvs, jacobian=False, sum=True)
-    rvs = [*top_rvs, *latent_rvs]
-    outputs = [model.replace_rvs_by_values([rv])[0] for rv in rvs]
+    outputs = [model.replace_rvs_by_values([rv])[0] for rv in [*top_rvs, *latent_rvs]]
     outputs += model.replace_rvs_by_values(list(model.deterministics))
+    return _Graphs(model.initial_point(), top_rvs, latent_rvs, joint, logprior, outputs)
+
+
+#: Compiled marginal functions of the last few model structures, for a new model object of the
+#: same structure (a notebook cell run again): `inference_compare.methods._reuse`.
+_KEPT = Kept(size=4)
+
+
+def probably_kept(model: pm.Model, latent: list[str]) -> bool:
+    """Return True when the marginal functions of ``model`` are likely compiled already.
+
+    For ``model`` itself, or kept from a model object of the same names, dims, coordinates and
+    latent variables (`Kept.has_labels`: cheap, no graph built; its graphs may still differ).
+    """
+    key = (tuple(model.named_vars), tuple(latent))
+    return key in _COMPILED.get(model, {}) or _KEPT.has_labels(labels_of(model, tuple(latent)))
+
+
+def _compiled_or_kept(model: pm.Model, latent: list[str]) -> MarginalFunctions:
+    """Compile the marginal functions of ``model``, or copy those of a model of its structure.
+
+    The graphs are built within `compiling` too: with stack traces, which every rewrite merges,
+    the third derivatives of an LKJ model took 6.4 GB to compile.
+    """
+    with compiling(model):
+        graphs = _graphs(model, latent)
+        structure = structure_of(
+            model, tuple(latent), [graphs.joint, graphs.logprior, *graphs.outputs], graphs.start
+        )
+        found = _KEPT.find(structure) if structure is not None else None
+        if found is not None:
+            kept, swap = found
+            return _reading(kept, model, swap)
+        functions = _compile(model, latent, graphs)
+    if structure is not None:
+        _KEPT.keep(structure, functions)
+    return functions
+
+
+def _reading(functions: MarginalFunctions, model: pm.Model, swap: dict) -> MarginalFunctions:
+    """Copy ``functions`` (of a model of the same structure) for ``model`` and its shared data."""
+    x, v, *rest = functions._graphs
+    return replace(
+        functions,
+        model=model,
+        _inner=copy_reading(functions._inner, swap),
+        _outer=copy_reading(functions._outer, swap),
+        _report=copy_reading(functions._report, swap),
+        _values_at=copy_reading(functions._values_at, swap),
+        _graphs=(x, v, *(graph_replace(rest, swap) if swap else rest)),
+        _nodes=None,
+        _warm=None,
+    )
+
+
+def _compile(model: pm.Model, latent: list[str], built: _Graphs) -> MarginalFunctions:
+    """Compile the inner and outer functions of the Laplace marginal (module docstring)."""
+    start = built.start
+    latent_rvs, top_rvs = built.latent_rvs, built.top_rvs
+    top_values = [model.rvs_to_values[rv] for rv in top_rvs]
+    latent_values = [model.rvs_to_values[rv] for rv in latent_rvs]
+    joint, logprior, outputs = built.joint, built.logprior, built.outputs
+    rvs = [*top_rvs, *latent_rvs]
     graphs, v = join_nonshared_inputs(start, [joint, logprior, *outputs], latent_values)
     [joint, logprior, *outputs], x = join_nonshared_inputs(start, graphs, top_values)
     x.name, v.name = "x", "v"
