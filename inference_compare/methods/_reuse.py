@@ -13,6 +13,7 @@ and a later ``pm.set_data`` on the new model is seen by its copies, not by the o
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -108,10 +109,15 @@ class Kept:
 
     def __init__(self, size: int) -> None:
         self._entries: deque[tuple[Structure, Any]] = deque(maxlen=size)
+        self._lock = threading.Lock()  # fits may run in threads (a study's Dask workers)
+
+    def _snapshot(self) -> list[tuple[Structure, Any]]:
+        with self._lock:
+            return list(self._entries)
 
     def find(self, structure: Structure) -> tuple[Any, dict[SharedVariable, SharedVariable]] | None:
         """Return what was kept for the same structure, and the map of old to new shared data."""
-        for kept, value in reversed(self._entries):
+        for kept, value in reversed(self._snapshot()):
             swap = _shared_swap(structure, kept)
             if swap is not None:
                 return value, swap
@@ -122,15 +128,17 @@ class Kept:
 
         Its graphs may still differ (other priors, other data): `find` tells.
         """
-        return any(kept.labels == labels for kept, _ in self._entries)
+        return any(kept.labels == labels for kept, _ in self._snapshot())
 
     def keep(self, structure: Structure, value: Any) -> None:
         """Keep ``value``, compiled for ``structure`` (the oldest entry goes when full)."""
-        self._entries.append((structure, value))
+        with self._lock:
+            self._entries.append((structure, value))
 
     def clear(self) -> None:
         """Forget every entry."""
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()
 
 
 def copy_reading(function: Any, swap: dict[SharedVariable, SharedVariable]) -> Any:
