@@ -905,6 +905,31 @@ def test_nagq_mle_maximises_the_quadrature_marginal():
     np.testing.assert_allclose(value(mle, "tau"), np.exp(best.x[1]), rtol=QUAD_ESTIMATE_RTOL)
 
 
+def test_an_inner_hessian_lost_to_rounding_far_out_still_gives_a_step():
+    """Far along a diagnostic ray (a non-centred binomial GLMM with nagq=25, found by a
+    review), -H_vv had an eigenvalue of -2.6e89 beside ones of 1: the Levenberg shift
+    2.6e89 + 1e-6 rounded to 2.6e89 and the shifted matrix was singular (LinAlgError reached
+    the user). The shift is now relative to the largest eigenvalue, and a step that cannot be
+    solved means no conditional mode there."""
+    from inference_compare.methods import _marginal
+
+    neg_h = np.diag([1.0, 1.0, -2.608e89, 1.0])
+    g = np.array([7.4e52, 2.5e52, 2.7e53, 0.37])
+    step, concave = _marginal._step(neg_h, g)
+    assert not concave and np.all(np.isfinite(step))
+
+
+def test_an_inner_step_that_cannot_be_solved_means_no_conditional_mode(monkeypatch):
+    from inference_compare.methods import _marginal
+
+    def unsolvable(neg_h, g):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(_marginal, "_step", unsolvable)
+    inner = lambda x, v: (0.0, np.ones(2), -np.eye(2))  # noqa: E731
+    assert _marginal._newton(inner, np.zeros(1), np.zeros(2)) is None
+
+
 def test_nagq_refuses_coupled_group_effects_and_bad_values():
     from inference_compare.errors import UsageError
 

@@ -318,11 +318,12 @@ def _newton(inner, x: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray
     eigenvalue (a Levenberg step); the mode is accepted only where ``-H_vv`` is positive
     definite and half the Newton decrement is below `INNER_TOL` (or no longer falls). Where a
     distribution's parameter leaves its domain (a group scale underflowing to 0 far out in the
-    top-level space), there is no mode: None.
+    top-level space), or ``H_vv`` is lost to rounding there (a step that cannot be solved),
+    there is no mode: None.
     """
     try:
         return _newton_steps(inner, x, v)
-    except ParameterValueError:
+    except (ParameterValueError, np.linalg.LinAlgError):
         return None
 
 
@@ -357,7 +358,9 @@ def _step(neg_h: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, bool]:
         return np.linalg.solve(neg_h, g), True
     except np.linalg.LinAlgError:
         eig = np.linalg.eigvalsh(neg_h)
-        shift = -eig[0] + 1e-6 * max(1.0, abs(eig[-1]))
+        # relative to the largest magnitude: beside an eigenvalue of -1e89 an absolute 1e-6
+        # is lost to rounding and the shifted matrix is singular
+        shift = -eig[0] + 1e-6 * max(1.0, abs(eig[0]), abs(eig[-1]))
         return np.linalg.solve(neg_h + shift * np.eye(len(g)), g), False
 
 
