@@ -220,6 +220,7 @@ def compare_settings(
     if functions is not None:
         attrs["latent"] = list(getattr(functions, "latent", []))
         attrs["latent_rule"] = "auto" if latent == "auto" else "given"
+        attrs["integrated_by"] = [m for m in settings.methods if m in ("mle", "map")]
         if attrs["latent"]:
             attrs["nagq"] = settings.nagq
     return Comparison(

@@ -42,6 +42,7 @@ __all__ = [
     "bayes_rows",
     "flat",
     "integrated_out_note",
+    "integrating_methods",
     "left_out_sentence",
     "load",
     "optimum_rows",
@@ -111,6 +112,15 @@ def left_out_sentence(left_out: dict[str, int]) -> str:
     )
 
 
+def integrating_methods(attrs: dict[str, Any]) -> str:
+    """Name the methods that integrated the latent variables out: "the MLE and MAP", "the MAP".
+
+    From ``attrs["integrated_by"]`` (a comparison saved before it was recorded: both).
+    """
+    methods = [m for m in attrs.get("integrated_by", ["mle", "map"]) if m in ("mle", "map")]
+    return "the " + " and ".join(m.upper() for m in methods or ["mle", "map"])
+
+
 def integrated_out_note(attrs: dict[str, Any]) -> str:
     """Say what the MLE and MAP integrated out, and what their rows of it are; "" if nothing.
 
@@ -121,7 +131,8 @@ def integrated_out_note(attrs: dict[str, Any]) -> str:
     if not names:
         return ""
     return (
-        f"Integrated out by the MLE and MAP: {names}. Their rows of {names} are conditional "
+        f"Integrated out by {integrating_methods(attrs)}: {names}. Their rows of {names} are "
+        "conditional "
         "modes given the top-level estimates, with conditional intervals (empirical Bayes), "
         "which leave out the uncertainty of those estimates; Bayes includes it."
     )

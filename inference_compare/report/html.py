@@ -23,7 +23,13 @@ from inference_compare.report._format import (
 )
 from inference_compare.report._templates import ENV
 from inference_compare.report.figures import Figures, draw_figures
-from inference_compare.result import Comparison, left_out_sentence, shown_rows, unread_groups_note
+from inference_compare.result import (
+    Comparison,
+    integrating_methods,
+    left_out_sentence,
+    shown_rows,
+    unread_groups_note,
+)
 from inference_compare.settings import TARGET_ACCEPT
 
 __all__ = [
@@ -229,7 +235,8 @@ def latent_note(attrs: dict[str, Any]) -> str:
         "Python) checks it"
     )
     return (
-        f"Integrated out by the MLE and MAP: {shown} ({why}). The MLE maximises the marginal "
+        f"Integrated out by {integrating_methods(attrs)}: {shown} ({why}). The MLE maximises "
+        "the marginal "
         f"likelihood, the likelihood with {shown} integrated out over their distribution given "
         f"the top-level parameters ({how}); "
         "the MAP maximises it times the top-level priors. Their rows show conditional modes "
