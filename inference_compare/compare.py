@@ -283,8 +283,9 @@ def bayes_alongside(model: pm.Model, settings: Settings) -> bool:
     (docs/benchmarks.md). A child starts from its parent's memory: from a parent where nutpie
     never compiled, its compilation is cold (seconds longer), and what it warms is lost when it
     ends. So where the marginal is compiled already (`probably_kept`: the same model, or one of
-    its structure run before) and nutpie never compiled here, NUTS runs here instead: no slower
-    than a cold child, and the children of later calls start warm. Done when: the MLE or MAP
+    its structure run before) and nutpie never compiled here, NUTS runs here instead: about as
+    long as a cold child (the MLE and MAP then take under a second), and the children of later
+    calls start warm. Done when: the MLE or MAP
     integrates latent variables out, and their compilation is not (likely) kept from before
     unless nutpie has compiled here (`nutpie_compiled_here`); NUTS is asked for, with nutpie
     (PyMC's sampler starts processes of its own); forking is safe here (`fork_is_safe`: Linux,

@@ -132,9 +132,8 @@ def integrated_out_note(attrs: dict[str, Any]) -> str:
         return ""
     return (
         f"Integrated out by {integrating_methods(attrs)}: {names}. Their rows of {names} are "
-        "conditional "
-        "modes given the top-level estimates, with conditional intervals (empirical Bayes), "
-        "which leave out the uncertainty of those estimates; Bayes includes it."
+        "conditional modes given the top-level estimates, with conditional intervals "
+        "(empirical Bayes), which leave out the uncertainty of those estimates; Bayes includes it."
     )
 
 

@@ -236,12 +236,11 @@ def latent_note(attrs: dict[str, Any]) -> str:
     )
     return (
         f"Integrated out by {integrating_methods(attrs)}: {shown} ({why}). The MLE maximises "
-        "the marginal "
-        f"likelihood, the likelihood with {shown} integrated out over their distribution given "
-        f"the top-level parameters ({how}); "
-        "the MAP maximises it times the top-level priors. Their rows show conditional modes "
-        "and conditional intervals given those estimates (empirical Bayes), which leave out "
-        "the uncertainty of the top-level estimates; Bayes includes it."
+        f"the marginal likelihood, the likelihood with {shown} integrated out over their "
+        f"distribution given the top-level parameters ({how}); the MAP maximises it times the "
+        "top-level priors. Their rows show conditional modes and conditional intervals given "
+        "those estimates (empirical Bayes), which leave out the uncertainty of the top-level "
+        "estimates; Bayes includes it."
     )
 
 
